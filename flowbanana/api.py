@@ -1,0 +1,51 @@
+"""The Python API: the same path as the CLI and the editor, for scripts and notebooks."""
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+from .cache import Cache, default_cache_dir
+from .catalogue import Catalogue, load_catalogue
+from .errors import Problem, WorkflowInvalid
+from .events import Event
+from .executor import Execution, RunOptions
+from .overrides import apply_overrides
+from .results import RunResult
+from .validation import validate as _validate
+from .workflow import Workflow, load, loads
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> Catalogue:
+    """The installed node packs (plus FLOWBANANA_NODES_PATH), loaded once per process."""
+    return load_catalogue()
+
+
+def validate(workflow: Workflow, nodes: Catalogue | None = None) -> list[Problem]:
+    return _validate(workflow, nodes or catalogue())
+
+
+async def run_async(workflow: Workflow | str | Path, *, inputs: dict[str, Any] | None = None,
+                    out_dir: str | Path | None = None, cache_dir: str | Path | None = None, use_cache: bool = True,
+                    nodes: Catalogue | None = None, on_event: Callable[[Event], None] | None = None,
+                    **options: Any) -> RunResult:
+    """Run a workflow (a model or a file path). Raises WorkflowInvalid before anything runs."""
+    nodes = nodes or catalogue()
+    if not isinstance(workflow, Workflow):
+        workflow = load(workflow)
+    if inputs:
+        workflow = apply_overrides(workflow, nodes, inputs)
+    cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
+    run_options = RunOptions(out_dir=Path(out_dir) if out_dir else None, cache=cache, **options)
+    return await Execution(workflow, nodes, run_options, on_event).run()
+
+
+def run(workflow: Workflow | str | Path, **kwargs: Any) -> RunResult:
+    """`run_async` for code that is not async itself."""
+    return asyncio.run(run_async(workflow, **kwargs))
+
+
+__all__ = ["load", "loads", "run", "run_async", "validate", "catalogue", "Workflow", "RunOptions", "RunResult",
+           "WorkflowInvalid", "Execution"]

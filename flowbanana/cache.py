@@ -1,0 +1,122 @@
+"""Content-addressed results on disk, so an unchanged node never runs (or pays) twice.
+
+A node's key hashes its type, type version, params and the content digests of its inputs;
+outputs are stored with their own digests, so what depends on a node is keyed by what the node
+actually produced (a forced re-run that gives the same pixels still hits downstream).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(os.environ.get("FLOWBANANA_CACHE_DIR") or Path(base) / "flowbanana")
+
+
+def value_digest(value: Any) -> str:
+    """A stable digest of a node value: pixels for images, items for lists."""
+    h = hashlib.sha256()
+    if isinstance(value, Image.Image):
+        h.update(f"image:{value.mode}:{value.size}".encode())
+        h.update(value.tobytes())
+    elif isinstance(value, list):
+        return list_digest([value_digest(item) for item in value])
+    else:
+        h.update(f"{type(value).__name__}:{json.dumps(value, sort_keys=True)}".encode())
+    return h.hexdigest()
+
+
+def list_digest(digests: list[str]) -> str:
+    """A list's digest from its items' digests, so a mapped node's output needs no second hashing."""
+    h = hashlib.sha256(b"list:")
+    for digest in digests:
+        h.update(digest.encode())
+    return h.hexdigest()
+
+
+def path_digest(path: Path) -> str:
+    """What a file param points at: the bytes of a file, the names, sizes and times of a folder's files."""
+    h = hashlib.sha256()
+    if path.is_file():
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    elif path.is_dir():
+        for child in sorted(path.rglob("*")):
+            if child.is_file():
+                stat = child.stat()
+                h.update(f"{child.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    else:
+        h.update(b"missing")
+    return h.hexdigest()
+
+
+def node_key(parts: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Cache:
+    """A folder of entries `<key[:2]>/<key>/` holding `entry.json` and the images as PNG."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _dir(self, key: str) -> Path:
+        return self.root / key[:2] / key
+
+    def get(self, key: str) -> dict | None:
+        """The stored entry (`outputs`, `digests`, `meta`), or None; a damaged entry counts as a miss."""
+        folder = self._dir(key)
+        try:
+            entry = json.loads((folder / "entry.json").read_text())
+            entry["outputs"] = {k: _decode(v, folder) for k, v in entry["outputs"].items()}
+            return entry
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, outputs: dict[str, Any], digests: dict[str, str], meta: dict[str, Any]) -> None:
+        """Write atomically: a crash leaves either the old entry or the whole new one."""
+        final = self._dir(key)
+        tmp = self.root / "tmp" / uuid.uuid4().hex
+        tmp.mkdir(parents=True)
+        try:
+            counter = iter(range(1 << 30))
+            entry = {"key": key, "created": time.time(), "digests": digests, "meta": meta,
+                     "outputs": {k: _encode(v, tmp, counter) for k, v in outputs.items()}}
+            (tmp / "entry.json").write_text(json.dumps(entry, sort_keys=True, default=str))
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                shutil.rmtree(final, ignore_errors=True)
+            os.replace(tmp, final)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _encode(value: Any, folder: Path, counter) -> Any:
+    if isinstance(value, Image.Image):
+        name = f"{next(counter)}.png"
+        value.save(folder / name, format="PNG", compress_level=1)
+        return {"image": name}
+    if isinstance(value, list):
+        return {"list": [_encode(v, folder, counter) for v in value]}
+    return {"value": value}
+
+
+def _decode(data: dict, folder: Path) -> Any:
+    if "image" in data:
+        with Image.open(folder / data["image"]) as image:
+            image.load()
+            return image.copy()
+    if "list" in data:
+        return [_decode(v, folder) for v in data["list"]]
+    return data["value"]

@@ -1,0 +1,258 @@
+"""The `flowbanana` command. Imports stay inside the commands so that `--help` is instant."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+MAIN_HELP = """\
+Node-based workflows for Gemini's image models (Nano Banana), in the browser or headless.
+
+examples:
+  flowbanana run workflows/social-sizes.json
+  flowbanana run product.json --set subject="red sneakers" --out shots/
+  flowbanana validate workflows/*.json
+  flowbanana nodes                 the node types you can use, by category
+  flowbanana nodes image.crop      one node type in detail
+
+Run `flowbanana COMMAND --help` for the options of each command.
+"""
+
+RUN_HELP = """\
+examples:
+  flowbanana run wf.json                          run with the cache, outputs in ./outputs/<name>/
+  flowbanana run wf.json --set subject="a teapot" set a workflow input (see `flowbanana validate wf.json`)
+  flowbanana run wf.json --set gen.seed=7         set any node's param as NODE.PARAM
+  flowbanana run wf.json --out renders/ --json    machine-readable result on stdout
+  flowbanana run wf.json --force gen              run node 'gen' again even if it is cached
+
+exit codes: 0 every node done, 1 some node failed (the rest still ran), 2 invalid workflow or usage.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_INVALID
+    import logging
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    from .errors import WorkflowInvalid
+    try:
+        return args.handler(args)
+    except WorkflowInvalid as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"status": "invalid", "problems": [p.to_json() for p in exc.problems]}, indent=2))
+        else:
+            source = getattr(args, "file", None)
+            print_problems(f"{source} is not a valid workflow" if source else "invalid input", exc.problems)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flowbanana", description=MAIN_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"flowbanana {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a workflow file headless", epilog=RUN_HELP,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("file", help="workflow .json file")
+    run.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE",
+                     help="set a workflow input, or NODE.PARAM (repeatable)")
+    run.add_argument("--out", type=Path, help="output folder (default ./outputs/<workflow name>/)")
+    run.add_argument("--concurrency", type=positive_int, default=4, metavar="N",
+                     help="model requests in flight at once (default 4)")
+    run.add_argument("--no-cache", action="store_true", help="run every node; read and write no cache")
+    run.add_argument("--cache-dir", type=Path, help="cache folder (default ~/.cache/flowbanana)")
+    run.add_argument("--force", action="append", default=[], metavar="NODE",
+                     help="run this node again even when its result is cached (repeatable)")
+    run.add_argument("--allow-read", action="append", default=[], type=Path, metavar="DIR",
+                     help="let the workflow read files in DIR too (default: only its own folder)")
+    add_common(run)
+    run.set_defaults(handler=cmd_run)
+
+    validate = sub.add_parser("validate", help="check workflow files and report every problem",
+                              epilog="examples:\n  flowbanana validate wf.json\n  flowbanana validate workflows/*.json"
+                                     " --json", formatter_class=argparse.RawDescriptionHelpFormatter)
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add_common(validate)
+    validate.set_defaults(handler=cmd_validate)
+
+    nodes = sub.add_parser("nodes", help="list the node types you can use",
+                           epilog="examples:\n  flowbanana nodes\n  flowbanana nodes gemini.generate\n"
+                                  "  flowbanana nodes --json > catalogue.json",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    nodes.add_argument("type", nargs="?", help="show one node type in detail")
+    add_common(nodes)
+    nodes.set_defaults(handler=cmd_nodes)
+    return parser
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON for programs instead of text")
+    parser.add_argument("--nodes-dir", action="append", default=[], type=Path, metavar="DIR",
+                        help="also load node packs from DIR (also: FLOWBANANA_NODES_PATH)")
+    parser.add_argument("--debug", action="store_true", help="log details, including tracebacks")
+
+
+def load_nodes(args):
+    from .catalogue import load_catalogue
+    catalogue = load_catalogue(args.nodes_dir)
+    for warning in catalogue.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return catalogue
+
+
+def print_problems(title: str, problems) -> None:
+    print(f"{title}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=sys.stderr)
+    for problem in problems:
+        print(f"  ✗ {problem.message}", file=sys.stderr)
+        if problem.hint:
+            print(f"    → {problem.hint}", file=sys.stderr)
+
+
+def cmd_validate(args) -> int:
+    from .validation import validate
+    from .workflow import load
+    from .errors import WorkflowInvalid
+    catalogue = load_nodes(args)
+    report, worst = {}, EXIT_OK
+    for path in args.files:
+        try:
+            workflow = load(path)
+            problems = validate(workflow, catalogue)
+        except WorkflowInvalid as exc:
+            workflow, problems = None, exc.problems
+        report[str(path)] = [p.to_json() for p in problems]
+        if problems:
+            worst = EXIT_INVALID
+            if not args.json:
+                print_problems(f"{path} is not a valid workflow", problems)
+        elif not args.json:
+            print(f"✓ {path}: {workflow.name!r}, {len(workflow.nodes)} nodes")
+            for name, spec in workflow.inputs.items():
+                current = workflow.nodes[spec.node].params.get(spec.param, "")
+                print(f"    input {name} ({spec.node}.{spec.param}) = {current!r}"
+                      + (f"  {spec.description}" if spec.description else ""))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    return worst
+
+
+def cmd_nodes(args) -> int:
+    catalogue = load_nodes(args)
+    if args.json:
+        data = catalogue.to_json()
+        if args.type:
+            data = next((n for n in data["nodes"] if n["id"] == args.type), None)
+            if data is None:
+                print(f"no node type {args.type!r}", file=sys.stderr)
+                return EXIT_INVALID
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    if args.type:
+        node_type = catalogue.get(args.type)
+        if node_type is None:
+            print(f"no node type {args.type!r}; `flowbanana nodes` lists them all.", file=sys.stderr)
+            return EXIT_INVALID
+        print(describe_type(node_type))
+        return EXIT_OK
+    by_category: dict[str, list] = {}
+    for node_type in catalogue.types.values():
+        by_category.setdefault(node_type.category, []).append(node_type)
+    for category in sorted(by_category):
+        print(f"{category}")
+        for node_type in sorted(by_category[category], key=lambda t: t.id):
+            print(f"  {node_type.id:<22} {node_type.title}: {first_sentence(node_type.description)}")
+    print(f"\n{len(catalogue.types)} node types from {len(catalogue.packs)} packs. "
+          "`flowbanana nodes TYPE` shows one in detail.")
+    return EXIT_OK
+
+
+def first_sentence(text: str) -> str:
+    import re
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
+
+
+def describe_type(node_type) -> str:
+    lines = [f"{node_type.id}  ({node_type.title}, category {node_type.category}, version {node_type.version}"
+             + (f", pack {node_type.pack.name} {node_type.pack.version}" if node_type.pack else "") + ")",
+             f"  {node_type.description}", ""]
+    if node_type.inputs or node_type.extra_inputs:
+        lines.append("  inputs:")
+        for port in node_type.inputs:
+            kind = f"list of {port.type}" if port.list else port.type
+            lines.append(f"    {port.name:<16} {kind}{' (optional)' if port.optional else ''}  {port.description}")
+        if node_type.extra_inputs:
+            lines.append(f"    (any name)       {node_type.extra_inputs}  fills the field of the same name")
+    if node_type.params:
+        lines.append("  params (each can also be fed by a link of its type):")
+        for param in node_type.params:
+            extra = []
+            if param.choices:
+                extra.append("one of " + ", ".join(param.choices))
+            if param.min is not None or param.max is not None:
+                extra.append(f"{'' if param.min is None else f'{param.min:g}'}..{'' if param.max is None else f'{param.max:g}'}")
+            lines.append(f"    {param.name:<16} {param.kind} = {param.default!r}"
+                         + (f" [{'; '.join(extra)}]" if extra else "") + (f"  {param.description}" if param.description else ""))
+    if node_type.outputs:
+        lines.append("  outputs:")
+        for port in node_type.outputs:
+            lines.append(f"    {port.name:<16} {'list of ' if port.list else ''}{port.type}  {port.description}")
+    return "\n".join(lines)
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def cmd_run(args) -> int:
+    import asyncio
+    import signal
+
+    from .cache import Cache, default_cache_dir
+    from .errors import Problem, WorkflowInvalid
+    from .executor import Execution, RunOptions
+    from .overrides import apply_overrides, parse_assignments
+    from .progress import Progress
+    from .workflow import load
+
+    catalogue = load_nodes(args)
+    workflow = apply_overrides(load(args.file), catalogue, parse_assignments(args.assignments))
+    unknown = [n for n in args.force if n not in workflow.nodes]
+    if unknown:
+        raise WorkflowInvalid([Problem("force", f"--force {n}: the workflow has no node {n!r}.",
+                                       hint=f"Its nodes: {', '.join(workflow.nodes)}.") for n in unknown])
+    options = RunOptions(out_dir=args.out, cache=None if args.no_cache else Cache(args.cache_dir or default_cache_dir()),
+                         concurrency=args.concurrency, force=frozenset(args.force),
+                         read_roots=tuple(p.resolve() for p in args.allow_read))
+    progress = None if args.json else Progress(sys.stdout)
+    execution = Execution(workflow, catalogue, options, on_event=progress)
+
+    async def run():
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, execution.cancel)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+            pass
+        return await execution.run()
+
+    result = asyncio.run(run())
+    if args.json:
+        print(json.dumps({"workflow": workflow.name, **result.to_json()}, indent=2))
+    else:
+        progress.summary(result)
+    return EXIT_OK if result.ok else EXIT_FAILED

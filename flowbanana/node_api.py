@@ -1,0 +1,328 @@
+"""The public node API: everything a node pack (built-in or third-party) imports.
+
+A pack is a module holding a `Pack`; its node types are plain functions declared with
+`@pack.node(...)`. Inputs and params arrive as keyword arguments; a function that names a
+`ctx` parameter also receives the `NodeContext` of the run.
+
+    from flowbanana.node_api import Pack, Input, Param, Output, IMAGE
+
+    pack = Pack("my-pack", version="1.0.0")
+
+    @pack.node("my.invert", title="Invert", inputs=[Input("image", IMAGE)],
+               outputs=[Output("image", IMAGE)])
+    def invert(image):
+        return ImageOps.invert(image.convert("RGB"))
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .porttypes import ANY, BOOL, FLOAT, IMAGE, INT, MASK, PORT_TYPES, TEXT
+
+__all__ = [
+    "Pack", "NodeType", "Input", "Param", "Output", "NodeContext", "NodeError",
+    "IMAGE", "MASK", "TEXT", "INT", "FLOAT", "BOOL", "ANY",
+]
+
+
+class NodeError(Exception):
+    """A failure the user can fix; its message is shown as is, without a traceback."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+@dataclass(frozen=True)
+class Input:
+    """A port fed by links. `list=True`: the node takes the whole list (and several links)."""
+    name: str
+    type: str
+    optional: bool = False
+    list: bool = False
+    description: str = ""
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "type": self.type, "optional": self.optional,
+                "list": self.list, "description": self.description}
+
+
+@dataclass(frozen=True)
+class Output:
+    """A typed result. `list=True`: the value is a list of `type` (e.g. variations)."""
+    name: str
+    type: str
+    list: bool = False
+    description: str = ""
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "type": self.type, "list": self.list, "description": self.description}
+
+
+_KIND_TYPES = {"text": TEXT, "multiline": TEXT, "choice": TEXT, "file": TEXT, "color": TEXT,
+               "int": INT, "seed": INT, "float": FLOAT, "bool": BOOL}
+SEED_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Param:
+    """A literal value set in the node. A link of the same type, named like the param, overrides it."""
+    name: str
+    kind: str
+    default: Any = None
+    description: str = ""
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    file_types: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.kind not in _KIND_TYPES:
+            raise ValueError(f"param {self.name!r}: unknown kind {self.kind!r} (one of {sorted(_KIND_TYPES)})")
+        if self.default is not None:
+            self.check(self.default)
+
+    # Constructors named for the widget the editor draws.
+    @classmethod
+    def text(cls, name, default="", **kw): return cls(name, "text", default, **kw)
+    @classmethod
+    def multiline(cls, name, default="", **kw): return cls(name, "multiline", default, **kw)
+    @classmethod
+    def int(cls, name, default=0, **kw): return cls(name, "int", default, **kw)
+    @classmethod
+    def float(cls, name, default=0.0, **kw): return cls(name, "float", default, **kw)
+    @classmethod
+    def bool(cls, name, default=False, **kw): return cls(name, "bool", default, **kw)
+    @classmethod
+    def seed(cls, name="seed", default=0, **kw): return cls(name, "seed", default, min=0, max=SEED_MAX, **kw)
+    @classmethod
+    def file(cls, name, default="", **kw): return cls(name, "file", default, **kw)
+    @classmethod
+    def color(cls, name, default="#ffffff", **kw): return cls(name, "color", default, **kw)
+    @classmethod
+    def choice(cls, name, choices, default=None, **kw):
+        choices = tuple(choices)
+        return cls(name, "choice", choices[0] if default is None else default, choices=choices, **kw)
+
+    @property
+    def type(self) -> str:
+        return _KIND_TYPES[self.kind]
+
+    def check(self, value: Any) -> Any:
+        """Return `value` coerced to this param's type, or raise ValueError saying what is allowed."""
+        if value is None or (value == "" and self.type != TEXT):
+            if self.optional or self.default is None:
+                return None
+            raise ValueError("a value is required")
+        t = self.type
+        if t == BOOL:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0", "on", "off"):
+                return value.lower() in ("true", "yes", "1", "on")
+            raise ValueError(f"expected true or false, got {value!r}")
+        if t in (INT, FLOAT):
+            if isinstance(value, bool):
+                raise ValueError(f"expected a number, got {value!r}")
+            try:
+                number = float(value) if t == FLOAT else _to_int(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"expected {'a whole number' if t == INT else 'a number'}, got {value!r}") from None
+            if t == FLOAT and not math.isfinite(number):
+                raise ValueError(f"expected a finite number, got {value!r}")
+            if self.min is not None and number < self.min:
+                raise ValueError(f"{number:g} is below the minimum {self.min:g}")
+            if self.max is not None and number > self.max:
+                raise ValueError(f"{number:g} is above the maximum {self.max:g}")
+            return number
+        if not isinstance(value, str):
+            raise ValueError(f"expected text, got {value!r}")
+        if self.kind == "choice" and value not in self.choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
+        if self.kind == "color" and not _is_color(value):
+            raise ValueError(f"{value!r} is not a colour like #ff8800 or #ff880080")
+        return value
+
+    def to_json(self) -> dict:
+        data = {"name": self.name, "kind": self.kind, "type": self.type, "default": self.default,
+                "description": self.description, "optional": self.optional}
+        for key in ("min", "max", "step"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        if self.choices:
+            data["choices"] = list(self.choices)
+        if self.file_types:
+            data["file_types"] = list(self.file_types)
+        return data
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError
+        return int(value)
+    return int(value)
+
+
+def _is_color(value: str) -> bool:
+    digits = value[1:]
+    return value.startswith("#") and len(digits) in (3, 6, 8) and all(c in "0123456789abcdefABCDEF" for c in digits)
+
+
+@dataclass
+class NodeType:
+    """A declared node type. Built by `Pack.node`; the executor and the editor read it."""
+    id: str
+    title: str
+    category: str
+    description: str
+    fn: Callable[..., Any]
+    inputs: tuple[Input, ...] = ()
+    params: tuple[Param, ...] = ()
+    outputs: tuple[Output, ...] = ()
+    version: str = "1"
+    output: bool = False          # shows or writes a result (save, preview)
+    cacheable: bool = True        # False for nodes that read the clock, say
+    uses_provider: bool = False   # calls an image/text model; its cache key includes the provider
+    extra_inputs: str | None = None  # links under any other name are accepted with this type (templates)
+    pack: "Pack | None" = None
+
+    def __post_init__(self):
+        names = [p.name for p in (*self.inputs, *self.params)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"node type {self.id}: input and param names must be unique, got {names}")
+        for t in [p.type for p in (*self.inputs, *self.outputs)]:
+            if t not in PORT_TYPES:
+                raise ValueError(f"node type {self.id}: unknown port type {t!r}")
+        self.is_async = inspect.iscoroutinefunction(self.fn)
+        self.wants_ctx = "ctx" in inspect.signature(self.fn).parameters
+
+    def input(self, name: str) -> Input | None:
+        return next((i for i in self.inputs if i.name == name), None)
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def output_port(self, name: str) -> Output | None:
+        return next((o for o in self.outputs if o.name == name), None)
+
+    def port(self, name: str) -> Input | Param | None:
+        """What a link named `name` feeds: an input port, a param of the same name, or an extra input."""
+        found = self.input(name) or self.param(name)
+        if found is None and self.extra_inputs and name.isidentifier() and name != "ctx":
+            found = Input(name, self.extra_inputs, optional=True)
+        return found
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "category": self.category,
+                "description": self.description, "version": self.version,
+                "inputs": [i.to_json() for i in self.inputs], "params": [p.to_json() for p in self.params],
+                "outputs": [o.to_json() for o in self.outputs], "output": self.output,
+                "cacheable": self.cacheable, "uses_provider": self.uses_provider,
+                "extra_inputs": self.extra_inputs,
+                "pack": self.pack.name if self.pack else None}
+
+
+@dataclass
+class Pack:
+    """A named, versioned set of node types; `distribution` is what `pip install` needs."""
+    name: str
+    version: str = "0.1.0"
+    description: str = ""
+    distribution: str | None = None
+    types: list[NodeType] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.distribution = self.distribution or self.name
+
+    def node(self, id: str, *, title: str | None = None, category: str | None = None, description: str = "",
+             inputs=(), params=(), outputs=(), version: str = "1", output: bool = False,
+             cacheable: bool = True, uses_provider: bool = False, extra_inputs: str | None = None):
+        """Declare a node type: `id` is `category.name` and is part of the file format."""
+        if id.count(".") != 1 or not all(part.replace("_", "").isalnum() for part in id.split(".")):
+            raise ValueError(f"node type id {id!r} must look like category.name")
+
+        def register(fn):
+            node_type = NodeType(
+                id=id, title=title or id.split(".")[1].replace("_", " ").capitalize(),
+                category=category or id.split(".")[0], description=description or (fn.__doc__ or "").strip(),
+                fn=fn, inputs=tuple(inputs), params=tuple(params), outputs=tuple(outputs), version=version,
+                output=output, cacheable=cacheable, uses_provider=uses_provider,
+                extra_inputs=extra_inputs, pack=self)
+            self.types.append(node_type)
+            return fn
+        return register
+
+
+class NodeContext:
+    """What a running node may know and do besides computing its outputs."""
+
+    def __init__(self, *, node_id: str, node_type: NodeType, base_dir: Path, out_dir: Path,
+                 read_roots: tuple[Path, ...], resources: dict[str, Any], report: Callable[..., None],
+                 item_index: int = 0, item_count: int = 1, workflow: dict | None = None):
+        self.node_id = node_id
+        self.node_type = node_type
+        self.base_dir = base_dir
+        self.out_dir = out_dir
+        self.read_roots = read_roots
+        self.resources = resources
+        self.item_index = item_index
+        self.item_count = item_count
+        self.workflow = workflow
+        self.meta: dict[str, Any] = {}
+        self._report = report
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Report progress (0..1) to whoever listens: the CLI's line, the editor's node."""
+        self._report("progress", fraction=max(0.0, min(1.0, fraction)), message=message)
+
+    def warn(self, message: str) -> None:
+        self._report("warning", message=message)
+
+    def record(self, **meta: Any) -> None:
+        """Attach facts to this node's result (model, finish reason, usage); kept in the cache too."""
+        self.meta.update(meta)
+
+    def resolve_read(self, path: str) -> Path:
+        """A path from the workflow, relative to its folder, allowed only inside the read roots."""
+        if not path:
+            raise NodeError("no file given.", "Set the path param to a file next to the workflow.")
+        candidate = Path(path).expanduser()
+        resolved = (candidate if candidate.is_absolute() else self.base_dir / candidate).resolve()
+        if not any(resolved.is_relative_to(root.resolve()) for root in self.read_roots):
+            roots = ", ".join(str(r) for r in self.read_roots)
+            raise NodeError(f"{path!r} is outside the folders this run may read ({roots}).",
+                            "Move the file next to the workflow, or allow its folder with --allow-read DIR.")
+        return resolved
+
+    def resolve_write(self, name: str) -> Path:
+        """A file name inside the run's output folder; `..` and absolute paths are refused."""
+        candidate = Path(name)
+        if candidate.is_absolute() or ".." in candidate.parts or not name.strip():
+            raise NodeError(f"{name!r} would be written outside the output folder.",
+                            "Use a plain file name such as result_{index}.png (sub-folders are fine).")
+        resolved = (self.out_dir / candidate).resolve()
+        if not resolved.is_relative_to(self.out_dir.resolve()):
+            raise NodeError(f"{name!r} would be written outside the output folder.",
+                            "Use a plain file name such as result_{index}.png.")
+        resolved.parent.mkdir(parents=True, exist_ok=True)
+        return resolved
+
+    def add_file(self, path: Path) -> None:
+        """Record a file this node wrote, for the run's summary and the editor's gallery."""
+        self.meta.setdefault("files", []).append(str(path))
+
+    async def run_blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run CPU-heavy or blocking work from an async node without stalling the others."""
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)

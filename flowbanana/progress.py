@@ -1,0 +1,101 @@
+"""The CLI's view of a run: a line per node as it settles, a live status line on a terminal, a summary."""
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from .events import Event
+from .results import RunResult
+
+_SYMBOLS = {"node_finished": ("✓", "done"), "node_cached": ("=", "cached"), "node_failed": ("✗", "failed"),
+            "node_skipped": ("-", "skipped"), "node_cancelled": ("■", "cancelled")}
+
+
+class Progress:
+    """An event listener: `Execution(..., on_event=Progress())`."""
+
+    def __init__(self, stream: TextIO = sys.stdout, live: bool | None = None):
+        self.stream = stream
+        self.live = stream.isatty() if live is None else live
+        self.running: dict[str, float] = {}
+        self.fractions: dict[str, float] = {}
+        self.total = self.settled = 0
+        self.width = 8
+        self._status_shown = False
+
+    def __call__(self, event: Event) -> None:
+        kind, node = event.kind, event.node
+        if kind == "run_started":
+            self.total = len(event.data["nodes"])
+            self.width = max([8, *(len(n) for n in event.data["nodes"])])
+            self._print(f"Running {event.data['workflow']!r}: {self.total} nodes, outputs in {event.data['out_dir']}")
+        elif kind == "node_started":
+            self.running[node] = time.monotonic()
+        elif kind == "node_progress":
+            self.fractions[node] = event.data["fraction"]
+        elif kind == "node_warning":
+            self._print(f"  ! {node}: {event.data['message']}")
+        elif kind in _SYMBOLS:
+            self.running.pop(node, None)
+            self.fractions.pop(node, None)
+            self.settled += 1
+            symbol, word = _SYMBOLS[kind]
+            seconds = event.data.get("seconds")
+            took = f"{seconds:6.2f}s" if seconds is not None else " " * 7
+            detail = event.data.get("error") or event.data.get("reason") or _outputs(event.data.get("outputs", {}))
+            self._print(f"  {symbol} {node:<{self.width}} {word:<9} {took}  {detail}")
+            if event.data.get("hint"):
+                self._print(f"    {'':<{self.width}} → {event.data['hint']}")
+        self._status()
+
+    def _print(self, line: str) -> None:
+        self._clear()
+        print(line, file=self.stream, flush=True)
+
+    def _clear(self) -> None:
+        if self._status_shown:
+            self.stream.write("\r\033[K")
+            self._status_shown = False
+
+    def _status(self) -> None:
+        if not self.live or not self.running:
+            return
+        now = time.monotonic()
+        parts = [f"{n} {now - t:.0f}s" + (f" {self.fractions[n]:.0%}" if n in self.fractions else "")
+                 for n, t in list(self.running.items())[:4]]
+        more = f" +{len(self.running) - 4}" if len(self.running) > 4 else ""
+        self._clear()
+        self.stream.write(f"  … [{self.settled}/{self.total}] running: {', '.join(parts)}{more}")
+        self.stream.flush()
+        self._status_shown = True
+
+    def summary(self, result: RunResult) -> None:
+        self._clear()
+        counts = ", ".join(f"{result.count(s)} {s}" for s in ("done", "cached", "failed", "skipped", "cancelled")
+                           if result.count(s))
+        verdict = {"done": "Finished", "failed": "Finished with failures", "cancelled": "Cancelled"}[result.status]
+        print(f"{verdict} in {result.seconds:.2f}s: {counts}.", file=self.stream)
+        files = result.files
+        if files:
+            print(f"Files written ({len(files)}):", file=self.stream)
+            for path in files:
+                print(f"  {path}", file=self.stream)
+        failed = {n: r for n, r in result.nodes.items() if r.status == "failed"}
+        if failed:
+            print("Failed nodes (everything that did not depend on them still ran):", file=self.stream)
+            for node, r in failed.items():
+                print(f"  ✗ {node}: {r.error}" + (f"\n    → {r.hint}" if r.hint else ""), file=self.stream)
+
+
+def _outputs(outputs: dict) -> str:
+    return ", ".join(f"{name} {_value(value)}" for name, value in outputs.items())
+
+
+def _value(value) -> str:
+    if isinstance(value, dict) and "image" in value:
+        return f"{value['image']['width']}×{value['image']['height']}"
+    if isinstance(value, list):
+        return f"[{len(value)} items]"
+    text = str(value).replace("\n", " ")
+    return repr(text if len(text) <= 40 else text[:37] + "...")

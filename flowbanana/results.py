@@ -1,0 +1,70 @@
+"""What a run leaves behind: per node status, outputs, error and time; the files written."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+DONE, CACHED, FAILED, SKIPPED, CANCELLED = "done", "cached", "failed", "skipped", "cancelled"
+
+
+@dataclass
+class NodeResult:
+    status: str
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    hint: str = ""
+    seconds: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (DONE, CACHED)
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "error": self.error, "hint": self.hint, "seconds": round(self.seconds, 4),
+                "outputs": {k: describe(v) for k, v in self.outputs.items()}, "meta": self.meta}
+
+
+@dataclass
+class RunResult:
+    status: str  # done, failed (some node failed) or cancelled
+    nodes: dict[str, NodeResult]
+    out_dir: Path
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status == DONE
+
+    @property
+    def files(self) -> list[Path]:
+        return [Path(f) for r in self.nodes.values() for f in r.meta.get("files", [])]
+
+    def output(self, node: str, name: str | None = None) -> Any:
+        """A node's output value; `name` may be left out for a node with one output."""
+        outputs = self.nodes[node].outputs
+        if name is None:
+            if len(outputs) != 1:
+                raise KeyError(f"node {node!r} has outputs {sorted(outputs)}: name one")
+            return next(iter(outputs.values()))
+        return outputs[name]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.nodes.values() if r.status == status)
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "seconds": round(self.seconds, 4), "out_dir": str(self.out_dir),
+                "files": [str(f) for f in self.files], "nodes": {k: v.to_json() for k, v in self.nodes.items()}}
+
+
+def describe(value: Any) -> Any:
+    """A JSON-safe summary of a value: images by mode and size, lists item by item."""
+    if isinstance(value, Image.Image):
+        return {"image": {"width": value.width, "height": value.height, "mode": value.mode}}
+    if isinstance(value, list):
+        return [describe(v) for v in value]
+    return value

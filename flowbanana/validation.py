@@ -1,0 +1,184 @@
+"""Check a workflow against the catalogue: every problem at once, each naming the node and what to do."""
+from __future__ import annotations
+
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from .catalogue import Catalogue
+from .errors import Problem, WorkflowInvalid
+from .graph import build_graph, cycles
+from .node_api import NodeType
+from .porttypes import compatible
+from .workflow import Node, Workflow
+
+
+def validate(workflow: Workflow, catalogue: Catalogue) -> list[Problem]:
+    problems: list[Problem] = []
+    missing_packs = _check_requires(workflow, catalogue, problems)
+    for node_id, node in workflow.nodes.items():
+        node_type = catalogue.get(node.type)
+        if node_type is None:
+            problems.append(_unknown_type(node_id, node.type, catalogue, missing_packs))
+            continue
+        _check_params(node_id, node, node_type, problems)
+        _check_inputs(node_id, node, node_type, workflow, catalogue, problems)
+    for group in cycles(build_graph(workflow)):
+        problems.append(Problem("cycle", f"nodes {' -> '.join(group + group[:1])} depend on each other in a cycle.",
+                                node=group[0], hint="Remove one of the links between them."))
+    for name, spec in workflow.inputs.items():
+        target = workflow.nodes.get(spec.node)
+        target_type = catalogue.get(target.type) if target else None
+        if target is None:
+            problems.append(Problem("workflow_input", f"workflow input {name!r} points at node {spec.node!r}, "
+                                    "which does not exist.", port=name, hint="Fix \"node\" in the file's \"inputs\"."))
+        elif target_type and not target_type.param(spec.param):
+            problems.append(Problem("workflow_input", f"workflow input {name!r} points at param {spec.param!r} "
+                                    f"of node {spec.node!r} ({target.type}), which has no such param.",
+                                    node=spec.node, port=name, hint=_choices_hint(target_type)))
+    if workflow.nodes and not any((t := catalogue.get(n.type)) and t.output and not n.disabled
+                                  for n in workflow.nodes.values()):
+        problems.append(Problem("no_output", "no node produces a result, so running would make nothing to keep.",
+                                hint="Add an image.save or image.preview node and link an image into it."))
+    if not workflow.nodes:
+        problems.append(Problem("empty", "the workflow has no nodes.", hint="Add nodes in the editor or the file."))
+    return problems
+
+
+def check(workflow: Workflow, catalogue: Catalogue) -> None:
+    """Raise WorkflowInvalid listing every problem, or return quietly."""
+    problems = validate(workflow, catalogue)
+    if problems:
+        raise WorkflowInvalid(problems)
+
+
+def resolved_params(node: Node, node_type: NodeType) -> dict[str, Any]:
+    """Every param's value, defaults filled in and coerced; call only on a validated node."""
+    return {p.name: p.check(node.params[p.name]) if p.name in node.params else p.default for p in node_type.params}
+
+
+def _check_requires(workflow: Workflow, catalogue: Catalogue, problems: list[Problem]) -> dict[str, str]:
+    installed = catalogue.distributions()
+    missing: dict[str, str] = {}
+    for dist, spec_text in workflow.requires.items():
+        try:
+            spec = SpecifierSet(spec_text)
+        except InvalidSpecifier:
+            problems.append(Problem("requires", f"requires {dist!r}: {spec_text!r} is not a version range.",
+                                    hint="Write ranges like \">=0.1\" or \">=1.2,<2\"."))
+            continue
+        have = installed.get(dist)
+        if have is None:
+            missing[dist] = spec_text
+            problems.append(Problem("pack_missing", f"this workflow needs the node pack {dist!r} ({spec_text}), "
+                                    "which is not installed.", hint=f"Install it: pip install '{dist}{spec_text}'."))
+        elif not _satisfies(have, spec):
+            problems.append(Problem("pack_version", f"this workflow needs {dist} {spec_text}; {have} is installed.",
+                                    hint=f"Upgrade it: pip install -U '{dist}{spec_text}'."))
+    return missing
+
+
+def _satisfies(version: str, spec: SpecifierSet) -> bool:
+    try:
+        return spec.contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return False
+
+
+def _unknown_type(node_id: str, type_id: str, catalogue: Catalogue, missing: dict[str, str]) -> Problem:
+    if missing:
+        packs = ", ".join(f"{d}{s}" for d, s in missing.items())
+        hint = f"It probably comes from {packs}, named in the file's \"requires\": pip install " + \
+               " ".join(f"'{d}{s}'" for d, s in missing.items()) + "."
+    else:
+        prefix = type_id.split(".")[0]
+        near = sorted(t for t in catalogue.types if t.split(".")[0] == prefix)
+        hint = f"Known {prefix} nodes: {', '.join(near)}." if near else \
+            "Install the node pack that provides it, or see `flowbanana nodes` for the installed types."
+    return Problem("unknown_type", f"node {node_id!r} has unknown type {type_id!r}.", node=node_id, hint=hint)
+
+
+def _choices_hint(node_type: NodeType) -> str:
+    names = [p.name for p in node_type.params]
+    return f"{node_type.id} has params: {', '.join(names)}." if names else f"{node_type.id} has no params."
+
+
+def _check_params(node_id: str, node: Node, node_type: NodeType, problems: list[Problem]) -> None:
+    for name, value in node.params.items():
+        param = node_type.param(name)
+        if param is None:
+            problems.append(Problem("unknown_param", f"node {node_id!r} ({node_type.id}) has no param {name!r}.",
+                                    node=node_id, port=name, hint=_choices_hint(node_type)))
+            continue
+        if name in node.inputs:
+            continue  # a link feeds it; the literal is only a fallback shown in the editor
+        try:
+            param.check(value)
+        except ValueError as exc:
+            problems.append(Problem("bad_value", f"node {node_id!r} ({node_type.id}), param {name!r}: {exc}.",
+                                    node=node_id, port=name, hint=_param_hint(param)))
+    for param in node_type.params:
+        if param.default is None and not param.optional and param.name not in node.params \
+                and param.name not in node.inputs:
+            problems.append(Problem("missing_param", f"node {node_id!r} ({node_type.id}) needs a value for "
+                                    f"param {param.name!r}.", node=node_id, port=param.name,
+                                    hint="Set it in the node, or link a value into it."))
+
+
+def _param_hint(param) -> str:
+    if param.choices:
+        return f"Choose one of: {', '.join(param.choices)}."
+    if param.min is not None or param.max is not None:
+        low = "" if param.min is None else f"{param.min:g}"
+        high = "" if param.max is None else f"{param.max:g}"
+        return f"Allowed range: {low}..{high}."
+    return ""
+
+
+def _check_inputs(node_id: str, node: Node, node_type: NodeType, workflow: Workflow, catalogue: Catalogue,
+                  problems: list[Problem]) -> None:
+    for port_name, links in node.inputs.items():
+        port = node_type.port(port_name)
+        if port is None:
+            ports = [i.name for i in node_type.inputs] + [p.name for p in node_type.params]
+            problems.append(Problem("unknown_input", f"node {node_id!r} ({node_type.id}) has no input {port_name!r}.",
+                                    node=node_id, port=port_name,
+                                    hint=f"Inputs and params: {', '.join(ports) or 'none'}."))
+            continue
+        takes_list = getattr(port, "list", False)
+        if len(links) > 1 and not takes_list:
+            problems.append(Problem("many_links", f"node {node_id!r}, input {port_name!r} takes one link but has "
+                                    f"{len(links)}: {', '.join(map(str, links))}.", node=node_id, port=port_name,
+                                    hint="Keep one link, or merge the values first."))
+        for link in links:
+            source = workflow.nodes.get(link.node)
+            if source is None:
+                problems.append(Problem("missing_node", f"node {node_id!r}, input {port_name!r} links to node "
+                                        f"{link.node!r}, which does not exist.", node=node_id, port=port_name,
+                                        hint="Link to an existing node, or remove the link."))
+                continue
+            source_type = catalogue.get(source.type)
+            if source_type is None:
+                continue  # already reported as an unknown type
+            output = source_type.output_port(link.output)
+            if output is None:
+                outs = ", ".join(o.name for o in source_type.outputs) or "none"
+                problems.append(Problem("missing_output", f"node {node_id!r}, input {port_name!r} links to "
+                                        f"{link}, but {source_type.id} has no output {link.output!r}.",
+                                        node=node_id, port=port_name, hint=f"Its outputs: {outs}."))
+            elif not compatible(output.type, port.type):
+                problems.append(Problem("type_mismatch", f"node {node_id!r}, input {port_name!r} expects "
+                                        f"{port.type} but {link} gives {output.type}.", node=node_id, port=port_name,
+                                        hint=_convert_hint(output.type, port.type)))
+    for port in node_type.inputs:
+        if not port.optional and not node.inputs.get(port.name):
+            problems.append(Problem("missing_input", f"node {node_id!r} ({node_type.id}) needs a link into its "
+                                    f"{port.type} input {port.name!r}.", node=node_id, port=port.name,
+                                    hint=f"Link an output of type {port.type} into it."))
+
+
+def _convert_hint(source: str, target: str) -> str:
+    if (source, target) == ("IMAGE", "MASK"):
+        return "Turn the image into a mask first with mask.from_image."
+    return f"Link an output of type {target} instead."

@@ -1,0 +1,268 @@
+"""The workflow file: parse, migrate and serialise (format `flowbanana/workflow`, version 1).
+
+Parsing checks only the file's shape; whether node types, params and links make sense is
+`validation`'s job, so that a file using a missing pack still loads and can be explained.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import Problem, WorkflowInvalid
+
+FORMAT = "flowbanana/workflow"
+VERSION = 1
+NODE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+LINK = re.compile(r"^([A-Za-z0-9_-]+)\.([A-Za-z_][A-Za-z0-9_]*)$")
+
+# version n -> a function turning a version-n document into a version n+1 document.
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+
+_TOP_KEYS = {"format", "version", "name", "description", "requires", "inputs", "nodes", "ui"}
+_NODE_KEYS = {"type", "params", "inputs", "title", "notes", "disabled"}
+
+
+@dataclass(frozen=True)
+class Link:
+    node: str
+    output: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Link":
+        match = LINK.match(text) if isinstance(text, str) else None
+        if not match:
+            raise ValueError(f"{text!r} is not a link like \"node.output\"")
+        return cls(match.group(1), match.group(2))
+
+    def __str__(self) -> str:
+        return f"{self.node}.{self.output}"
+
+
+@dataclass
+class Node:
+    type: str
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, list[Link]] = field(default_factory=dict)
+    title: str | None = None
+    notes: str | None = None
+    disabled: bool = False
+    # inputs written as a list keep that shape on save, even with one link
+    list_inputs: set[str] = field(default_factory=set)
+
+    def to_dict(self) -> dict:
+        data: dict[str, Any] = {"type": self.type}
+        if self.params:
+            data["params"] = dict(self.params)
+        if self.inputs:
+            data["inputs"] = {name: [str(l) for l in links] if name in self.list_inputs or len(links) != 1
+                              else str(links[0]) for name, links in self.inputs.items()}
+        if self.title:
+            data["title"] = self.title
+        if self.notes:
+            data["notes"] = self.notes
+        if self.disabled:
+            data["disabled"] = True
+        return data
+
+
+@dataclass
+class WorkflowInput:
+    """A named parameter of the whole workflow: `--set NAME=VALUE` sets `node.param`."""
+    node: str
+    param: str
+    description: str = ""
+
+    def to_dict(self) -> dict:
+        data = {"node": self.node, "param": self.param}
+        if self.description:
+            data["description"] = self.description
+        return data
+
+
+@dataclass
+class Workflow:
+    nodes: dict[str, Node] = field(default_factory=dict)
+    name: str = "Untitled"
+    description: str = ""
+    requires: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, WorkflowInput] = field(default_factory=dict)
+    ui: dict[str, Any] = field(default_factory=dict)
+    # where the file was read from: relative paths in params resolve against its folder
+    source: Path | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+    def to_dict(self) -> dict:
+        data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": self.name,
+                                "nodes": {nid: n.to_dict() for nid, n in self.nodes.items()}}
+        if self.description:
+            data["description"] = self.description
+        if self.requires:
+            data["requires"] = dict(self.requires)
+        if self.inputs:
+            data["inputs"] = {k: v.to_dict() for k, v in self.inputs.items()}
+        if self.ui:
+            data["ui"] = copy.deepcopy(self.ui)
+        return data
+
+    def dumps(self) -> str:
+        """Sorted keys and 2-space indentation, so that a small edit is a small diff."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.dumps(), encoding="utf-8")
+        tmp.replace(path)
+        self.source = path.resolve()
+        return path
+
+    def copy(self) -> "Workflow":
+        clone = from_dict(self.to_dict())
+        clone.source = self.source
+        return clone
+
+
+def loads(text: str, source: Path | None = None) -> Workflow:
+    """Parse a workflow from JSON text; malformed JSON names its line and column."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"{source.name}: " if source else ""
+        raise WorkflowInvalid([Problem(
+            "json", f"{where}not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.",
+            hint="Fix the file in a text editor (a missing comma or quote is the usual cause).")]) from None
+    workflow = from_dict(data)
+    workflow.source = source.resolve() if source else None
+    return workflow
+
+
+def load(path: str | Path) -> Workflow:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WorkflowInvalid([Problem("file", f"no workflow file at {path}.",
+                                       hint="Check the path; `flowbanana run --help` shows examples.")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkflowInvalid([Problem("file", f"cannot read {path}: {exc}.")]) from None
+    return loads(text, path)
+
+
+def migrate(data: dict) -> dict:
+    """Bring an older document up to VERSION, one step at a time; refuse a newer one."""
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise WorkflowInvalid([Problem("version", f"\"version\" must be a whole number, got {version!r}.",
+                                       hint=f"Use \"version\": {VERSION}.")])
+    if version > VERSION:
+        raise WorkflowInvalid([Problem(
+            "version", f"this file is workflow version {version}; this flowbanana reads up to version {VERSION}.",
+            hint="Upgrade flowbanana: pip install -U flowbanana.")])
+    while version < VERSION:
+        if version not in MIGRATIONS:
+            raise WorkflowInvalid([Problem("version", f"no migration from workflow version {version}.")])
+        data = MIGRATIONS[version](copy.deepcopy(data))
+        version += 1
+        data["version"] = version
+    return data
+
+
+def from_dict(data: Any) -> Workflow:
+    """Build the model from a parsed document; every shape problem is reported at once."""
+    if not isinstance(data, dict):
+        raise WorkflowInvalid([Problem("format", "a workflow file must hold a JSON object.")])
+    if data.get("format") != FORMAT:
+        raise WorkflowInvalid([Problem(
+            "format", f"\"format\" is {data.get('format')!r}, not {FORMAT!r}: this is not a flowbanana workflow.",
+            hint=f"A workflow file starts with {{\"format\": \"{FORMAT}\", \"version\": {VERSION}, ...}}.")])
+    data = migrate(data)
+    problems: list[Problem] = []
+    for key in sorted(set(data) - _TOP_KEYS):
+        problems.append(Problem("unknown_key", f"unknown top-level key {key!r}.",
+                                hint=f"Allowed keys: {', '.join(sorted(_TOP_KEYS))}. Layout belongs under \"ui\"."))
+    workflow = Workflow(name=_text(data, "name", "Untitled", problems),
+                        description=_text(data, "description", "", problems))
+    requires = data.get("requires", {})
+    if isinstance(requires, dict) and all(isinstance(v, str) for v in requires.values()):
+        workflow.requires = dict(requires)
+    else:
+        problems.append(Problem("requires", "\"requires\" must map pack names to version ranges, "
+                                            "like {\"flowbanana\": \">=0.1\"}."))
+    ui = data.get("ui", {})
+    if isinstance(ui, dict):
+        workflow.ui = copy.deepcopy(ui)
+    else:
+        problems.append(Problem("ui", "\"ui\" must be an object (layout only)."))
+    nodes = data.get("nodes")
+    if not isinstance(nodes, dict):
+        problems.append(Problem("nodes", "\"nodes\" must be an object of nodes keyed by id."))
+        nodes = {}
+    for node_id, raw in nodes.items():
+        node = _node(node_id, raw, problems)
+        if node:
+            workflow.nodes[node_id] = node
+    raw_inputs = data.get("inputs", {})
+    if not isinstance(raw_inputs, dict):
+        problems.append(Problem("inputs", "\"inputs\" must map input names to {\"node\": ..., \"param\": ...}."))
+        raw_inputs = {}
+    for name, spec in raw_inputs.items():
+        if isinstance(spec, dict) and isinstance(spec.get("node"), str) and isinstance(spec.get("param"), str):
+            workflow.inputs[name] = WorkflowInput(spec["node"], spec["param"], str(spec.get("description", "")))
+        else:
+            problems.append(Problem("inputs", f"workflow input {name!r} must be {{\"node\": ID, \"param\": NAME}}.",
+                                    port=name))
+    if problems:
+        raise WorkflowInvalid(problems)
+    return workflow
+
+
+def _text(data: dict, key: str, default: str, problems: list[Problem]) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        problems.append(Problem(key, f"\"{key}\" must be text."))
+        return default
+    return value
+
+
+def _node(node_id: str, raw: Any, problems: list[Problem]) -> Node | None:
+    if not NODE_ID.match(node_id):
+        problems.append(Problem("node_id", f"node id {node_id!r} may use only letters, digits, _ and -.",
+                                node=node_id))
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        problems.append(Problem("node", f"node {node_id!r} needs a \"type\", like \"image.resize\".", node=node_id))
+        return None
+    for key in sorted(set(raw) - _NODE_KEYS):
+        problems.append(Problem("unknown_key", f"node {node_id!r} has an unknown key {key!r}.", node=node_id,
+                                hint=f"Allowed keys: {', '.join(sorted(_NODE_KEYS))}."))
+    node = Node(type=raw["type"], title=raw.get("title") or None, notes=raw.get("notes") or None,
+                disabled=bool(raw.get("disabled", False)))
+    params = raw.get("params", {})
+    if isinstance(params, dict):
+        node.params = dict(params)
+    else:
+        problems.append(Problem("params", f"node {node_id!r}: \"params\" must be an object.", node=node_id))
+    inputs = raw.get("inputs", {})
+    if not isinstance(inputs, dict):
+        problems.append(Problem("inputs", f"node {node_id!r}: \"inputs\" must be an object.", node=node_id))
+        inputs = {}
+    for port, value in inputs.items():
+        texts = value if isinstance(value, list) else [value]
+        if isinstance(value, list):
+            node.list_inputs.add(port)
+        links = []
+        for text in texts:
+            try:
+                links.append(Link.parse(text))
+            except ValueError as exc:
+                problems.append(Problem("link", f"node {node_id!r}, input {port!r}: {exc}.", node=node_id, port=port,
+                                        hint="Write links as \"source_node.output_name\"."))
+        node.inputs[port] = links
+    return node
