@@ -1,0 +1,30 @@
+"""Fixtures shared by every test folder; each folder may add its own conftest.py beside its tests."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowbanana.cache import Cache
+from flowbanana.catalogue import Catalogue, load_catalogue
+from flowbanana.workflow import Workflow, from_dict
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    """The installed packs plus tests/packs (the engine's test nodes)."""
+    return load_catalogue([TESTS / "packs"])
+
+
+@pytest.fixture
+def cache(tmp_path) -> Cache:
+    return Cache(tmp_path / "cache")
+
+
+def make_workflow(nodes: dict, **top) -> Workflow:
+    """A workflow model from a `nodes` mapping written as in a file."""
+    return from_dict({"format": "flowbanana/workflow", "version": 1, "name": top.pop("name", "test"),
+                      "nodes": nodes, **top})

@@ -1,0 +1,74 @@
+"""Node types for the engine's tests, loaded through --nodes-dir like any folder pack."""
+import asyncio
+import time
+
+from flowbanana.node_api import ANY, FLOAT, INT, TEXT, Input, NodeError, Output, Pack, Param
+
+pack = Pack("testing", version="1.0.0", description="Nodes for flowbanana's own tests.")
+CALLS: list[tuple[str, float, float]] = []  # (node id, start, end) of every real call, for overlap tests
+
+
+@pack.node("test.number", params=[Param.float("value", 1.0)], outputs=[Output("value", FLOAT)])
+def number(value):
+    return value
+
+
+@pack.node("test.words", params=[Param.text("text", "a b c")], outputs=[Output("items", TEXT, list=True)])
+def words(text):
+    return text.split()
+
+
+@pack.node("test.sleep", params=[Param.float("seconds", 0.1, min=0), Param.text("label", "")],
+           inputs=[Input("after", ANY, optional=True)], outputs=[Output("label", TEXT)])
+async def sleep(seconds, label, after, ctx):
+    start = time.monotonic()
+    await asyncio.sleep(seconds)
+    CALLS.append((ctx.node_id, start, time.monotonic()))
+    return label or ctx.node_id
+
+
+@pack.node("test.add", inputs=[Input("a", FLOAT), Input("b", FLOAT, optional=True)],
+           params=[Param.float("offset", 0.0)], outputs=[Output("sum", FLOAT)])
+def add(a, b, offset, ctx):
+    CALLS.append((ctx.node_id, time.monotonic(), time.monotonic()))
+    return a + (b or 0) + offset
+
+
+@pack.node("test.upper", inputs=[Input("text", TEXT)], params=[Param.text("suffix", "")],
+           outputs=[Output("text", TEXT)])
+def upper(text, suffix, ctx):
+    CALLS.append((ctx.node_id, time.monotonic(), time.monotonic()))
+    if text == "boom":
+        raise NodeError("the word 'boom' is not allowed.", "Pick another word.")
+    return text.upper() + suffix
+
+
+@pack.node("test.fail", inputs=[Input("after", ANY, optional=True)], params=[Param.text("how", "node_error")],
+           outputs=[Output("value", TEXT)])
+def fail(after, how):
+    if how == "node_error":
+        raise NodeError("this node always fails.", "Remove it.")
+    raise ZeroDivisionError("division by zero")
+
+
+@pack.node("test.collect", inputs=[Input("items", ANY, list=True)], outputs=[Output("count", INT)], output=True)
+def collect(items):
+    return len(items)
+
+
+@pack.node("test.show", inputs=[Input("value", ANY)], outputs=[Output("value", ANY)], output=True)
+def show(value):
+    return value
+
+
+@pack.node("test.clock", outputs=[Output("now", FLOAT)], cacheable=False)
+def clock():
+    return time.time()
+
+
+@pack.node("test.call", params=[Param.text("model", "m"), Param.float("seconds", 0.05)],
+           inputs=[Input("after", ANY, optional=True)], outputs=[Output("done", TEXT)], uses_provider=True)
+async def call(model, seconds, after, ctx):
+    async with ctx.resources["limiter"].slot(model):
+        await asyncio.sleep(seconds)
+    return model
