@@ -24,7 +24,12 @@ def cache(tmp_path) -> Cache:
     return Cache(tmp_path / "cache")
 
 
-def make_workflow(nodes: dict, **top) -> Workflow:
-    """A workflow model from a `nodes` mapping written as in a file."""
+def workflow_from(nodes: dict, **top) -> Workflow:
     return from_dict({"format": "flowbanana/workflow", "version": 1, "name": top.pop("name", "test"),
                       "nodes": nodes, **top})
+
+
+@pytest.fixture
+def make_workflow():
+    """A factory: `make_workflow({"a": {"type": ...}}, name=...)` builds a model as if read from a file."""
+    return workflow_from
