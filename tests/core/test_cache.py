@@ -1,0 +1,128 @@
+"""The cache: an unchanged node never runs twice; a change re-runs only what it reaches."""
+from PIL import Image
+
+from flowbanana.cache import Cache, value_digest
+
+CHAIN = {
+    "n": {"type": "test.number", "params": {"value": 2}},
+    "a": {"type": "test.add", "inputs": {"a": "n.value"}},
+    "b": {"type": "test.add", "inputs": {"a": "a.sum"}, "params": {"offset": 1}},
+    "other": {"type": "test.add", "inputs": {"a": "n.value"}},
+    "show": {"type": "test.collect", "inputs": {"items": ["b.sum", "other.sum"]}},
+}
+
+
+def ran(calls):
+    return sorted({c[0] for c in calls})
+
+
+def test_second_run_calls_nothing_and_says_so(make_workflow, run, cache, calls):
+    first, _ = run(make_workflow(CHAIN), cache=cache)
+    assert ran(calls) == ["a", "b", "other"]
+    calls.clear()
+    second, events = run(make_workflow(CHAIN), cache=cache)
+    assert calls == []
+    assert {n: r.status for n, r in second.nodes.items()} == {n: "cached" for n in CHAIN}
+    assert second.output("b", "sum") == first.output("b", "sum") == 3
+    assert {e.node for e in events if e.kind == "node_cached"} == set(CHAIN)
+
+
+def test_changing_one_param_reruns_only_that_node_and_what_depends_on_it(make_workflow, run, cache, calls):
+    run(make_workflow(CHAIN), cache=cache)
+    calls.clear()
+    workflow = make_workflow(CHAIN)
+    workflow.nodes["a"].params["offset"] = 10
+    result, _ = run(workflow, cache=cache)
+    assert ran(calls) == ["a", "b"]
+    assert result.nodes["other"].status == "cached" and result.output("b", "sum") == 13
+
+
+def test_same_output_means_downstream_stays_cached(make_workflow, run, cache, calls):
+    """Keys follow content: an upstream change that yields the same value reuses what follows."""
+    run(make_workflow(CHAIN), cache=cache)
+    calls.clear()
+    workflow = make_workflow(CHAIN)
+    workflow.nodes["n"].params["value"] = 2.0   # the same number written differently
+    run(workflow, cache=cache)
+    assert calls == []
+
+
+def test_force_runs_one_node_again(make_workflow, run, cache, calls):
+    run(make_workflow(CHAIN), cache=cache)
+    calls.clear()
+    result, _ = run(make_workflow(CHAIN), cache=cache, force=frozenset({"a"}))
+    assert ran(calls) == ["a"]                  # same result, so b stays cached
+    assert result.nodes["a"].status == "done" and result.nodes["b"].status == "cached"
+
+
+def test_a_node_can_opt_out(make_workflow, run, cache):
+    nodes = {"clock": {"type": "test.clock"}, "show": {"type": "test.show", "inputs": {"value": "clock.now"}}}
+    first, _ = run(make_workflow(nodes), cache=cache)
+    second, _ = run(make_workflow(nodes), cache=cache)
+    assert second.nodes["clock"].status == "done" and second.output("clock") != first.output("clock")
+
+
+def test_no_cache_runs_everything(make_workflow, run, cache, calls):
+    run(make_workflow(CHAIN), cache=cache)
+    calls.clear()
+    run(make_workflow(CHAIN), cache=None)
+    assert ran(calls) == ["a", "b", "other"]
+
+
+def test_the_provider_is_part_of_the_key(make_workflow, run, cache):
+    class Provider:
+        def __init__(self, cache_id):
+            self.cache_id = cache_id
+    nodes = {"c": {"type": "test.call"}, "show": {"type": "test.show", "inputs": {"value": "c.done"}}}
+    run(make_workflow(nodes), cache=cache, resources={"provider": Provider("offline")})
+    again, _ = run(make_workflow(nodes), cache=cache, resources={"provider": Provider("offline")})
+    other, _ = run(make_workflow(nodes), cache=cache, resources={"provider": Provider("gemini")})
+    assert again.nodes["c"].status == "cached" and other.nodes["c"].status == "done"
+
+
+def test_images_round_trip_through_the_cache(tmp_path):
+    cache = Cache(tmp_path)
+    image = Image.linear_gradient("L").convert("RGBA").resize((64, 32))
+    cache.put("k" * 64, {"image": image, "list": [image, "x"], "n": 3}, {"image": value_digest(image)}, {"model": "m"})
+    entry = cache.get("k" * 64)
+    assert entry["outputs"]["image"].tobytes() == image.tobytes() and entry["outputs"]["image"].mode == "RGBA"
+    assert entry["outputs"]["list"][1] == "x" and entry["outputs"]["n"] == 3 and entry["meta"] == {"model": "m"}
+    assert value_digest(entry["outputs"]["list"]) == value_digest([image, "x"])
+
+
+def test_a_damaged_entry_is_a_miss_not_a_crash(tmp_path):
+    cache = Cache(tmp_path)
+    cache.put("d" * 64, {"v": 1}, {}, {})
+    (tmp_path / "dd" / ("d" * 64) / "entry.json").write_text("{not json")
+    assert cache.get("d" * 64) is None
+
+
+def test_file_params_key_on_the_file_content(catalogue, tmp_path, cache):
+    """A file changed on disk under the same name is a new input."""
+    import asyncio
+    from flowbanana.executor import Execution, RunOptions
+    from flowbanana.node_api import Output, Pack, Param, TEXT
+    from flowbanana.catalogue import Catalogue
+    pack = Pack("filetest")
+
+    @pack.node("filetest.read", params=[Param.file("path")], outputs=[Output("text", TEXT)], output=True)
+    def read(path, ctx):
+        return ctx.resolve_read(path).read_text()
+
+    local = Catalogue()
+    local.add(pack, "test")
+    from flowbanana.workflow import from_dict
+    doc = {"format": "flowbanana/workflow", "version": 1, "nodes": {"r": {"type": "filetest.read",
+                                                                            "params": {"path": "data.txt"}}}}
+    (tmp_path / "data.txt").write_text("one")
+    (tmp_path / "wf.json").write_text("{}")
+
+    def once():
+        workflow = from_dict(doc)
+        workflow.source = tmp_path / "wf.json"
+        return asyncio.run(Execution(workflow, local, RunOptions(out_dir=tmp_path / "o", cache=cache)).run())
+
+    assert once().output("r") == "one"
+    assert once().nodes["r"].status == "cached"
+    (tmp_path / "data.txt").write_text("two")
+    assert once().output("r") == "two"

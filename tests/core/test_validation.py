@@ -1,0 +1,131 @@
+"""Validation reports every problem at once, each naming the node, the port and what to do."""
+import pytest
+
+from flowbanana.validation import validate
+
+SHOW = {"type": "test.show", "inputs": {"value": "n.value"}}
+
+
+def problems_of(catalogue, make_workflow, nodes, **top):
+    return validate(make_workflow(nodes, **top), catalogue)
+
+
+def one(problems, code):
+    found = [p for p in problems if p.code == code]
+    assert found, f"no {code} problem in {[p.code for p in problems]}"
+    return found[0]
+
+
+def test_a_valid_workflow_has_no_problems(catalogue, make_workflow):
+    assert problems_of(catalogue, make_workflow, {"n": {"type": "test.number"}, "show": SHOW}) == []
+
+
+def test_unknown_type_names_the_pack_to_install(catalogue, make_workflow):
+    problems = problems_of(catalogue, make_workflow, {"n": {"type": "upscale.esrgan"}, "show": SHOW},
+                           requires={"flowbanana": ">=0.1", "flowbanana-upscale": ">=1.2"})
+    missing = one(problems, "pack_missing")
+    assert "flowbanana-upscale" in missing.message and "pip install 'flowbanana-upscale>=1.2'" in missing.hint
+    unknown = one(problems, "unknown_type")
+    assert unknown.node == "n" and "flowbanana-upscale>=1.2" in unknown.hint
+
+
+def test_unknown_type_without_requires_suggests_neighbours(catalogue, make_workflow):
+    problem = one(problems_of(catalogue, make_workflow, {"n": {"type": "test.nope"}, "show": SHOW}), "unknown_type")
+    assert "test.number" in problem.hint
+
+
+def test_too_old_pack_version(catalogue, make_workflow):
+    problem = one(problems_of(catalogue, make_workflow, {"n": {"type": "test.number"}, "show": SHOW},
+                              requires={"testing": ">=2"}), "pack_version")
+    assert "testing >=2" in problem.message and "1.0.0 is installed" in problem.message
+
+
+@pytest.mark.parametrize("params, code, words", [
+    ({"valeu": 3}, "unknown_param", "has no param 'valeu'"),
+    ({"value": "many"}, "bad_value", "expected a number"),
+])
+def test_param_problems(catalogue, make_workflow, params, code, words):
+    problem = one(problems_of(catalogue, make_workflow, {"n": {"type": "test.number", "params": params},
+                                                         "show": SHOW}), code)
+    assert problem.node == "n" and words in problem.message
+
+
+def test_value_out_of_range_gives_the_range(catalogue, make_workflow):
+    problem = one(problems_of(catalogue, make_workflow, {
+        "n": {"type": "test.number"}, "s": {"type": "test.sleep", "params": {"seconds": -1}}, "show": SHOW}),
+        "bad_value")
+    assert problem.node == "s" and problem.port == "seconds" and "below the minimum 0" in problem.message
+    assert "0.." in problem.hint
+
+
+def test_value_not_among_choices(catalogue, make_workflow):
+    from flowbanana.node_api import Param
+    with pytest.raises(ValueError, match="not one of a, b"):
+        Param.choice("mode", ["a", "b"]).check("c")
+
+
+def test_missing_required_input(catalogue, make_workflow):
+    problem = one(problems_of(catalogue, make_workflow, {"n": {"type": "test.number"}, "u": {"type": "test.upper"},
+                                                         "show": SHOW}), "missing_input")
+    assert problem.node == "u" and problem.port == "text" and "TEXT" in problem.message
+
+
+def test_link_to_missing_node_and_output(catalogue, make_workflow):
+    problems = problems_of(catalogue, make_workflow, {
+        "n": {"type": "test.number"},
+        "a": {"type": "test.add", "inputs": {"a": "ghost.value", "b": "n.valu"}}, "show": SHOW})
+    assert "'ghost', which does not exist" in one(problems, "missing_node").message
+    missing = one(problems, "missing_output")
+    assert missing.port == "b" and "Its outputs: value" in missing.hint
+
+
+def test_type_mismatch_names_both_types(catalogue, make_workflow):
+    problem = one(problems_of(catalogue, make_workflow, {
+        "n": {"type": "test.number"}, "u": {"type": "test.upper", "inputs": {"text": "n.value"}}, "show": SHOW}),
+        "type_mismatch")
+    assert problem.node == "u" and "expects TEXT but n.value gives FLOAT" in problem.message
+
+
+def test_a_link_can_feed_a_param_of_its_type(catalogue, make_workflow):
+    nodes = {"n": {"type": "test.number"}, "a": {"type": "test.add", "inputs": {"a": "n.value", "offset": "n.value"}},
+             "show": {"type": "test.show", "inputs": {"value": "a.sum"}}}
+    assert problems_of(catalogue, make_workflow, nodes) == []
+    nodes["a"]["inputs"]["offset"] = "w.items"
+    nodes["w"] = {"type": "test.words"}
+    assert one(problems_of(catalogue, make_workflow, nodes), "type_mismatch").port == "offset"
+
+
+def test_two_links_into_a_single_value_input(catalogue, make_workflow):
+    problem = one(problems_of(catalogue, make_workflow, {
+        "n": {"type": "test.number"}, "m": {"type": "test.number"},
+        "a": {"type": "test.add", "inputs": {"a": ["n.value", "m.value"]}}, "show": SHOW}), "many_links")
+    assert problem.node == "a" and "takes one link but has 2" in problem.message
+
+
+def test_a_cycle_lists_its_nodes(catalogue, make_workflow):
+    problem = one(problems_of(catalogue, make_workflow, {
+        "n": {"type": "test.number"},
+        "a": {"type": "test.add", "inputs": {"a": "n.value", "b": "c.sum"}},
+        "b": {"type": "test.add", "inputs": {"a": "a.sum"}},
+        "c": {"type": "test.add", "inputs": {"a": "b.sum"}}, "show": SHOW}), "cycle")
+    assert "a -> b -> c -> a" in problem.message
+
+
+def test_no_node_produces_a_result(catalogue, make_workflow):
+    problem = one(problems_of(catalogue, make_workflow, {"n": {"type": "test.number"}}), "no_output")
+    assert "image.save" in problem.hint
+
+
+def test_workflow_inputs_must_point_at_real_params(catalogue, make_workflow):
+    problem = one(problems_of(catalogue, make_workflow, {"n": {"type": "test.number"}, "show": SHOW},
+                              inputs={"x": {"node": "n", "param": "nope"}}), "workflow_input")
+    assert problem.port == "x" and "value" in problem.hint
+
+
+def test_every_problem_is_reported_at_once(catalogue, make_workflow):
+    problems = problems_of(catalogue, make_workflow, {
+        "n": {"type": "test.number", "params": {"value": "x"}},
+        "u": {"type": "test.upper", "inputs": {"text": "n.value"}},
+        "z": {"type": "zzz.zzz"}})
+    assert {"bad_value", "type_mismatch", "unknown_type", "no_output"} <= {p.code for p in problems}
+    assert all(p.message for p in problems)
