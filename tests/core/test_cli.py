@@ -1,0 +1,115 @@
+"""The command line as a user runs it: a real process, real files, exit codes."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKS = Path(__file__).parents[1] / "packs"
+
+
+def flowbanana(*args, cwd=None, env_extra=None):
+    env = {**os.environ, "FLOWBANANA_NODES_PATH": str(PACKS), **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "flowbanana", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=60)
+
+
+@pytest.fixture
+def workflow_file(tmp_path):
+    doc = {"format": "flowbanana/workflow", "version": 1, "name": "Shout",
+           "inputs": {"word": {"node": "w", "param": "text", "description": "Words to shout"}},
+           "nodes": {"w": {"type": "test.words", "params": {"text": "hello world"}},
+                     "u": {"type": "test.upper", "inputs": {"text": "w.items"}},
+                     "show": {"type": "test.show", "inputs": {"value": "u.text"}}}}
+    path = tmp_path / "shout.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_run_prints_a_line_per_node_and_a_summary(workflow_file, tmp_path):
+    done = flowbanana("run", workflow_file, "--cache-dir", tmp_path / "c", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Running 'Shout': 3 nodes, outputs in ") and str(tmp_path / "outputs" / "shout") in lines[0]
+    assert any(l.split()[:3] == ["✓", "u", "done"] for l in lines)
+    assert lines[-1].startswith("Finished in ") and "3 done" in lines[-1]
+    again = flowbanana("run", workflow_file, "--cache-dir", tmp_path / "c", cwd=tmp_path)
+    assert "3 cached" in again.stdout.splitlines()[-1]
+
+
+def test_set_overrides_inputs_and_params_and_json_is_for_programs(workflow_file, tmp_path):
+    done = flowbanana("run", workflow_file, "--no-cache", "--json", "--set", "word=a b c", "--set", "u.suffix=!",
+                      "--out", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "done" and result["nodes"]["show"]["outputs"]["value"] == ["A!", "B!", "C!"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--set", "nope=1"], "the workflow has no input 'nope'"),
+    (["--set", "u.nope=1"], "no param 'nope' on node 'u'"),
+    (["--set", "noequals"], "is not NAME=VALUE"),
+    (["--force", "ghost"], "no node 'ghost'"),
+])
+def test_bad_usage_exits_2_with_a_clear_message(workflow_file, tmp_path, args, words):
+    done = flowbanana("run", workflow_file, "--no-cache", "--out", tmp_path / "o", *args)
+    assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_failing_node_exits_1_and_says_what_to_do(workflow_file, tmp_path):
+    done = flowbanana("run", workflow_file, "--no-cache", "--set", "word=fine boom", "--out", tmp_path / "o")
+    assert done.returncode == 1
+    assert "item 2 of 2: the word 'boom' is not allowed." in done.stdout and "→ Pick another word." in done.stdout
+
+
+def test_validate_lists_every_problem_and_exits_2(tmp_path, workflow_file):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "nodes": {
+        "u": {"type": "test.upper", "params": {"sufix": "!"}}, "x": {"type": "nope.nope"}}}))
+    done = flowbanana("validate", workflow_file, bad)
+    assert done.returncode == 2
+    assert f"✓ {workflow_file}" in done.stdout and "input word (w.text)" in done.stdout
+    for words in ("has no param 'sufix'", "unknown type 'nope.nope'", "needs a link into its TEXT input 'text'",
+                  "no node produces a result", "4 problems"):
+        assert words in done.stderr
+
+
+def test_validate_reports_malformed_json_with_its_position(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "flowbanana/workflow",, }')
+    done = flowbanana("validate", bad, "--json")
+    assert done.returncode == 2
+    problems = json.loads(done.stdout)[str(bad)]
+    assert problems[0]["code"] == "json" and "line 1, column 34" in problems[0]["message"]
+
+
+def test_nodes_lists_the_catalogue_and_json_has_what_the_editor_needs():
+    done = flowbanana("nodes")
+    assert done.returncode == 0 and "text.template" in done.stdout and "test.sleep" in done.stdout
+    data = json.loads(flowbanana("nodes", "--json").stdout)
+    template = next(n for n in data["nodes"] if n["id"] == "text.template")
+    assert template["params"][0]["kind"] == "multiline" and template["extra_inputs"] == "TEXT"
+    assert data["port_types"]["IMAGE"]["color"].startswith("#") and data["categories"]["text"].startswith("#")
+    detail = flowbanana("nodes", "test.sleep")
+    assert "seconds" in detail.stdout and "0.." in detail.stdout
+
+
+def test_help_teaches_by_example_and_does_not_load_the_ui():
+    done = flowbanana("run", "--help")
+    assert done.returncode == 0 and "--set subject=" in done.stdout and "exit codes" in done.stdout
+    probe = subprocess.run([sys.executable, "-c", "import sys, flowbanana.cli as c; c.build_parser(); "
+                            "print(sorted(m for m in ('nicegui', 'networkx', 'PIL') if m in sys.modules))"],
+                           capture_output=True, text=True, timeout=60)
+    assert probe.stdout.strip() == "[]"
+
+
+def test_version():
+    from flowbanana import __version__
+    assert flowbanana("--version").stdout.strip() == f"flowbanana {__version__}"
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    done = flowbanana("run", tmp_path / "nope.json")
+    assert done.returncode == 2 and "no workflow file at" in done.stderr
