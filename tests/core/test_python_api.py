@@ -1,0 +1,42 @@
+"""The Python API the README documents."""
+import json
+
+import pytest
+
+import flowbanana
+
+
+@pytest.fixture
+def workflow_path(tmp_path):
+    path = tmp_path / "wf.json"
+    path.write_text(json.dumps({
+        "format": "flowbanana/workflow", "version": 1, "name": "api",
+        "inputs": {"subject": {"node": "s", "param": "text"}},
+        "nodes": {"s": {"type": "text.text", "params": {"text": "a cat"}},
+                  "t": {"type": "text.template", "params": {"template": "photo of {s}"}, "inputs": {"s": "s.text"}},
+                  "show": {"type": "test.show", "inputs": {"value": "t.text"}}}}))
+    return path
+
+
+def test_load_override_run_and_read_results(workflow_path, tmp_path, catalogue):
+    workflow = flowbanana.load(workflow_path)
+    result = flowbanana.run(workflow, inputs={"subject": "a teapot"}, out_dir=tmp_path / "out",
+                            cache_dir=tmp_path / "cache", nodes=catalogue)
+    assert result.ok and result.output("show") == "photo of a teapot"
+    assert workflow.nodes["s"].params["text"] == "a cat"      # overrides never touch the loaded model
+
+
+async def test_async_run_with_events(workflow_path, tmp_path, catalogue):
+    events = []
+    result = await flowbanana.run_async(workflow_path, use_cache=False, out_dir=tmp_path, nodes=catalogue,
+                                        on_event=events.append)
+    assert result.output("t", "text") == "photo of a cat" and events[-1].kind == "run_finished"
+
+
+def test_an_invalid_workflow_raises_before_anything_runs(workflow_path, tmp_path, catalogue):
+    workflow = flowbanana.load(workflow_path)
+    workflow.nodes["show"].inputs.clear()
+    with pytest.raises(flowbanana.WorkflowInvalid) as info:
+        flowbanana.run(workflow, use_cache=False, out_dir=tmp_path / "out", nodes=catalogue)
+    assert [(p.code, p.node) for p in info.value.problems] == [("missing_input", "show")]
+    assert not (tmp_path / "out").exists()
