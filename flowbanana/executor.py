@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import networkx as nx
+from PIL import Image
 
 from .cache import Cache, list_digest, node_key, path_digest, value_digest
 from .catalogue import Catalogue
@@ -64,6 +65,7 @@ class Execution:
         self._tasks: dict[asyncio.Task, str] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.out_dir = (self.options.out_dir or default_out_dir(workflow)).resolve()
+        self.workflow_dict = workflow.to_dict()  # what nodes may embed in the files they write
         self.limiter = CallLimiter(self.options.concurrency, self.options.rpm)
 
     def subscribe(self, listener: Callable[[Event], None]) -> None:
@@ -217,7 +219,8 @@ class _NodeRun:
             item_kwargs = {**kwargs, **{name: value[i] for name, value in mapped.items()}}
             key = None
             if cache:
-                item_digest = await asyncio.to_thread(
+                item_digest = await _off_loop_if_heavy(
+                    [value[i] for value in mapped.values()],
                     lambda: {name: value_digest(value[i]) for name, value in mapped.items()})
                 key = node_key({**base, "item": item_digest})
             outcome = await self._item(i, count, item_kwargs, key, cache)
@@ -317,7 +320,7 @@ class _NodeRun:
         else:
             returned = await asyncio.get_running_loop().run_in_executor(None, partial(self.type.fn, **call_kwargs))
         outputs = self._outputs(returned)
-        digests = await asyncio.to_thread(lambda: {k: _item_digest(v) for k, v in outputs.items()})
+        digests = await _off_loop_if_heavy(outputs, lambda: {k: _item_digest(v) for k, v in outputs.items()})
         if key and cache:
             await asyncio.to_thread(cache.put, key, outputs, digests, ctx.meta)
         return outputs, digests, ctx.meta, False
@@ -330,7 +333,7 @@ class _NodeRun:
         return NodeContext(node_id=self.node_id, node_type=self.type, base_dir=self.ex.workflow.base_dir,
                            out_dir=self.ex.out_dir, read_roots=(self.ex.workflow.base_dir, *self.ex.options.read_roots),
                            resources={**self.ex.options.resources, "limiter": self.ex.limiter}, report=report,
-                           item_index=index, item_count=count, workflow=self.ex.workflow.to_dict())
+                           item_index=index, item_count=count, workflow=self.ex.workflow_dict)
 
     def _outputs(self, returned: Any) -> dict[str, Any]:
         names = [o.name for o in self.type.outputs]
@@ -343,6 +346,13 @@ class _NodeRun:
             raise NodeError(f"{self.type.id} returned {got}, not its outputs {names}.",
                             "This is a bug in the node pack: its function must return a dict of its outputs.")
         return returned
+
+
+async def _off_loop_if_heavy(values: Any, work: Callable[[], Any]) -> Any:
+    """Hash pictures in a thread; small values are quicker to hash than to hand to one."""
+    heavy = any(isinstance(v, Image.Image) or (isinstance(v, list) and any(isinstance(i, Image.Image) for i in v))
+                for v in (values.values() if isinstance(values, dict) else values))
+    return await asyncio.to_thread(work) if heavy else work()
 
 
 def _item_digest(value: Any) -> Any:
