@@ -1,0 +1,207 @@
+"""Images in and out: load files (one or a folder), save them to the run's output folder, preview them.
+
+Pixels enter a workflow only through `open_image`, so every node sees RGB or RGBA pictures the
+right way up, and leave it only through `write_image`, the one place a file is written.
+"""
+from __future__ import annotations
+
+import os
+import re
+import string
+from datetime import date
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from flowbanana.node_api import IMAGE, INT, TEXT, Input, NodeError, Output, Pack, Param
+
+pack = Pack("image-io", version="0.1.0", distribution="flowbanana",
+            description="Load images from files and folders, save and preview results.")
+
+READ_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+SAVE_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+FILENAME_FIELDS = ("name", "index", "date", "node")
+
+
+def as_image(image: Image.Image) -> Image.Image:
+    """The IMAGE contract: RGB, or RGBA when the picture has any transparency (palette, LA, tRNS...)."""
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    if image.mode.startswith("I") or image.mode == "F":  # 16/32-bit greys: scale to 8 bits, don't clip
+        low, high = image.getextrema()
+        scale = 255 / (high - low) if high > low else 0
+        image = image.point(lambda v: (v - low) * scale).convert("L")
+    transparent = "A" in image.mode or "transparency" in image.info
+    return image.convert("RGBA" if transparent else "RGB")
+
+
+def open_image(path: Path, shown: str) -> Image.Image:
+    """Decode a file fully (first frame, EXIF orientation applied); every failure a NodeError naming `shown`."""
+    try:
+        with Image.open(path, formats=READ_FORMATS) as opened:
+            if opened.width * opened.height > Image.MAX_IMAGE_PIXELS:
+                raise Image.DecompressionBombError(f"{opened.width}×{opened.height}")
+            opened.seek(0)
+            image = ImageOps.exif_transpose(opened)
+            image.load()
+            return image if image is not opened else image.copy()
+    except FileNotFoundError:
+        raise NodeError(f"no file at {shown!r}.", "Check the path; it is relative to the workflow's folder.") from None
+    except IsADirectoryError:
+        raise NodeError(f"{shown!r} is a folder, not an image file.",
+                        "Name a file inside it, or use image.load_folder.") from None
+    except Image.DecompressionBombError as exc:
+        raise NodeError(f"{shown!r} is too large to open safely ({exc}; the limit is "
+                        f"{Image.MAX_IMAGE_PIXELS:,} pixels).",
+                        "Scale the image down before using it; files this large are often decompression bombs.") \
+            from None
+    except UnidentifiedImageError:
+        raise NodeError(f"{shown!r} is not an image flowbanana can read.",
+                        f"Use {', '.join(READ_FORMATS)}; re-export the file if it is damaged.") from None
+    except (OSError, SyntaxError, ValueError) as exc:  # Pillow reports truncated or corrupt data this way
+        raise NodeError(f"cannot read {shown!r}: {exc}.", "The file looks damaged: re-export or replace it.") from None
+
+
+@pack.node("image.load", title="Load image", category="io",
+           description="Reads an image file (PNG, JPEG, WebP, GIF, BMP or TIFF) next to the workflow. "
+                       "EXIF orientation is applied, a GIF gives its first frame, and the result is RGB, or RGBA "
+                       "when the file has transparency.",
+           params=[Param.file("path", None, file_types=IMAGE_SUFFIXES,
+                              description="The image file, relative to the workflow's folder.")],
+           outputs=[Output("image", IMAGE), Output("width", INT), Output("height", INT)])
+def load(path: str, ctx) -> dict:
+    image = as_image(open_image(ctx.resolve_read(path), path))
+    return {"image": image, "width": image.width, "height": image.height}
+
+
+def _natural_key(path: Path) -> list:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.as_posix())]
+
+
+@pack.node("image.load_folder", title="Load folder", category="io",
+           description="Reads every image in a folder whose name matches a pattern, as a list. "
+                       "Files are sorted by name with numbers in order (img2 before img10); other files are ignored.",
+           params=[Param.file("folder", None, description="The folder, relative to the workflow's folder."),
+                   Param.text("pattern", "*", description="Which files: * for all, *.jpg, shoot_*.png, "
+                                                          "**/*.png to include sub-folders."),
+                   Param.int("limit", 100, min=1, max=10000, description="Read at most this many images.")],
+           outputs=[Output("images", IMAGE, list=True),
+                    Output("names", TEXT, list=True, description="Each file's name without its extension.")])
+def load_folder(folder: str, pattern: str, limit: int, ctx) -> dict:
+    root = ctx.resolve_read(folder)
+    if not root.is_dir():
+        raise NodeError(f"{folder!r} is not a folder." if root.exists() else f"no folder at {folder!r}.",
+                        "Check the path; it is relative to the workflow's folder.")
+    if not pattern.strip() or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        raise NodeError(f"pattern {pattern!r} must name files inside the folder.",
+                        "Use a relative pattern such as *.png or **/*.jpg, without '..'.")
+    if limit < 1:
+        raise NodeError(f"limit must be 1 or more, got {limit}.", "Set limit to the largest number of images to read.")
+    found = sorted((p for p in root.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+                   key=lambda p: _natural_key(p.relative_to(root)))
+    if not found:
+        raise NodeError(f"no image in {folder!r} matches {pattern!r}.",
+                        f"Put {', '.join(IMAGE_SUFFIXES)} files there, or change the pattern.")
+    if len(found) > limit:
+        ctx.warn(f"{len(found)} images match; reading the first {limit} (raise limit to read more).")
+        found = found[:limit]
+    images = []
+    for i, path in enumerate(found):
+        shown = (Path(folder) / path.relative_to(root)).as_posix()
+        images.append(as_image(open_image(ctx.resolve_read(str(path)), shown)))
+        ctx.progress((i + 1) / len(found), shown)
+    return {"images": images, "names": [p.stem for p in found]}
+
+
+def _slug(value: str) -> str:
+    """A field value made safe for a file name: no folders, no leading dots."""
+    return re.sub(r"[^\w.-]+", "_", str(value).strip()).strip("._") or "_"
+
+
+def expand_filename(pattern: str, *, name: str, index: int, node: str) -> str:
+    """Fill {name} {index} {date} {node}; {index} counts from 1 and takes a format such as {index:03d}."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
+    except ValueError as exc:
+        raise NodeError(f"filename {pattern!r} is malformed: {exc}.", "Write fields as {name}; a brace as {{ or }}.")
+    unknown = sorted({f for f in fields if f not in FILENAME_FIELDS})
+    if unknown:
+        raise NodeError(f"filename {pattern!r} uses unknown field(s) {', '.join('{' + f + '}' for f in unknown)}.",
+                        f"Available: {', '.join('{' + f + '}' for f in FILENAME_FIELDS)}.")
+    try:
+        return pattern.format(name=_slug(name), index=index, date=date.today().isoformat(), node=_slug(node))
+    except ValueError as exc:
+        raise NodeError(f"filename {pattern!r}: {exc}.", "A number format looks like {index:03d}.") from None
+
+
+def encoding(image: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, dict]:
+    """The image as the format can store it, and Pillow's save options for it."""
+    if fmt == "jpeg":
+        if image.mode not in ("RGB", "L"):  # JPEG has no alpha: flatten onto white
+            flat = Image.new("RGB", image.size, "white")
+            flat.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
+            image = flat
+        return image, {"format": "JPEG", "quality": quality, "optimize": True}
+    if fmt == "webp":
+        return image, {"format": "WEBP", "quality": quality, "method": 4}
+    return image, {"format": "PNG", "optimize": quality >= 95}
+
+
+def write_image(image: Image.Image, path: Path, options: dict, overwrite: bool) -> Path:
+    """Write `image`; without `overwrite`, an existing name gets _1, _2... (claimed atomically, so items never race)."""
+    candidate, n = path, 0
+    while True:
+        try:
+            handle = open(candidate, "wb" if overwrite else "xb")
+            break
+        except FileExistsError:
+            n += 1
+            candidate = path.with_name(f"{path.stem}_{n}{path.suffix}")
+    try:
+        with handle:
+            image.save(handle, **options)
+    except Exception:
+        os.unlink(candidate)
+        raise
+    return candidate
+
+
+@pack.node("image.save", title="Save image", category="io", output=True, cacheable=False,
+           description="Writes the image into the run's output folder and outputs the file's path. "
+                       "The filename may use {name} (the name input, or the node id), {index} (1, 2... for each "
+                       "item of a list; {index:03d} pads), {date} and {node}; an existing file is never replaced "
+                       "unless overwrite is on: the new one gets _1, _2...",
+           inputs=[Input("image", IMAGE),
+                   Input("name", TEXT, optional=True, description="Fills {name}, e.g. the names from image.load_folder.")],
+           params=[Param.text("filename", "{name}_{index}.png",
+                              description="File name pattern inside the output folder; sub-folders are fine."),
+                   Param.choice("format", ("auto", "png", "jpeg", "webp"),
+                                description="auto: from the filename's extension (PNG when it has none)."),
+                   Param.int("quality", 90, min=1, max=100, description="JPEG and WebP quality; PNG ignores it."),
+                   Param.bool("overwrite", False, description="Replace a file of the same name.")],
+           outputs=[Output("path", TEXT, description="The file written.")])
+def save(image: Image.Image, name: str | None, filename: str, format: str, quality: int, overwrite: bool,
+         ctx) -> str:
+    if not 1 <= quality <= 100:
+        raise NodeError(f"quality must be between 1 and 100, got {quality}.", "90 is a good default.")
+    relative = expand_filename(filename, name=name or ctx.node_id, index=ctx.item_index + 1, node=ctx.node_id)
+    suffix = Path(relative).suffix.lower()
+    fmt = SAVE_SUFFIXES.get(suffix, "png") if format == "auto" else format
+    if suffix not in SAVE_SUFFIXES:
+        relative += ".jpg" if fmt == "jpeg" else f".{fmt}"
+    elif SAVE_SUFFIXES[suffix] != fmt:
+        raise NodeError(f"filename {relative!r} ends in {suffix} but format is {format}.",
+                        f"Set format to auto, or end the filename in .{'jpg' if fmt == 'jpeg' else fmt}.")
+    path = ctx.resolve_write(relative)
+    written = write_image(*encoding(image, fmt, quality), path, overwrite)
+    ctx.add_file(written)
+    return str(written)
+
+
+@pack.node("image.preview", title="Preview", category="io", output=True,
+           description="Shows the image as a result: the editor displays it and the CLI lists it. "
+                       "Nothing is written; the image passes through unchanged.",
+           inputs=[Input("image", IMAGE)], outputs=[Output("image", IMAGE)])
+def preview(image: Image.Image) -> Image.Image:
+    return image

@@ -1,0 +1,116 @@
+"""Masks: greyscale pictures (mode L) where white marks the area to change, for inpainting and compositing.
+
+Shapes are drawn at an image's size, masks come from an image's alpha or brightness or a file,
+and grow, shrink, feather and invert with Pillow's filters.
+"""
+from __future__ import annotations
+
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
+
+from flowbanana.node_api import IMAGE, MASK, Input, NodeError, Output, Pack, Param
+
+from .image_io import IMAGE_SUFFIXES, as_image, open_image
+
+pack = Pack("mask", version="0.1.0", distribution="flowbanana",
+            description="Make and refine masks (white = the area to change).")
+
+MASK_IN = Input("mask", MASK)
+MASK_OUT = Output("mask", MASK)
+MAX_GROW = 256
+
+
+@pack.node("mask.shape", title="Shape mask",
+           description="A white rectangle or ellipse on black, the size of the linked image. Position and size are in "
+                       "percent of the image (so one mask suits a batch of sizes) or in pixels.",
+           inputs=[Input("image", IMAGE, description="Only its size is used.")],
+           params=[Param.choice("shape", ("rectangle", "ellipse")),
+                   Param.choice("units", ("percent", "pixels")),
+                   Param.float("x", 25, description="Left edge."), Param.float("y", 25, description="Top edge."),
+                   Param.float("width", 50, min=0), Param.float("height", 50, min=0)],
+           outputs=[MASK_OUT])
+def shape(image: Image.Image, shape: str, units: str, x: float, y: float, width: float, height: float) -> Image.Image:
+    w, h = image.size
+    sx, sy = (w / 100, h / 100) if units == "percent" else (1, 1)
+    left, top, right, bottom = (round(v) for v in (x * sx, y * sy, (x + width) * sx, (y + height) * sy))
+    if right - left < 1 or bottom - top < 1:
+        raise NodeError(f"the {shape} would be {right - left}×{bottom - top} pixels; width and height must make it "
+                        "at least 1 pixel.", "Give the shape a positive width and height.")
+    if right <= 0 or bottom <= 0 or left >= w or top >= h:
+        raise NodeError(f"the {shape} at x={left}, y={top}, {right - left}×{bottom - top} px lies entirely outside "
+                        f"the {w}×{h} image.", f"Keep it within 0..{w} × 0..{h} pixels (or 0..100 percent).")
+    mask = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(mask)
+    (draw.ellipse if shape == "ellipse" else draw.rectangle)((left, top, right - 1, bottom - 1), fill=255)
+    return mask
+
+
+def _extract(image: Image.Image, source: str, threshold: int, what: str) -> Image.Image:
+    """The alpha or luminance channel of `image`, optionally cut to black and white at `threshold`."""
+    if not 0 <= threshold <= 255:
+        raise NodeError(f"threshold must be between 0 and 255, got {threshold}.", "0 keeps soft edges; 128 is half.")
+    if source == "alpha":
+        if "A" not in image.getbands() and "transparency" not in image.info:
+            raise NodeError(f"{what} has no transparency (mode {image.mode}), so it has no alpha to use.",
+                            "Set source to luminance, or use an image with a transparent background.")
+        channel = as_image(image).getchannel("A")
+    else:
+        channel = as_image(image).convert("L")
+    return channel.point(lambda v: 255 if v >= threshold else 0) if threshold else channel
+
+
+@pack.node("mask.from_image", title="Mask from image",
+           description="Turns an image into a mask: its alpha (opaque = white) or its luminance (bright = white). "
+                       "A threshold above 0 makes it hard-edged: values at or above it become white, others black.",
+           inputs=[Input("image", IMAGE)],
+           params=[Param.choice("source", ("alpha", "luminance")),
+                   Param.int("threshold", 0, min=0, max=255, description="0 keeps the grey levels.")],
+           outputs=[MASK_OUT])
+def from_image(image: Image.Image, source: str, threshold: int) -> Image.Image:
+    return _extract(image, source, threshold, "the image")
+
+
+@pack.node("mask.invert", title="Invert mask", description="Swaps white and black: the area to change becomes the "
+                                                          "area to keep.",
+           inputs=[MASK_IN], outputs=[MASK_OUT])
+def invert(mask: Image.Image) -> Image.Image:
+    return ImageOps.invert(mask.convert("L"))
+
+
+@pack.node("mask.grow", title="Grow mask",
+           description="Grows the white area by a number of pixels in every direction, or shrinks it when negative. "
+                       "Soft edges stay soft.",
+           inputs=[MASK_IN],
+           params=[Param.int("pixels", 8, min=-MAX_GROW, max=MAX_GROW, description="Positive grows, negative shrinks.")],
+           outputs=[MASK_OUT])
+def grow(mask: Image.Image, pixels: int) -> Image.Image:
+    if abs(pixels) > MAX_GROW:
+        raise NodeError(f"pixels must be between -{MAX_GROW} and {MAX_GROW}, got {pixels}.",
+                        "For a larger change, scale the mask down, grow it, and scale it back.")
+    mask = mask.convert("L")
+    step = ImageFilter.MaxFilter(3) if pixels > 0 else ImageFilter.MinFilter(3)
+    for _ in range(abs(pixels)):  # n steps of 3×3 reach n pixels, far faster than one (2n+1)² filter
+        mask = mask.filter(step)
+    return mask
+
+
+@pack.node("mask.feather", title="Feather mask",
+           description="Softens the mask's edges with a Gaussian blur, so a change blends into its surroundings.",
+           inputs=[MASK_IN],
+           params=[Param.float("radius", 8.0, min=0, max=500, step=0.5, description="Pixels of softening.")],
+           outputs=[MASK_OUT])
+def feather(mask: Image.Image, radius: float) -> Image.Image:
+    if radius < 0:
+        raise NodeError(f"radius must not be negative, got {radius:g}.", "0 leaves the mask unchanged.")
+    return mask.convert("L").filter(ImageFilter.GaussianBlur(radius))
+
+
+@pack.node("mask.load", title="Load mask", category="mask",
+           description="Reads a mask from an image file next to the workflow: white (or, with source alpha, opaque) "
+                       "marks the area to change.",
+           params=[Param.file("path", None, file_types=IMAGE_SUFFIXES, description="The mask file, relative to the "
+                                                                                  "workflow's folder."),
+                   Param.choice("source", ("luminance", "alpha")),
+                   Param.int("threshold", 0, min=0, max=255, description="0 keeps the grey levels.")],
+           outputs=[MASK_OUT])
+def load(path: str, source: str, threshold: int, ctx) -> Image.Image:
+    return _extract(open_image(ctx.resolve_read(path), path), source, threshold, repr(path))
