@@ -99,6 +99,7 @@ class Execution:
             for target in self.options.targets:
                 wanted |= nx.ancestors(graph, target)
             graph = graph.subgraph(wanted).copy()
+        self.graph = graph
         self.emit("run_started", run_id=self.run_id, workflow=self.workflow.name,
                   nodes=list(nx.topological_sort(graph)), out_dir=str(self.out_dir))
         waiting = {n: graph.in_degree(n) for n in graph}
@@ -333,7 +334,23 @@ class _NodeRun:
         return NodeContext(node_id=self.node_id, node_type=self.type, base_dir=self.ex.workflow.base_dir,
                            out_dir=self.ex.out_dir, read_roots=(self.ex.workflow.base_dir, *self.ex.options.read_roots),
                            resources={**self.ex.options.resources, "limiter": self.ex.limiter}, report=report,
-                           item_index=index, item_count=count, workflow=self.ex.workflow_dict)
+                           item_index=index, item_count=count, workflow=self.ex.workflow_dict,
+                           lineage=partial(self._lineage, index, count))
+
+    def _lineage(self, index: int, count: int) -> list[dict]:
+        graph = self.ex.graph
+        records = []
+        for node_id in nx.topological_sort(graph.subgraph(nx.ancestors(graph, self.node_id))):
+            result = self.ex.results.get(node_id)
+            if result is None or not result.ok:
+                continue
+            items = result.meta.get("items")
+            metas = [result.meta] if items is None else [items[index]] if len(items) == count else items
+            for meta in metas:
+                meta = {k: v for k, v in meta.items() if k != "files"}
+                if meta:
+                    records.append({"node": node_id, "type": self.ex.workflow.nodes[node_id].type, "meta": meta})
+        return records
 
     def _outputs(self, returned: Any) -> dict[str, Any]:
         names = [o.name for o in self.type.outputs]

@@ -270,7 +270,8 @@ class NodeContext:
 
     def __init__(self, *, node_id: str, node_type: NodeType, base_dir: Path, out_dir: Path,
                  read_roots: tuple[Path, ...], resources: dict[str, Any], report: Callable[..., None],
-                 item_index: int = 0, item_count: int = 1, workflow: dict | None = None):
+                 item_index: int = 0, item_count: int = 1, workflow: dict | None = None,
+                 lineage: Callable[[], list[dict]] = list):
         self.node_id = node_id
         self.node_type = node_type
         self.base_dir = base_dir
@@ -282,6 +283,15 @@ class NodeContext:
         self.workflow = workflow
         self.meta: dict[str, Any] = {}
         self._report = report
+        self._lineage = lineage
+
+    def lineage(self) -> list[dict]:
+        """What the nodes upstream of this one recorded (model, seed, usage...), in run order.
+
+        Each entry is {"node", "type", "meta"}; for an upstream node mapped over the same list as
+        this one, only the matching item's record. Used to write provenance into saved files.
+        """
+        return self._lineage()
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress (0..1) to whoever listens: the CLI's line, the editor's node."""

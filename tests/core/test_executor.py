@@ -163,3 +163,16 @@ def test_event_stream_tells_the_whole_story(make_workflow, run):
     assert kinds[0][0] == "run_started" and kinds[-1][0] == "run_finished"
     assert kinds.index(("node_finished", "n")) < kinds.index(("node_started", "show"))
     assert all(isinstance(e.to_json()["time"], float) for e in events)
+
+
+def test_lineage_gives_what_upstream_nodes_recorded_item_by_item(make_workflow, run):
+    workflow = make_workflow({
+        "w": {"type": "test.words", "params": {"text": "m1 m2"}},
+        "c": {"type": "test.call", "params": {"seconds": 0}, "inputs": {"model": "w.items"}},
+        "single": {"type": "test.call", "params": {"seconds": 0, "model": "solo"}},
+        "mapped": {"type": "test.lineage", "inputs": {"value": "c.done"}},
+        "whole": {"type": "test.lineage", "inputs": {"value": "single.done"}}})
+    result, _ = run(workflow)
+    assert result.output("mapped") == [[{"node": "c", "type": "test.call", "meta": {"model": "m1", "item": 0}}],
+                                       [{"node": "c", "type": "test.call", "meta": {"model": "m2", "item": 1}}]]
+    assert result.output("whole") == [{"node": "single", "type": "test.call", "meta": {"model": "solo", "item": 0}}]

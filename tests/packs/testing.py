@@ -71,4 +71,10 @@ def clock():
 async def call(model, seconds, after, ctx):
     async with ctx.resources["limiter"].slot(model):
         await asyncio.sleep(seconds)
+    ctx.record(model=model, item=ctx.item_index)
     return model
+
+
+@pack.node("test.lineage", inputs=[Input("value", ANY)], outputs=[Output("records", ANY)], output=True)
+def lineage(value, ctx):
+    return ctx.lineage()
