@@ -148,7 +148,7 @@ def encoding(image: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, d
     return image, {"format": "PNG", "optimize": quality >= 95}
 
 
-def write_image(image: Image.Image, path: Path, options: dict, overwrite: bool) -> Path:
+def write_image(image: Image.Image, options: dict, path: Path, overwrite: bool) -> Path:
     """Write `image`; without `overwrite`, an existing name gets _1, _2... (claimed atomically, so items never race)."""
     candidate, n = path, 0
     while True:
@@ -193,8 +193,8 @@ def save(image: Image.Image, name: str | None, filename: str, format: str, quali
     elif SAVE_SUFFIXES[suffix] != fmt:
         raise NodeError(f"filename {relative!r} ends in {suffix} but format is {format}.",
                         f"Set format to auto, or end the filename in .{'jpg' if fmt == 'jpeg' else fmt}.")
-    path = ctx.resolve_write(relative)
-    written = write_image(*encoding(image, fmt, quality), path, overwrite)
+    image, options = encoding(image, fmt, quality)
+    written = write_image(image, options, ctx.resolve_write(relative), overwrite)
     ctx.add_file(written)
     return str(written)
 

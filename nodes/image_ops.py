@@ -90,7 +90,7 @@ def _canvas(size: tuple[int, int], color: tuple[int, int, int, int], like: Image
 
 @pack.node("image.resize", title="Resize",
            description="Changes the image's size: to a width and/or height, by a scale, or to fit or fill a box. "
-                       "size: set width, height or both (one alone keeps the proportions); fit: the whole image "
+                       "Mode size: set width, height or both (one alone keeps the proportions); fit: the whole image "
                        "inside width×height; fill: covers width×height, cropping the overflow from the centre.",
            inputs=[IMAGE_IN],
            params=[Param.choice("mode", ("size", "scale", "fit", "fill")),
@@ -192,8 +192,8 @@ def flip(image: Image.Image, direction: str) -> Image.Image:
 
 
 @pack.node("image.adjust", title="Adjust",
-           description="Brightness, contrast, saturation and sharpness, each a factor where 1 leaves it unchanged "
-                       "(0.8 is 20% less, 1.2 is 20% more). Transparency is kept.",
+           description="Changes brightness, contrast, saturation and sharpness. Each is a factor where 1 leaves it "
+                       "unchanged (0.8 is 20% less, 1.2 is 20% more); transparency is kept.",
            inputs=[IMAGE_IN],
            params=[Param.float(name, 1.0, min=0, max=5, step=0.05, description=text) for name, text in (
                ("brightness", "0 is black."), ("contrast", "0 is flat grey."),
@@ -231,7 +231,7 @@ def blur(image: Image.Image, radius: float, kind: str) -> Image.Image:
 
 
 @pack.node("image.sharpen", title="Sharpen",
-           description="Crisps edges with an unsharp mask: amount is the strength in percent, radius the edge width, "
+           description="Crisps edges with an unsharp mask. Amount is the strength in percent, radius the edge width, "
                        "threshold the smallest difference (0-255) that counts as an edge.",
            inputs=[IMAGE_IN],
            params=[Param.int("amount", 150, min=0, max=500, description="Percent; 100 is moderate."),
@@ -322,7 +322,7 @@ def _apply_opacity(layer: Image.Image, opacity: float) -> Image.Image:
     return layer
 
 
-@pack.node("image.text", title="Text",
+@pack.node("image.text", title="Draw text",
            description="Draws text on the image, such as a caption or a watermark, with Pillow's built-in font "
                        "(no system font needed). Several lines are fine; they align to the side the text is placed on.",
            inputs=[IMAGE_IN],
@@ -410,9 +410,9 @@ def grid(images: list[Image.Image], labels: list[str], columns: int, spacing: in
 
 
 @pack.node("image.convert", title="Convert",
-           description="Changes the colour mode: RGB (for JPEG: transparency is flattened onto the background "
-                       "colour), RGBA (adds an opaque alpha channel) or L (one grey channel), optionally reduced to a "
-                       "palette of a few colours as GIF and PNG-8 store them.",
+           description="Changes the colour mode to RGB, RGBA or L (one grey channel). Without alpha, transparent "
+                       "areas are flattened onto the background colour (as JPEG needs); colors reduces the image to "
+                       "a small palette, as GIF and PNG-8 store it.",
            inputs=[IMAGE_IN],
            params=[Param.choice("mode", ("RGB", "RGBA", "L")),
                    Param.color("background", "#ffffff", description="What transparent areas become without alpha."),
