@@ -1,0 +1,229 @@
+"""The Gemini provider: one request through `google-genai`'s async client, retried when that helps.
+
+Retries (429, 500, 502, 503, 504, timeouts, dropped connections) wait for the server's
+RetryInfo when it gives one, else back off exponentially with jitter; everything else fails at
+once with what went wrong. Refusals are errors carrying the reason and the model's own words.
+The base URL is left to the SDK, so GOOGLE_GEMINI_BASE_URL (a proxy, or the tests' fake server)
+works; the key never appears in a message or a log line.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+from PIL import Image
+
+from ..limits import CallLimiter
+from ..node_api import NodeError
+from .base import Answer, Refusal, Request, Stats
+from .keys import HOW_TO_SET, find_key, scrub, uses_vertex
+from .models import MODELS, lookup
+from .retry import RETRY_STATUS, RetryPolicy, server_retry_delay
+
+log = logging.getLogger("flowbanana.gemini")
+
+SAFETY_REASONS = {"SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST", "SPII"}
+REFUSAL_REASONS = SAFETY_REASONS | {"RECITATION", "IMAGE_RECITATION", "IMAGE_OTHER", "NO_IMAGE", "OTHER",
+                                    "LANGUAGE", "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL"}
+NOT_RETRIED = "Refusals are not retried, so running again as is gives the same answer."
+
+
+@dataclass
+class _Failure:
+    message: str
+    hint: str = ""
+    retryable: bool = False
+    server_delay: float | None = None
+
+
+class GeminiProvider:
+    """Calls Gemini (the Developer API with a key, or Vertex AI through the SDK's environment variables)."""
+    name = "gemini"
+    cache_id = "gemini"
+    offline = False
+
+    def __init__(self, *, timeout: float = 180.0, retry: RetryPolicy = RetryPolicy(),
+                 sleep: Callable[[float], object] = asyncio.sleep):
+        self.timeout = timeout
+        self.retry = retry
+        self.stats = Stats()
+        self._sleep = sleep
+        self._key = None if uses_vertex() else find_key()
+        self._client = None
+
+    def _aio(self):
+        if self._client is None:
+            from google import genai
+            from google.genai import types
+            options = types.HttpOptions(timeout=int(self.timeout * 1000),
+                                        retry_options=types.HttpRetryOptions(attempts=1))  # we retry ourselves
+            if not uses_vertex() and not os.environ.get("GOOGLE_GENAI_API_VERSION"):
+                options.api_version = "v1beta"  # where image generation is documented
+            try:
+                self._client = genai.Client(api_key=self._key, http_options=options)
+            except ValueError as exc:
+                raise NodeError(f"the Gemini client could not start: {scrub(str(exc), self._key)}", HOW_TO_SET)
+        return self._client.aio
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aio.aclose()
+            self._client = None
+
+    async def generate(self, request: Request, limiter: CallLimiter,
+                       notify: Callable[[str], None] | None = None) -> Answer:
+        aio = self._aio()
+        contents, config = await asyncio.to_thread(_payload, request)
+        retries = 0
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                async with limiter.slot(request.model):
+                    self.stats.calls += 1
+                    response = await aio.models.generate_content(model=request.model, contents=contents,
+                                                                  config=config)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failure = self._classify(exc, request)
+            if not failure.retryable or attempt == self.retry.attempts:
+                tried = f" (after {attempt} attempts)" if attempt > 1 else ""
+                raise NodeError(failure.message + tried, failure.hint)
+            if failure.server_delay is not None and failure.server_delay > self.retry.max_server_delay:
+                raise NodeError(f"{failure.message}; Gemini asks to wait {failure.server_delay:g}s before trying again.",
+                                "The quota for this period is used up: wait, lower --rpm, or check your quota "
+                                "at https://aistudio.google.com/usage.")
+            wait = self.retry.delay(attempt, failure.server_delay)
+            retries += 1
+            self.stats.retries += 1
+            log.info("%s; retry %d of %d in %.1fs", failure.message, attempt, self.retry.attempts - 1, wait)
+            if notify:
+                notify(f"{failure.message}; retrying in {wait:.1f}s (attempt {attempt + 1} of {self.retry.attempts})")
+            await self._sleep(wait)
+        answer = await asyncio.to_thread(self._answer, response, request, retries)
+        self.stats.add(answer)
+        return answer
+
+    def _classify(self, exc: Exception, request: Request) -> _Failure:
+        from google.genai import errors
+        if isinstance(exc, errors.APIError):
+            return self._api_failure(exc, request)
+        if isinstance(exc, TimeoutError) or type(exc).__name__ in ("TimeoutException", "ReadTimeout",
+                                                                    "ConnectTimeout", "ServerTimeoutError"):
+            return _Failure(f"Gemini did not answer within {self.timeout:g}s", retryable=True,
+                            hint="Large sizes (4K) can take minutes: raise timeout_seconds in the config file.")
+        if isinstance(exc, (ConnectionError, OSError)) or type(exc).__module__.split(".")[0] in ("aiohttp", "httpx",
+                                                                                              "httpx2"):
+            return _Failure(f"could not reach Gemini ({type(exc).__name__}: {scrub(str(exc), self._key)})",
+                            "Check the network connection (and GOOGLE_GEMINI_BASE_URL if you use a proxy).",
+                            retryable=True)
+        if isinstance(exc, (json.JSONDecodeError, ValueError)):
+            return _Failure(f"Gemini's answer could not be read ({type(exc).__name__}: "
+                            f"{scrub(str(exc), self._key)[:200]})",
+                            "The server (or a proxy in between) sent a damaged body; try again later.")
+        log.debug("unexpected error from the Gemini SDK: %s", scrub(traceback.format_exc(), self._key))
+        return _Failure(f"unexpected error calling Gemini ({type(exc).__name__}: {scrub(str(exc), self._key)[:300]})",
+                        "Run with --debug for the details and report it if it persists.")
+
+    def _api_failure(self, exc, request: Request) -> _Failure:
+        code, status = exc.code, exc.status or ""
+        message = scrub(str(exc.message or ""), self._key)[:500]
+        said = f"Gemini answered {code} {status}: {message}".rstrip(": ")
+        if code in RETRY_STATUS:
+            return _Failure(said, "Gemini is busy or over quota; lower --rpm or --concurrency, or try later.",
+                            retryable=True, server_delay=server_retry_delay(exc.details))
+        if code == 400 and "api key" in message.lower():
+            return _Failure(f"Gemini rejected the API key ({status}).", HOW_TO_SET)
+        if code in (401, 403):
+            return _Failure(said, "Check that the key is valid and its project has the Gemini API enabled. "
+                                  + HOW_TO_SET)
+        if code == 404:
+            known = ", ".join(m for m in MODELS if lookup(m).image == request.image)
+            return _Failure(said, f"Check the model id {request.model!r}; known ones: {known}.")
+        if code == 400:
+            return _Failure(said, "Check the model's aspect ratios, sizes and reference-image limit "
+                                  "(`flowbanana nodes gemini.generate`); bad requests are not retried.")
+        return _Failure(said)
+
+    def _answer(self, response, request: Request, retries: int) -> Answer:
+        feedback = response.prompt_feedback
+        if feedback is not None and feedback.block_reason:
+            reason = _name(feedback.block_reason)
+            detail = f": {feedback.block_reason_message}" if feedback.block_reason_message else ""
+            raise Refusal(f"Gemini blocked the prompt ({reason}){detail}.", f"Rephrase the prompt. {NOT_RETRIED}")
+        candidate = response.candidates[0] if response.candidates else None
+        finish = _name(candidate.finish_reason) if candidate is not None and candidate.finish_reason else "NONE"
+        parts = (candidate.content.parts if candidate is not None and candidate.content else None) or []
+        blobs = [p.inline_data for p in parts if p.inline_data is not None and p.inline_data.data and not p.thought]
+        text = "\n".join(p.text for p in parts if p.text and not p.thought).strip()
+        said = f" The model said: {text!r}" if text else ""
+        if finish in REFUSAL_REASONS:
+            what = "declined" if finish in SAFETY_REASONS else "stopped"
+            hint = ("Gemini's safety filters refused it: change the prompt or the input images. " if finish in
+                    SAFETY_REASONS else "") + NOT_RETRIED
+            raise Refusal(f"Gemini {what} without an image (finish reason {finish}).{said}"
+                          if request.image else f"Gemini {what} (finish reason {finish}).{said}", hint)
+        if request.image and not blobs:
+            raise Refusal(f"Gemini answered with text only, no image (finish reason {finish}).{said}",
+                          "Say plainly that you want an image (\"Generate an image of ...\"). " + NOT_RETRIED)
+        if not request.image and not text:
+            raise Refusal(f"Gemini returned no text (finish reason {finish}).", NOT_RETRIED)
+        model = lookup(request.model, request.image)
+        images, warnings = [], []
+        for blob in blobs:
+            try:
+                with Image.open(io.BytesIO(blob.data)) as opened:
+                    opened.load()
+                    images.append(opened.convert("RGBA" if "A" in opened.getbands() else "RGB"))
+            except (OSError, ValueError) as exc:
+                raise NodeError(f"Gemini's image ({blob.mime_type}) could not be decoded: {exc}.",
+                                "Try again; if it persists, report it with --debug output.")
+        if request.aspect_ratio and model.known and images:
+            expected = model.pixel_size(request.aspect_ratio, request.size)
+            if images[0].size != expected:
+                warnings.append(f"Gemini returned {images[0].width}×{images[0].height}, not the "
+                                f"{expected[0]}×{expected[1]} of {request.aspect_ratio} at {request.size} "
+                                f"(the model may ignore the size).")
+        usage = _usage(response.usage_metadata)
+        cost = model.cost_of(request.size, len(images), usage.get("prompt_tokens", 0),
+                             usage.get("output_tokens", 0) + usage.get("thoughts_tokens", 0))
+        return Answer(images=images, text=text, model=response.model_version or request.model, finish_reason=finish,
+                      usage=usage, retries=retries, cost_usd=cost, warnings=warnings)
+
+
+def _payload(request: Request):
+    """The SDK's `contents` and `config` for a request (images as PNG parts)."""
+    from google.genai import types
+    contents: list = [request.prompt]
+    for image in request.images:
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        contents.append(types.Part.from_bytes(data=buffer.getvalue(), mime_type="image/png"))
+    model = lookup(request.model, request.image)
+    image_config = None
+    if request.image:
+        size = request.size if model.sizes != ("1K",) else None  # models with one size take no imageSize
+        image_config = types.ImageConfig(aspect_ratio=request.aspect_ratio, image_size=size)
+    config = types.GenerateContentConfig(
+        response_modalities=["TEXT", "IMAGE"] if request.image else ["TEXT"], image_config=image_config,
+        seed=request.seed, temperature=request.temperature,
+        system_instruction=request.system_instruction or None)
+    return contents, config
+
+
+def _name(value) -> str:
+    return getattr(value, "value", None) or str(value)
+
+
+def _usage(metadata) -> dict[str, int]:
+    if metadata is None:
+        return {}
+    fields = {"prompt_tokens": metadata.prompt_token_count, "output_tokens": metadata.candidates_token_count,
+              "thoughts_tokens": metadata.thoughts_token_count, "total_tokens": metadata.total_token_count}
+    return {k: v for k, v in fields.items() if v is not None}

@@ -1,0 +1,217 @@
+"""Gemini: generate, edit and inpaint images with Nano Banana models; describe images and improve prompts.
+
+Every node asks the run's provider (Gemini, or the offline preview when no key is set) through
+the run's shared limiter, records what happened (provider, model, finish reason, tokens, cost,
+retries) and fails with Gemini's reason rather than ever returning a blank image.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from PIL import Image, ImageChops, ImageFilter
+
+from flowbanana.node_api import IMAGE, MASK, SEED_MAX, TEXT, Input, NodeError, Output, Pack, Param
+from flowbanana.providers import (ALL_RATIOS, ALL_SIZES, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, IMAGE_MODELS,
+                                  TEXT_MODELS, Answer, Request, lookup, nearest_ratio)
+
+pack = Pack("gemini", version="0.1.0", distribution="flowbanana",
+            description="Gemini image models (Nano Banana): generate, edit, inpaint; describe and prompt.")
+
+_IMAGE_MODEL = Param.text("model", DEFAULT_IMAGE_MODEL,
+                          description=f"Gemini image model id: {', '.join(IMAGE_MODELS)} (others are sent as typed).")
+_TEXT_MODEL = Param.text("model", DEFAULT_TEXT_MODEL,
+                         description=f"Gemini text model id: {', '.join(TEXT_MODELS)} (others are sent as typed).")
+_SIZE = Param.choice("size", ALL_SIZES, "1K", description="Output size; 1K is about a megapixel. "
+                     "Which sizes a model takes is checked when it runs.")
+_SEED = Param.seed(description="Best effort: Gemini does not promise identical images for a seed.")
+_TEMPERATURE = Param.float("temperature", 1.0, min=0.0, max=2.0, step=0.05,
+                           description="Higher is more varied.")
+_REFERENCES = Input("references", IMAGE, optional=True, list=True,
+                    description="Further images to follow (style, subject); the model's limit is checked.")
+_INSTRUCTION_DESCRIBE = "Describe this image in detail, as a prompt that would recreate it. Answer with the prompt only."
+_INSTRUCTION_PROMPT = ("Rewrite this into a detailed, vivid prompt for an image model: subject, setting, light, "
+                       "camera and style. Answer with the prompt only.")
+
+
+@pack.node("gemini.generate", title="Generate image",
+           description="Makes images from a prompt (and optional reference images). count > 1 makes that many "
+                       "variations at once; the output is a list.",
+           inputs=[_REFERENCES],
+           params=[Param.multiline("prompt", "", description="What to make; link a TEXT into it to build it."),
+                   _IMAGE_MODEL,
+                   Param.choice("aspect_ratio", ALL_RATIOS, "1:1", description="Width:height of the result."),
+                   _SIZE, _SEED, _TEMPERATURE,
+                   Param.multiline("system_instruction", "", optional=True,
+                                   description="Standing instructions, e.g. a house style."),
+                   Param.int("count", 1, min=1, max=8, description="Variations: one request each.")],
+           outputs=[Output("image", IMAGE, list=True), Output("text", TEXT, description="What the model said.")],
+           uses_provider=True)
+async def generate(prompt, model, aspect_ratio, size, seed, temperature, system_instruction, count, references, ctx):
+    if not prompt.strip():
+        raise NodeError("the prompt is empty.", "Type a prompt in the node, or link a TEXT into 'prompt'.")
+    info = _check_model(ctx, model, aspect_ratio=aspect_ratio, size=size, images=len(references))
+    requests = [Request(model=info.id, prompt=prompt, images=list(references), aspect_ratio=aspect_ratio, size=size,
+                        seed=(seed + i) % (SEED_MAX + 1), temperature=temperature,
+                        system_instruction=system_instruction or "", origin=ctx.node_id) for i in range(count)]
+    answers = await asyncio.gather(*(_ask(ctx, r) for r in requests))
+    return {"image": [image for a in answers for image in a.images[:1]], "text": _joined(answers)}
+
+
+@pack.node("gemini.edit", title="Edit image",
+           description="Changes an image as instructed (\"replace the background with a beach\"), optionally "
+                       "following further reference images.",
+           inputs=[Input("image", IMAGE), _REFERENCES],
+           params=[Param.multiline("instruction", "", description="What to change."), _IMAGE_MODEL,
+                   Param.choice("aspect_ratio", ("auto",) + ALL_RATIOS, "auto",
+                                description="auto keeps the input's shape."),
+                   _SIZE, _SEED, _TEMPERATURE],
+           outputs=[Output("image", IMAGE), Output("text", TEXT)], uses_provider=True)
+async def edit(image, references, instruction, model, aspect_ratio, size, seed, temperature, ctx):
+    if not instruction.strip():
+        raise NodeError("the instruction is empty.", "Say what to change, e.g. \"make the sky stormy\".")
+    ratio = None if aspect_ratio == "auto" else aspect_ratio
+    info = _check_model(ctx, model, aspect_ratio=ratio, size=size, images=1 + len(references))
+    answer = await _ask(ctx, Request(model=info.id, prompt=instruction, images=[image, *references],
+                                     aspect_ratio=ratio, size=size, seed=seed, temperature=temperature,
+                                     caption=instruction, origin=ctx.node_id))
+    return {"image": answer.images[0], "text": answer.text}
+
+
+@pack.node("gemini.inpaint", title="Inpaint",
+           description="Changes only the masked (white) area: the model sees the area outlined, and its answer is "
+                       "blended back through the mask, so every pixel outside the mask stays the original's.",
+           inputs=[Input("image", IMAGE), Input("mask", MASK, description="White where to change.")],
+           params=[Param.multiline("instruction", "", description="What to put in the masked area."),
+                   Param.float("feather", 8.0, min=0.0, max=256.0, step=1.0,
+                               description="Softens the blend inside the mask's edge, in pixels."),
+                   _IMAGE_MODEL, _SIZE, _SEED, _TEMPERATURE],
+           outputs=[Output("image", IMAGE), Output("text", TEXT)], uses_provider=True)
+async def inpaint(image, mask, instruction, feather, model, size, seed, temperature, ctx):
+    if not instruction.strip():
+        raise NodeError("the instruction is empty.", "Say what to put in the masked area.")
+    mask = mask.convert("L")
+    if mask.size != image.size:
+        ctx.warn(f"the mask is {mask.width}×{mask.height} but the image {image.width}×{image.height}; "
+                 "the mask was stretched to fit.")
+        mask = mask.resize(image.size, Image.Resampling.BILINEAR)
+    if mask.getbbox() is None:
+        raise NodeError("the mask is empty (all black), so there is nothing to inpaint.",
+                        "Paint the area to change white, or check the mask node's shape and position.")
+    info = lookup(model)
+    ratio = nearest_ratio(*image.size, info.aspect_ratios)
+    _check_model(ctx, model, aspect_ratio=ratio, size=size, images=2)
+    guide = await ctx.run_blocking(outline, image, mask)
+    prompt = (f"Edit only the area outlined in magenta in the first image (the white area of the second image, a "
+              f"mask): {instruction}. Keep everything outside that area exactly as it is, and return the whole "
+              f"picture without the outline.")
+    answer = await _ask(ctx, Request(model=info.id, prompt=prompt, images=[guide, mask], aspect_ratio=ratio,
+                                     size=size, seed=seed, temperature=temperature, caption=instruction,
+                                     origin=ctx.node_id))
+    result = await ctx.run_blocking(composite, image, answer.images[0], mask, feather)
+    return {"image": result, "text": answer.text}
+
+
+@pack.node("gemini.describe", title="Describe image",
+           description="Writes what one or more images show, e.g. as a prompt to recreate or vary them.",
+           inputs=[Input("images", IMAGE, list=True, description="One image or several.")],
+           params=[Param.multiline("instruction", _INSTRUCTION_DESCRIBE), _TEXT_MODEL, _TEMPERATURE],
+           outputs=[Output("text", TEXT)], uses_provider=True)
+async def describe(images, instruction, model, temperature, ctx):
+    if not images:
+        raise NodeError("no image to describe.", "Link an image into 'images'.")
+    info = _check_model(ctx, model, image=False, images=len(images))
+    answer = await _ask(ctx, Request(model=info.id, prompt=instruction, images=list(images), image=False,
+                                     temperature=temperature, caption=instruction, origin=ctx.node_id))
+    return answer.text
+
+
+@pack.node("gemini.prompt", title="Improve prompt",
+           description="Rewrites a short idea into a detailed image prompt with a Gemini text model.",
+           params=[Param.multiline("text", "", description="The idea; link a TEXT into it."),
+                   Param.multiline("instruction", _INSTRUCTION_PROMPT), _TEXT_MODEL, _TEMPERATURE],
+           outputs=[Output("text", TEXT)], uses_provider=True)
+async def prompt(text, instruction, model, temperature, ctx):
+    if not text.strip():
+        raise NodeError("there is no text to improve.", "Type an idea in 'text', or link a TEXT into it.")
+    info = _check_model(ctx, model, image=False)
+    answer = await _ask(ctx, Request(model=info.id, prompt=f"{instruction}\n\n{text}", image=False,
+                                     temperature=temperature, caption=text, origin=ctx.node_id))
+    return answer.text
+
+
+def _check_model(ctx, model_id: str, *, image: bool = True, aspect_ratio: str | None = None,
+                 size: str | None = None, images: int = 0):
+    """The model's catalogue entry, after checking the request fits it; unknown ids pass with a warning."""
+    model_id = model_id.strip()
+    if not model_id:
+        raise NodeError("no model is set.", f"Use {DEFAULT_IMAGE_MODEL if image else DEFAULT_TEXT_MODEL}.")
+    info = lookup(model_id, image)
+    if not info.known:
+        ctx.warn(f"model {model_id!r} is not in flowbanana's catalogue; it is sent as typed, unchecked, "
+                 "and its cost is unknown.")
+        return info
+    if info.image != image:
+        kind, others = ("an image", IMAGE_MODELS) if image else ("a text", TEXT_MODELS)
+        raise NodeError(f"{model_id} is not {kind} model.", f"Use one of: {', '.join(others)}.")
+    if aspect_ratio and aspect_ratio not in info.aspect_ratios:
+        raise NodeError(f"{info.name} ({model_id}) does not make {aspect_ratio} images.",
+                        f"Its aspect ratios: {', '.join(info.aspect_ratios)}.")
+    if image and size and size not in info.sizes:
+        raise NodeError(f"{info.name} ({model_id}) does not make {size} images.", f"Its sizes: {', '.join(info.sizes)}"
+                        + (". For 2K or 4K use gemini-3-pro-image-preview or gemini-3.1-flash-image-preview."
+                           if "2K" not in info.sizes else "."))
+    if image and images > info.max_references:
+        raise NodeError(f"{images} input images is more than {info.name} takes ({info.max_references}).",
+                        "Link fewer reference images, or use a model that takes more (Nano Banana Pro: 14).")
+    return info
+
+
+async def _ask(ctx, request: Request) -> Answer:
+    """One call through the run's provider and limiter, recorded on this node's result."""
+    provider = ctx.resources.get("provider")
+    if provider is None:
+        raise NodeError("this run has no model provider.", "Run it with `flowbanana run` or flowbanana.run(), which "
+                        "choose one; in your own code put one in RunOptions.resources['provider'].")
+    answer = await provider.generate(request, ctx.resources["limiter"], notify=ctx.warn)
+    for warning in answer.warnings:
+        ctx.warn(warning)
+    for image in answer.images:
+        image.info["provider"] = provider.name
+    _record(ctx, provider, answer)
+    return answer
+
+
+def _record(ctx, provider, answer: Answer) -> None:
+    """Adds one answer to this result's facts; variations of one node add up."""
+    meta = ctx.meta
+    if "calls" not in meta:
+        ctx.record(provider=provider.name, model=answer.model, session=provider.stats.session, calls=0, retries=0,
+                   finish_reason=answer.finish_reason, usage={}, cost_usd=0.0)
+    usage = dict(meta["usage"])
+    for name, count in answer.usage.items():
+        usage[name] = usage.get(name, 0) + count
+    cost = None if meta["cost_usd"] is None or answer.cost_usd is None else round(meta["cost_usd"] + answer.cost_usd, 6)
+    ctx.record(calls=meta["calls"] + 1, retries=meta["retries"] + answer.retries, usage=usage, cost_usd=cost)
+
+
+def _joined(answers: list[Answer]) -> str:
+    return "\n\n".join(a.text for a in answers if a.text)
+
+
+def outline(image: Image.Image, mask: Image.Image) -> Image.Image:
+    """The image with the mask's edge drawn in magenta, for the model to see where to work."""
+    edge = mask.point(lambda v: 255 if v >= 128 else 0).filter(ImageFilter.FIND_EDGES)
+    width = max(3, min(image.size) // 150) | 1
+    edge = edge.filter(ImageFilter.MaxFilter(width))
+    guide = image.convert("RGB")
+    guide.paste((255, 0, 255), mask=edge)
+    return guide
+
+
+def composite(original: Image.Image, answer: Image.Image, mask: Image.Image, feather: float) -> Image.Image:
+    """The answer, resized to the original, blended in through the mask feathered inwards: outside stays exact."""
+    answer = answer.convert(original.mode).resize(original.size, Image.Resampling.LANCZOS)
+    soft = mask
+    if feather > 0:
+        soft = ImageChops.multiply(mask.filter(ImageFilter.GaussianBlur(feather / 2)), mask)
+    return Image.composite(answer, original, soft)
