@@ -1,0 +1,207 @@
+"""The /api routes: a thin HTTP skin over RunService, the catalogue, validation and the workflows folder."""
+from __future__ import annotations
+
+import re
+from typing import Any, AsyncIterator
+
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import __version__
+from ..errors import Problem, WorkflowInvalid
+from ..validation import validate
+from ..workflow import from_dict, load
+from .runs import RunService, record_json
+from .security import UPLOAD_TYPES
+from .uploads import save_upload
+from .store import RunRecord
+
+WORKFLOW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_ -]{0,99}$")
+_WORKFLOW_BODY = Body(description="A workflow document (format flowbanana/workflow).",
+                      examples=[{"format": "flowbanana/workflow", "version": 1, "name": "hello",
+                                 "nodes": {"t": {"type": "text.text", "params": {"text": "hi"}}}}])
+
+
+class RunOptionsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider: str | None = Field(None, description="Image provider; left out: the server's default.")
+    no_cache: bool = Field(False, description="Run every node; read and write no cache.")
+    force: list[str] = Field(default_factory=list, description="Nodes to run again even when cached.")
+
+
+class RunRequest(BaseModel):
+    """A workflow given inline, or by the name of a saved one, plus input overrides and options."""
+    model_config = ConfigDict(extra="forbid")
+    workflow: dict[str, Any] | None = Field(None, description="The workflow document itself.")
+    name: str | None = Field(None, description="A saved workflow in the workflows folder, instead of `workflow`.")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="Workflow inputs or NODE.PARAM -> value.")
+    options: RunOptionsIn = Field(default_factory=RunOptionsIn)
+
+
+def invalid(exc: WorkflowInvalid, status: int = 422) -> JSONResponse:
+    """Every problem at once, shaped exactly like `flowbanana validate --json`."""
+    return JSONResponse({"detail": "the workflow is not valid", "problems": [p.to_json() for p in exc.problems]},
+                        status_code=status)
+
+
+def api_router(service: RunService) -> APIRouter:
+    """Routes to mount under /api; every handler reads and writes through `service`."""
+    settings = service.settings
+    router = APIRouter(tags=["flowbanana"])
+
+    def get_record(run_id: str) -> RunRecord:
+        try:
+            return service.get(run_id)
+        except KeyError:
+            raise HTTPException(404, f"no run {run_id!r}; GET /api/runs lists them.") from None
+
+    def run_json(record: RunRecord, request: Request) -> dict[str, Any]:
+        base = str(request.url_for("get_run", run_id=record.id))
+        data = record_json(record)
+        data["files"] = [{"name": f, "url": f"{base}/files/{f}"} for f in record.files]
+        data["links"] = {"self": base, "events": f"{base}/events", "cancel": f"{base}/cancel",
+                         "rerun": f"{base}/rerun"}
+        return data
+
+    def summary_json(record: RunRecord, request: Request) -> dict[str, Any]:
+        base = str(request.url_for("get_run", run_id=record.id))
+        thumb = service.thumbnail(record.id)
+        return {**record.summary(), "url": base, "thumbnail": f"{base}/files/{thumb}" if thumb else None}
+
+    def workflow_path(name: str):
+        stem = name[:-5] if name.endswith(".json") else name
+        if not WORKFLOW_NAME.match(stem):
+            raise HTTPException(400, f"{name!r} is not a workflow name: use letters, digits, spaces, _ and -.")
+        return settings.workflows_dir / f"{stem}.json"
+
+    @router.get("/health", summary="Whether the server is up")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "flowbanana": __version__}
+
+    @router.get("/nodes", summary="The node catalogue (as `flowbanana nodes --json`)")
+    def nodes() -> dict[str, Any]:
+        return service.catalogue.to_json()
+
+    @router.post("/validate", summary="Every problem in a workflow (as `flowbanana validate --json`)")
+    def validate_workflow(workflow: dict[str, Any] = _WORKFLOW_BODY) -> dict[str, Any]:
+        try:
+            problems = validate(from_dict(workflow), service.catalogue)
+        except WorkflowInvalid as exc:
+            problems = exc.problems
+        return {"valid": not problems, "problems": [p.to_json() for p in problems]}
+
+    @router.post("/runs", status_code=202, summary="Queue a run",
+                 responses={422: {"description": "The workflow or its inputs are not valid"}})
+    def submit(body: RunRequest, request: Request):
+        if (body.workflow is None) == (body.name is None):
+            return invalid(WorkflowInvalid([Problem("request", "give either \"workflow\" (the document) or "
+                                                               "\"name\" (a saved workflow), not both or neither.")]))
+        try:
+            if body.name is not None:
+                path = workflow_path(body.name)
+                if not path.is_file():
+                    raise HTTPException(404, f"no saved workflow {body.name!r}; GET /api/workflows lists them.")
+                workflow = load(path)
+            else:
+                workflow = body.workflow
+            record = service.submit(workflow, inputs=body.inputs, provider=body.options.provider,
+                                    use_cache=not body.options.no_cache, force=body.options.force)
+        except WorkflowInvalid as exc:
+            return invalid(exc)
+        return JSONResponse(run_json(record, request), status_code=202,
+                            headers={"location": str(request.url_for("get_run", run_id=record.id))})
+
+    @router.get("/runs", summary="Past and current runs, newest first")
+    def list_runs(request: Request, limit: int = Query(50, ge=1, le=500),
+                  offset: int = Query(0, ge=0)) -> dict[str, Any]:
+        records, total = service.list_runs(limit, offset)
+        return {"runs": [summary_json(r, request) for r in records], "total": total, "limit": limit,
+                "offset": offset, "next": offset + limit if offset + limit < total else None}
+
+    @router.get("/runs/{run_id}", summary="One run: status, nodes, outputs with URLs, usage and cost")
+    def get_run(request: Request, record: RunRecord = Depends(get_record)) -> dict[str, Any]:
+        return run_json(record, request)
+
+    @router.get("/runs/{run_id}/events", response_class=EventSourceResponse,
+                summary="The run's events as Server-Sent Events, replayed from the start")
+    async def run_events(record: RunRecord = Depends(get_record),
+                         last_event_id: str | None = Header(None)) -> AsyncIterator[ServerSentEvent]:
+        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else -1
+        async for event in service.events(record.id, after):
+            yield ServerSentEvent(data=event, event=event["event"], id=str(event["seq"]))
+
+    @router.post("/runs/{run_id}/cancel", status_code=202, summary="Stop a queued or running run")
+    def cancel(request: Request, record: RunRecord = Depends(get_record)):
+        if not record.active:
+            raise HTTPException(409, f"run {record.id} has already ended ({record.status}).")
+        return JSONResponse(run_json(service.cancel(record.id), request), status_code=202)
+
+    @router.post("/runs/{run_id}/rerun", status_code=202, summary="Run the same workflow and inputs again")
+    def rerun(request: Request, record: RunRecord = Depends(get_record)):
+        try:
+            new = service.rerun(record.id)
+        except WorkflowInvalid as exc:
+            return invalid(exc)
+        return JSONResponse(run_json(new, request), status_code=202)
+
+    @router.get("/runs/{run_id}/files/{name:path}", summary="Download one output file of a run",
+                response_class=FileResponse)
+    def run_file(name: str, record: RunRecord = Depends(get_record)):
+        try:
+            path = service.file(record.id, name)
+        except FileNotFoundError:
+            raise HTTPException(404, f"run {record.id} has no output file {name!r}.") from None
+        inline = path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".gif")
+        return FileResponse(path, content_disposition_type="inline" if inline else "attachment",
+                            filename=path.name, headers={"x-content-type-options": "nosniff"})
+
+    @router.get("/workflows", summary="The saved workflows")
+    def workflows() -> dict[str, Any]:
+        found = []
+        for path in sorted(settings.workflows_dir.glob("*.json")):
+            entry: dict[str, Any] = {"name": path.stem}
+            try:
+                workflow = load(path)
+                entry |= {"title": workflow.name, "description": workflow.description,
+                          "inputs": {k: v.to_dict() for k, v in workflow.inputs.items()}}
+            except WorkflowInvalid as exc:
+                entry["problems"] = [p.to_json() for p in exc.problems]
+            found.append(entry)
+        return {"workflows": found}
+
+    @router.get("/workflows/{name}", summary="One saved workflow document")
+    def get_workflow(name: str) -> dict[str, Any]:
+        path = workflow_path(name)
+        if not path.is_file():
+            raise HTTPException(404, f"no saved workflow {name!r}; GET /api/workflows lists them.")
+        try:
+            return load(path).to_dict()
+        except WorkflowInvalid as exc:
+            return invalid(exc)
+
+    @router.put("/workflows/{name}", summary="Save a workflow document (its validation problems are returned)")
+    def put_workflow(name: str, workflow: dict[str, Any] = _WORKFLOW_BODY):
+        path = workflow_path(name)
+        try:
+            model = from_dict(workflow)
+        except WorkflowInvalid as exc:
+            return invalid(exc)
+        existed = path.is_file()
+        settings.workflows_dir.mkdir(parents=True, exist_ok=True)
+        model.save(path)
+        problems = validate(model, service.catalogue)
+        return JSONResponse({"name": path.stem, "problems": [p.to_json() for p in problems]},
+                            status_code=200 if existed else 201)
+
+    @router.post("/uploads", status_code=201, summary="Upload an input image; returns the path to load it by",
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     t: {"schema": {"type": "string", "format": "binary"}} for t in UPLOAD_TYPES}}})
+    async def upload(request: Request) -> JSONResponse:
+        data = await request.body()
+        path = await run_in_threadpool(save_upload, data, settings.uploads_dir, settings.max_image_pixels)
+        return JSONResponse({"path": str(path), "bytes": len(data)}, status_code=201)
+
+    return router

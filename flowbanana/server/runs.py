@@ -1,0 +1,290 @@
+"""The run queue: every run from the API or the editor goes through here, a few at a time.
+
+`RunService` is also the Python API the editor's history panel uses: list runs, open one's
+workflow, re-run it, find its output files, follow its events.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Iterable
+
+from ..cache import Cache
+from ..catalogue import Catalogue, load_catalogue
+from ..errors import Problem, WorkflowInvalid
+from ..events import Event
+from ..executor import Execution, RunOptions
+from ..overrides import apply_overrides
+from ..results import CANCELLED, FAILED
+from ..validation import check
+from ..workflow import Workflow, from_dict
+from .eventlog import EventLog
+from .paths import inside, public_event, public_meta
+from .settings import ServerSettings
+from .store import INTERRUPTED, RUNNING, RunRecord, RunStore, new_run_id
+from .usage import summarise_usage
+
+log = logging.getLogger("flowbanana.server")
+_SILENT = frozenset({"node_progress", "node_warning"})  # kept in the event log, not worth a record write
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
+
+
+class RunService:
+    """Owns the run store, the queue and the live executions of one server process."""
+
+    def __init__(self, settings: ServerSettings, catalogue: Catalogue | None = None):
+        self.settings = settings
+        self.catalogue = catalogue or load_catalogue(list(settings.nodes_dirs))
+        self.store = RunStore(settings.runs_dir)
+        self.cache = Cache(settings.cache_dir) if settings.cache_dir else None
+        self._logs: dict[str, EventLog] = {}
+        self._executions: dict[str, Execution] = {}
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._listeners: dict[str, list[Callable[[Event], None]]] = {}
+        self._slots: asyncio.Semaphore | None = None
+        self._closing = False
+
+    # -- submitting -----------------------------------------------------------------------------------------
+
+    def prepare(self, workflow: Workflow | dict, inputs: dict[str, Any] | None = None,
+                force: Iterable[str] = ()) -> Workflow:
+        """The workflow as it will run (inputs applied, reading only where allowed); raises WorkflowInvalid."""
+        model = from_dict(workflow) if isinstance(workflow, dict) else workflow.copy()
+        if inputs:
+            model = apply_overrides(model, self.catalogue, inputs)
+        unknown = [n for n in force if n not in model.nodes]
+        if unknown:
+            raise WorkflowInvalid([Problem("force", f"force {n!r}: the workflow has no node {n!r}.", node=n,
+                                           hint=f"Its nodes: {', '.join(model.nodes)}.") for n in unknown])
+        check(model, self.catalogue)
+        roots = self.settings.read_roots
+        if model.source is None or not any(inside(model.source.parent, root) for root in roots):
+            # relative paths resolve against the first input folder (else the workflows folder)
+            base = self.settings.input_dirs[0] if self.settings.input_dirs else self.settings.workflows_dir
+            model.source = base.resolve() / "submitted.json"
+        return model
+
+    def submit(self, workflow: Workflow | dict, *, inputs: dict[str, Any] | None = None, provider: str | None = None,
+               use_cache: bool = True, force: Iterable[str] = (), origin: str = "api",
+               on_event: Callable[[Event], None] | None = None) -> RunRecord:
+        """Queue a run and return its record at once; call from the event loop. Raises WorkflowInvalid."""
+        force = list(dict.fromkeys(force))
+        model = self.prepare(workflow, inputs, force)
+        resources = self._resources(provider)
+        original = workflow if isinstance(workflow, dict) else workflow.to_dict()
+        record = self.store.create(RunRecord(
+            id=new_run_id(), workflow=original, name=model.name, inputs=dict(inputs or {}), origin=origin,
+            options={"provider": provider, "use_cache": use_cache, "force": force}))
+        self._logs[record.id] = EventLog(self.store.events_path(record.id))
+        self._listeners[record.id] = [on_event] if on_event else []
+        options = RunOptions(out_dir=self.store.outputs(record.id), cache=self.cache if use_cache else None,
+                             force=frozenset(force), read_roots=self.settings.read_roots, resources=resources)
+        task = asyncio.get_running_loop().create_task(self._run(record, model, options),
+                                                      name=f"flowbanana-run:{record.id}")
+        task.add_done_callback(lambda _: self._end_unstarted(record))
+        self._tasks[record.id] = task
+        return record
+
+    def rerun(self, run_id: str, origin: str | None = None) -> RunRecord:
+        """The same workflow, inputs and options again; unchanged nodes come from the cache."""
+        old = self.get(run_id)
+        return self.submit(old.workflow, inputs=old.inputs, provider=old.options.get("provider"),
+                           use_cache=old.options.get("use_cache", True), force=old.options.get("force", ()),
+                           origin=origin or f"rerun of {old.id}")
+
+    def _resources(self, provider: str | None) -> dict[str, Any]:
+        if provider:
+            raise WorkflowInvalid([Problem("provider", f"unknown provider {provider!r}.",
+                                           hint="Leave \"provider\" out to use the default.")])
+        return {}
+
+    # -- running --------------------------------------------------------------------------------------------
+
+    async def _run(self, record: RunRecord, workflow: Workflow, options: RunOptions) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.settings.max_runs)
+        loop = asyncio.get_running_loop()
+        loop_thread = threading.get_ident()
+
+        def listener(event: Event) -> None:  # node code may report progress from a worker thread
+            if threading.get_ident() == loop_thread:
+                self._on_event(record, event)
+            else:
+                loop.call_soon_threadsafe(self._on_event, record, event)
+
+        try:
+            async with self._slots:
+                execution = Execution(workflow, self.catalogue, options, on_event=listener)
+                execution.run_id = record.id
+                self._executions[record.id] = execution
+                result = await execution.run()
+            record.status = result.status
+            record.seconds = round(result.seconds, 4)
+            for node_id, node in result.to_json()["nodes"].items():
+                record.nodes[node_id] = {**node, "meta": public_meta(node["meta"], self.store.outputs(record.id))}
+        except asyncio.CancelledError:
+            record.status = INTERRUPTED if self._closing else CANCELLED
+            record.error = "the server stopped" if self._closing else "cancelled before it started"
+        except WorkflowInvalid as exc:
+            record.status, record.error = FAILED, "; ".join(p.message for p in exc.problems)
+        except Exception as exc:  # the queue must outlive any one run
+            log.exception("run %s crashed", record.id)
+            record.status, record.error = FAILED, f"{type(exc).__name__}: {exc}"
+        finally:
+            if self._closing and record.status in (CANCELLED, RUNNING):
+                record.status, record.error = INTERRUPTED, "the server stopped"
+            record.finished = time.time()
+            self._finish(record)
+
+    def _end_unstarted(self, record: RunRecord) -> None:
+        """A task cancelled before its first step never enters `_run`; record its end here."""
+        if record.finished is None:
+            record.status = INTERRUPTED if self._closing else CANCELLED
+            record.error = "the server stopped" if self._closing else "cancelled before it started"
+            record.finished = time.time()
+            self._finish(record)
+
+    def _finish(self, record: RunRecord) -> None:
+        record.files = self._walk_outputs(record.id)
+        record.usage, record.cost = summarise_usage(record.nodes)
+        self.store.save(record)
+        self._executions.pop(record.id, None)
+        self._tasks.pop(record.id, None)
+        self._listeners.pop(record.id, None)
+        event_log = self._logs.pop(record.id, None)
+        if event_log:
+            if not event_log.events or event_log.events[-1]["event"] != "run_finished":
+                event_log.append({"event": "run_finished", "node": None, "time": time.time(),
+                                  "run_id": record.id, "status": record.status, "error": record.error})
+            event_log.close()
+
+    def _on_event(self, record: RunRecord, event: Event) -> None:
+        outputs = self.store.outputs(record.id)
+        data = public_event(event.to_json(), outputs)
+        event_log = self._logs.get(record.id)
+        if event_log and not event_log.closed:
+            event_log.append(data)
+        for callback in self._listeners.get(record.id, ()):
+            try:
+                callback(event)
+            except Exception:
+                log.exception("run %s: event listener failed", record.id)
+        node = record.nodes.setdefault(event.node, {}) if event.node else None
+        kind = event.kind
+        if kind == "run_started":
+            record.status, record.started = RUNNING, time.time()
+            record.nodes = {n: {"status": "waiting"} for n in event.data.get("nodes", [])}
+        elif kind == "node_started":
+            node["status"] = "running"
+        elif kind == "node_progress":
+            node["progress"] = event.data.get("fraction")
+        elif kind in ("node_finished", "node_cached"):
+            node.update(status="done" if kind == "node_finished" else "cached", seconds=event.data.get("seconds"),
+                        outputs=data.get("outputs", {}), meta=data.get("meta", {}))
+            node.pop("progress", None)
+            record.files = self._walk_outputs(record.id)
+            record.usage, record.cost = summarise_usage(record.nodes)
+        elif kind == "node_failed":
+            node.update(status="failed", error=event.data.get("error"), hint=event.data.get("hint"),
+                        seconds=event.data.get("seconds"))
+        elif kind == "node_skipped":
+            node.update(status="skipped", error=event.data.get("reason"))
+        elif kind == "node_cancelled":
+            node.update(status="cancelled", seconds=event.data.get("seconds"))
+        if kind not in _SILENT and kind != "run_finished":
+            self.store.save(record)
+
+    def _walk_outputs(self, run_id: str) -> list[str]:
+        root = self.store.outputs(run_id)
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+
+    # -- asking -----------------------------------------------------------------------------------------------
+
+    def get(self, run_id: str) -> RunRecord:
+        """The run's record; KeyError if there is no such run."""
+        record = self.store.get(run_id)
+        if record is None:
+            raise KeyError(run_id)
+        return record
+
+    def list_runs(self, limit: int = 50, offset: int = 0) -> tuple[list[RunRecord], int]:
+        """A page of runs, newest first, and how many there are in all."""
+        return self.store.page(limit, offset)
+
+    def open_workflow(self, run_id: str) -> Workflow:
+        """The workflow exactly as it was submitted (inputs not applied; see `get(id).inputs`)."""
+        return from_dict(self.get(run_id).workflow)
+
+    def files(self, run_id: str) -> list[Path]:
+        """The run's output files, as paths on this machine."""
+        root = self.store.outputs(self.get(run_id).id)
+        return [root / name for name in self.get(run_id).files]
+
+    def thumbnail(self, run_id: str) -> str | None:
+        """The first image the run wrote (relative name), for a history list."""
+        return next((f for f in self.get(run_id).files if f.lower().endswith(IMAGE_SUFFIXES)), None)
+
+    def file(self, run_id: str, name: str) -> Path:
+        """One output file by its relative name; FileNotFoundError for anything outside the run's outputs."""
+        root = self.store.outputs(self.get(run_id).id).resolve()
+        path = (root / name).resolve()
+        if not inside(path, root) or not path.is_file():
+            raise FileNotFoundError(name)
+        return path
+
+    def execution(self, run_id: str) -> Execution | None:
+        """The live Execution while the run is executing (its results hold the in-memory images)."""
+        return self._executions.get(run_id)
+
+    def subscribe(self, run_id: str, listener: Callable[[Event], None]) -> None:
+        """Call `listener` with each further executor event of a queued or running run."""
+        self._listeners.setdefault(self.get(run_id).id, []).append(listener)
+
+    async def events(self, run_id: str, after: int = -1) -> AsyncIterator[dict[str, Any]]:
+        """The run's events as JSON, from the start (or after seq `after`), live until the run ends."""
+        self.get(run_id)
+        event_log = self._logs.get(run_id)
+        if event_log is not None:
+            async for event in event_log.follow(after):
+                yield event
+            return
+        for event in self.store.read_events(run_id):
+            if event.get("seq", -1) > after:
+                yield event
+
+    async def wait(self, run_id: str) -> RunRecord:
+        """The record once the run has ended."""
+        task = self._tasks.get(run_id)
+        if task is not None:
+            await asyncio.wait([task])
+        return self.get(run_id)
+
+    # -- stopping ---------------------------------------------------------------------------------------------
+
+    def cancel(self, run_id: str) -> RunRecord:
+        """Stop a run: a waiting one never starts; a running one keeps what finished. No-op once it ended."""
+        record = self.get(run_id)
+        execution = self._executions.get(run_id)
+        if execution is not None:
+            execution.cancel()
+        elif run_id in self._tasks:
+            self._tasks[run_id].cancel()
+        return record
+
+    async def close(self) -> None:
+        """Stop every run; unfinished ones are recorded as interrupted, so a restart can run them again."""
+        self._closing = True
+        tasks = list(self._tasks.values())
+        for run_id in list(self._tasks):
+            self.cancel(run_id)
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+
+
+def record_json(record: RunRecord) -> dict[str, Any]:
+    """A record made JSON-safe (node meta may hold anything a pack recorded)."""
+    return json.loads(json.dumps(record.to_json(), default=str))

@@ -1,0 +1,69 @@
+"""What an operator decides about a server: where things live, who may connect, and how much it accepts."""
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..cache import default_cache_dir
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+DEFAULT_PORT = 8188
+
+
+@dataclass
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    workflows_dir: Path = Path("workflows")
+    runs_dir: Path = Path("runs")
+    input_dirs: tuple[Path, ...] = ()          # readable by HTTP-submitted workflows, besides workflows_dir
+    nodes_dirs: tuple[Path, ...] = ()          # extra node pack folders, as --nodes-dir
+    cache_dir: Path | None = field(default_factory=default_cache_dir)  # None: no cache at all
+    token: str | None = None                   # required on every request when set
+    max_runs: int = 2                          # runs executing at once; the rest wait in the queue
+    max_body_bytes: int = 2 * 1024 * 1024      # JSON request bodies
+    max_upload_bytes: int = 32 * 1024 * 1024   # image uploads and anything that is not /api JSON
+    max_json_depth: int = 32                   # nesting of arrays and objects in a request body
+    max_image_pixels: int = 64_000_000         # Pillow's decompression-bomb guard (default ~89M warns, 2x fails)
+    allowed_origins: tuple[str, ...] = ()      # extra origins (scheme://host:port) allowed to call the API
+
+    @property
+    def loopback(self) -> bool:
+        """Bound only to this machine's own 127.0.0.1/::1, so nobody else can connect.
+
+        Other 127.x addresses count as shared on purpose: they are what tests use to stand in for a LAN bind.
+        """
+        return self.host in LOOPBACK_NAMES
+
+    @property
+    def token_required(self) -> bool:
+        return not self.loopback
+
+    def with_token(self) -> "ServerSettings":
+        """Settings that carry a token whenever one is required: the given one, or a new random one."""
+        if self.token_required and not self.token:
+            self.token = secrets.token_urlsafe(24)
+        return self
+
+    @property
+    def read_roots(self) -> tuple[Path, ...]:
+        """Where a workflow submitted over HTTP may read: the workflows folder, the input folders, uploads."""
+        return tuple(dict.fromkeys(p.resolve() for p in (self.workflows_dir, *self.input_dirs, self.uploads_dir)))
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.runs_dir / "_uploads"
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if _is_ipv6(self.host) else self.host
+        return f"http://{host}:{self.port}"
+
+
+def _is_ipv6(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).version == 6
+    except ValueError:
+        return False

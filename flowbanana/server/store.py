@@ -1,0 +1,141 @@
+"""Runs on disk: one folder per run holding its record (run.json), its events and its output files.
+
+The record is rewritten atomically as the run progresses, so a crash leaves the last complete
+state; a server that starts up marks the runs it finds unfinished as interrupted.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
+ACTIVE = frozenset({QUEUED, RUNNING})
+RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
+RECORD, EVENTS, OUTPUTS = "run.json", "events.jsonl", "outputs"
+
+
+def new_run_id(now: float | None = None) -> str:
+    """Sortable by creation time (to the second), unique by its random tail."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime(now or time.time())) + "-" + secrets.token_hex(3)
+
+
+@dataclass
+class RunRecord:
+    """Everything known about one run; `to_json()` is what GET /api/runs/{id} returns (URLs added there)."""
+    id: str
+    workflow: dict[str, Any]
+    name: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    origin: str = "api"                       # who submitted it: api, editor, rerun of <id>
+    status: str = QUEUED                      # queued, running, done, failed, cancelled, interrupted
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    seconds: float | None = None
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)   # relative to the run's outputs folder
+    usage: dict[str, Any] = field(default_factory=dict)
+    cost: float | None = None                 # estimated, in US dollars, when the nodes report one
+    error: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RunRecord":
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def summary(self) -> dict[str, Any]:
+        """The short form for lists: no workflow body, no per-node detail."""
+        return {k: getattr(self, k) for k in ("id", "name", "status", "origin", "created", "started", "finished",
+                                              "seconds", "cost", "error")} | {"files": len(self.files)}
+
+
+class RunStore:
+    """The runs folder. Thread-safe for writes; the in-memory index answers listings without touching disk."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._records: dict[str, RunRecord] = {}
+        self._load()
+
+    def _load(self) -> None:
+        for folder in self.root.iterdir():
+            if not RUN_ID.match(folder.name):
+                continue
+            try:
+                record = RunRecord.from_json(json.loads((folder / RECORD).read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError):
+                continue  # a folder without a readable record is not a run we can show
+            if record.active:
+                record.status = INTERRUPTED
+                record.error = "the server stopped while this run was " + ("waiting" if record.started is None
+                                                                          else "running")
+                for node in record.nodes.values():
+                    if node.get("status") in ("waiting", "running"):
+                        node["status"] = INTERRUPTED
+                self._write(record)
+            self._records[record.id] = record
+
+    def folder(self, run_id: str) -> Path:
+        if not RUN_ID.match(run_id):
+            raise KeyError(run_id)
+        return self.root / run_id
+
+    def outputs(self, run_id: str) -> Path:
+        return self.folder(run_id) / OUTPUTS
+
+    def events_path(self, run_id: str) -> Path:
+        return self.folder(run_id) / EVENTS
+
+    def create(self, record: RunRecord) -> RunRecord:
+        (self.folder(record.id) / OUTPUTS).mkdir(parents=True)
+        self.save(record)
+        return record
+
+    def save(self, record: RunRecord) -> None:
+        with self._lock:
+            self._records[record.id] = record
+            self._write(record)
+
+    def _write(self, record: RunRecord) -> None:
+        path = self.folder(record.id) / RECORD
+        tmp = path.with_name(f".{RECORD}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(record.to_json(), indent=1, sort_keys=True, default=str), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def get(self, run_id: str) -> RunRecord | None:
+        return self._records.get(run_id)
+
+    def newest_first(self) -> list[RunRecord]:
+        return sorted(self._records.values(), key=lambda r: (r.created, r.id), reverse=True)
+
+    def page(self, limit: int, offset: int = 0) -> tuple[list[RunRecord], int]:
+        records = self.newest_first()
+        return records[offset:offset + limit], len(records)
+
+    def read_events(self, run_id: str) -> Iterator[dict[str, Any]]:
+        try:
+            with self.events_path(run_id).open(encoding="utf-8") as f:
+                for line in f:
+                    if line.strip():
+                        yield json.loads(line)
+        except (FileNotFoundError, KeyError):
+            return
+        except ValueError:
+            return  # a line cut short by a crash ends the replay
