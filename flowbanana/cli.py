@@ -96,6 +96,26 @@ def build_parser() -> argparse.ArgumentParser:
     nodes.add_argument("type", nargs="?", help="show one node type in detail")
     add_common(nodes)
     nodes.set_defaults(handler=cmd_nodes)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API (no editor)", epilog=SERVE_HELP,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; any other address requires a token)")
+    serve.add_argument("--port", type=int, default=8188, help="port (default 8188)")
+    serve.add_argument("--workflows", type=Path, default=Path("workflows"), metavar="DIR",
+                       help="saved workflows folder, readable by runs (default ./workflows)")
+    serve.add_argument("--runs", type=Path, default=Path("runs"), metavar="DIR",
+                       help="run history and outputs, one folder per run (default ./runs)")
+    serve.add_argument("--token", help="token clients must send (default: generated and printed when needed)")
+    serve.add_argument("--allow-read", action="append", default=[], type=Path, metavar="DIR",
+                       help="an input folder runs may read besides the workflows folder (repeatable)")
+    serve.add_argument("--max-runs", type=positive_int, default=2, metavar="N", help="runs at once (default 2)")
+    serve.add_argument("--no-cache", action="store_true", help="keep no result cache")
+    serve.add_argument("--cache-dir", type=Path, help="cache folder (default ~/.cache/flowbanana)")
+    serve.add_argument("--nodes-dir", action="append", default=[], type=Path, metavar="DIR",
+                       help="also load node packs from DIR (also: FLOWBANANA_NODES_PATH)")
+    serve.add_argument("--debug", action="store_true", help="log details, including tracebacks")
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 
@@ -211,6 +231,36 @@ def describe_type(node_type) -> str:
         for port in node_type.outputs:
             lines.append(f"    {port.name:<16} {'list of ' if port.list else ''}{port.type}  {port.description}")
     return "\n".join(lines)
+
+
+SERVE_HELP = """\
+examples:
+  flowbanana serve                                 http://127.0.0.1:8188/api, docs at /docs
+  flowbanana serve --host 0.0.0.0 --token "$T"     reachable from the network; every request needs the token
+  flowbanana serve --runs /srv/runs --allow-read /srv/photos
+"""
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from .server import ServerSettings, create_app
+
+    settings = ServerSettings(host=args.host, port=args.port, workflows_dir=args.workflows, runs_dir=args.runs,
+                              input_dirs=tuple(args.allow_read), nodes_dirs=tuple(args.nodes_dir),
+                              token=args.token, max_runs=args.max_runs,
+                              **({"cache_dir": None} if args.no_cache else
+                                 {"cache_dir": args.cache_dir} if args.cache_dir else {}))
+    app = create_app(settings)
+    for warning in app.state.flowbanana.catalogue.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"flowbanana API on {settings.base_url}/api (docs at {settings.base_url}/docs)", flush=True)
+    if settings.token:
+        print(f"token: {settings.token}  (send 'Authorization: Bearer TOKEN', or open "
+              f"{settings.base_url}/docs?token={settings.token})", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="debug" if args.debug else "warning",
+                timeout_graceful_shutdown=5)
+    return EXIT_OK
 
 
 def positive_int(text: str) -> int:
