@@ -1,0 +1,87 @@
+"""Workflows and run records inside the images they make, so a picture can be traced, reopened and re-run.
+
+PNG carries them in text chunks (`flowbanana.workflow`, `flowbanana.run`); JPEG and WebP in the
+EXIF ImageDescription as one JSON object (within the 64 KB a JPEG segment allows: a workflow too
+large for it is left out and the record says so). Only listed, harmless fields of node records are
+written, and anything shaped like an API key is blanked as a last line of defence.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, PngImagePlugin
+
+from . import __version__
+
+PNG_WORKFLOW, PNG_RUN = "flowbanana.workflow", "flowbanana.run"
+EXIF_DESCRIPTION, EXIF_SOFTWARE = 0x010E, 0x0131
+EXIF_LIMIT = 60_000
+RECORD_FIELDS = {"provider", "model", "seed", "finish_reason", "usage", "cost", "retries", "seconds",
+                 "aspect_ratio", "size", "temperature", "model_version", "prompt", "instruction"}
+_KEY_SHAPES = re.compile(r"AIza[0-9A-Za-z_-]{20,}|ya29\.[0-9A-Za-z_.-]{20,}")
+
+
+def run_record(node_id: str, lineage: list[dict], **extra: Any) -> dict:
+    """The record of how an image was made: the saving node and what each upstream step recorded."""
+    steps = [{"node": step["node"], "type": step["type"],
+              **{k: v for k, v in step["meta"].items() if k in RECORD_FIELDS}} for step in lineage]
+    providers = sorted({s["provider"] for s in steps if s.get("provider")})
+    return scrub({"flowbanana": __version__, "node": node_id, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                  "providers": providers, "steps": [s for s in steps if len(s) > 2], **extra})
+
+
+def scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _KEY_SHAPES.sub("[redacted]", value)
+    if isinstance(value, dict):
+        return {k: scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value
+
+
+def save_options(image_format: str, workflow: dict | None, record: dict) -> dict[str, Any]:
+    """Keyword arguments for `Image.save` that embed the workflow and the record in that format."""
+    workflow = scrub(workflow) if workflow else None
+    if image_format.upper() == "PNG":
+        info = PngImagePlugin.PngInfo()
+        if workflow:
+            info.add_itxt(PNG_WORKFLOW, json.dumps(workflow, sort_keys=True), zip=True)
+        info.add_itxt(PNG_RUN, json.dumps(record, sort_keys=True), zip=True)
+        return {"pnginfo": info}
+    payload = {"workflow": workflow, "run": record}
+    text = json.dumps(payload, sort_keys=True)
+    if len(text) > EXIF_LIMIT:
+        payload = {"workflow": None, "run": {**record, "workflow_omitted": "too large for this format's metadata; "
+                                                                          "save as PNG to embed it"}}
+        text = json.dumps(payload, sort_keys=True)
+    exif = Image.Exif()
+    exif[EXIF_DESCRIPTION] = text
+    exif[EXIF_SOFTWARE] = f"flowbanana {__version__}"
+    return {"exif": exif.tobytes()}
+
+
+def read(path: str | Path) -> tuple[dict | None, dict | None]:
+    """The (workflow, run record) embedded in an image file; (None, None) when it has none."""
+    with Image.open(path) as image:
+        info = getattr(image, "text", None) or {}
+        if PNG_RUN in info or PNG_WORKFLOW in info:
+            return _json(info.get(PNG_WORKFLOW)), _json(info.get(PNG_RUN))
+        description = image.getexif().get(EXIF_DESCRIPTION)
+    payload = _json(description)
+    if isinstance(payload, dict) and ("run" in payload or "workflow" in payload):
+        return payload.get("workflow"), payload.get("run")
+    return None, None
+
+
+def _json(text: Any) -> Any:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
