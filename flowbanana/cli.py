@@ -30,6 +30,8 @@ examples:
   flowbanana run wf.json --set gen.seed=7         set any node's param as NODE.PARAM
   flowbanana run wf.json --out renders/ --json    machine-readable result on stdout
   flowbanana run wf.json --force gen              run node 'gen' again even if it is cached
+  flowbanana run outputs/shoe/shoe_0.png          run the workflow embedded in an image it made
+  flowbanana run shared.zip                       run a bundle (it reads only its own files)
 
 exit codes: 0 every node done, 1 some node failed (the rest still ran), 2 invalid workflow or usage.
 """
@@ -67,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a workflow file headless", epilog=RUN_HELP,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("file", help="workflow .json file")
+    run.add_argument("file", help="a workflow .json, an image made by flowbanana (.png/.jpg/.webp), or a .zip bundle")
     run.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE",
                      help="set a workflow input, or NODE.PARAM (repeatable)")
     run.add_argument("--out", type=Path, help="output folder (default ./outputs/<workflow name>/)")
@@ -85,9 +87,26 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check workflow files and report every problem",
                               epilog="examples:\n  flowbanana validate wf.json\n  flowbanana validate workflows/*.json"
                                      " --json", formatter_class=argparse.RawDescriptionHelpFormatter)
-    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE", help=".json, image or .zip bundle")
     add_common(validate)
     validate.set_defaults(handler=cmd_validate)
+
+    inspect = sub.add_parser("inspect", help="show the workflow and run record inside an image flowbanana made",
+                             epilog="examples:\n  flowbanana inspect outputs/shoe/shoe_0.png\n"
+                                    "  flowbanana inspect shoe_0.png --json | jq .run",
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    inspect.add_argument("file", type=Path, metavar="IMAGE")
+    add_common(inspect)
+    inspect.set_defaults(handler=cmd_inspect)
+
+    bundle = sub.add_parser("bundle", help="pack a workflow and the files it uses into one shareable .zip",
+                            epilog="examples:\n  flowbanana bundle product.json            writes product.zip\n"
+                                   "  flowbanana bundle product.json -o share/product-v2.zip",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    bundle.add_argument("file", type=Path, metavar="FILE")
+    bundle.add_argument("-o", "--output", type=Path, help="the .zip to write (default: FILE with .zip)")
+    add_common(bundle)
+    bundle.set_defaults(handler=cmd_bundle)
 
     nodes = sub.add_parser("nodes", help="list the node types you can use",
                            epilog="examples:\n  flowbanana nodes\n  flowbanana nodes gemini.generate\n"
@@ -143,14 +162,14 @@ def print_problems(title: str, problems) -> None:
 
 
 def cmd_validate(args) -> int:
-    from .validation import validate
-    from .workflow import load
     from .errors import WorkflowInvalid
+    from .sources import open_workflow
+    from .validation import validate
     catalogue = load_nodes(args)
     report, worst = {}, EXIT_OK
     for path in args.files:
         try:
-            workflow = load(path)
+            workflow = open_workflow(path)
             problems = validate(workflow, catalogue)
         except WorkflowInvalid as exc:
             workflow, problems = None, exc.problems
@@ -168,6 +187,47 @@ def cmd_validate(args) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     return worst
+
+
+def cmd_inspect(args) -> int:
+    from . import provenance
+    try:
+        workflow, record = provenance.read(args.file)
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if workflow is None and record is None:
+        print(f"{args.file} holds no flowbanana record (only images written by image.save do).", file=sys.stderr)
+        return EXIT_INVALID
+    if args.json:
+        print(json.dumps({"workflow": workflow, "run": record}, indent=2))
+        return EXIT_OK
+    record = record or {}
+    print(f"{args.file}: made by flowbanana {record.get('flowbanana', '?')} on {record.get('created', '?')}, "
+          f"node {record.get('node', '?')!r}")
+    providers = record.get("providers") or []
+    print(f"  provider: {', '.join(providers) if providers else 'none (no model was called)'}")
+    for step in record.get("steps", []):
+        details = ", ".join(f"{k} {v}" for k, v in step.items() if k not in ("node", "type"))
+        print(f"  step {step['node']} ({step['type']}): {details}")
+    if workflow:
+        print(f"  workflow {workflow.get('name', '?')!r} with {len(workflow.get('nodes', {}))} nodes: "
+              f"`flowbanana run {args.file}` runs it again")
+    elif record.get("workflow_omitted"):
+        print(f"  workflow not embedded: {record['workflow_omitted']}")
+    return EXIT_OK
+
+
+def cmd_bundle(args) -> int:
+    from .bundle import export_bundle
+    from .sources import open_workflow
+    from .validation import check
+    catalogue = load_nodes(args)
+    workflow = open_workflow(args.file)
+    check(workflow, catalogue)
+    dest = export_bundle(workflow, catalogue, args.output or args.file.with_suffix(".zip"))
+    print(f"wrote {dest}: run it anywhere with `flowbanana run {dest.name}`")
+    return EXIT_OK
 
 
 def cmd_nodes(args) -> int:
@@ -279,10 +339,10 @@ def cmd_run(args) -> int:
     from .executor import Execution, RunOptions
     from .overrides import apply_overrides, parse_assignments
     from .progress import Progress
-    from .workflow import load
+    from .sources import open_workflow
 
     catalogue = load_nodes(args)
-    workflow = apply_overrides(load(args.file), catalogue, parse_assignments(args.assignments))
+    workflow = apply_overrides(open_workflow(args.file), catalogue, parse_assignments(args.assignments))
     unknown = [n for n in args.force if n not in workflow.nodes]
     if unknown:
         raise WorkflowInvalid([Problem("force", f"--force {n}: the workflow has no node {n!r}.",
