@@ -78,3 +78,8 @@ async def call(model, seconds, after, ctx):
 @pack.node("test.lineage", inputs=[Input("value", ANY)], outputs=[Output("records", ANY)], output=True)
 def lineage(value, ctx):
     return ctx.lineage()
+
+
+@pack.node("test.read", params=[Param.file("path", "")], outputs=[Output("text", TEXT)], output=True)
+def read(path, ctx):
+    return ctx.resolve_read(path).read_text()

@@ -1,0 +1,133 @@
+"""Provenance inside images, and bundles: round trips, and hostile bundles refused without writing outside."""
+import json
+import struct
+import zipfile
+import zlib
+
+import pytest
+from PIL import Image
+
+from flowbanana import provenance
+from flowbanana.bundle import Limits, export_bundle, open_bundle
+from flowbanana.errors import WorkflowInvalid
+from flowbanana.sources import open_workflow
+from flowbanana.workflow import load
+
+WORKFLOW = {"format": "flowbanana/workflow", "version": 1, "name": "Share me ü", "nodes": {"a": {"type": "text.text"}}}
+FAKE_KEY = "AIzaSy" + "A" * 33
+
+
+@pytest.mark.parametrize("image_format, suffix", [("PNG", "png"), ("JPEG", "jpg"), ("WEBP", "webp")])
+def test_workflow_and_record_round_trip_in_each_format(tmp_path, image_format, suffix):
+    record = provenance.run_record("save", [{"node": "gen", "type": "gemini.generate", "meta": {
+        "provider": "offline-preview", "model": "gemini-2.5-flash-image", "seed": 7, "usage": {"total": 10},
+        "api_key": FAKE_KEY, "prompt": f"a cat {FAKE_KEY}"}}])
+    path = tmp_path / f"out.{suffix}"
+    Image.new("RGB", (32, 16), "teal").save(path, format=image_format,
+                                            **provenance.save_options(image_format, WORKFLOW, record))
+    workflow, read_record = provenance.read(path)
+    assert workflow == WORKFLOW and read_record == record
+    step = read_record["steps"][0]
+    assert step["seed"] == 7 and step["provider"] == "offline-preview" and "api_key" not in step
+    assert FAKE_KEY not in path.read_bytes().decode("latin-1") and "[redacted]" in step["prompt"]
+    assert open_workflow(path).name == "Share me ü"
+
+
+def test_a_workflow_too_big_for_jpeg_metadata_is_left_out_and_said_so(tmp_path):
+    big = {**WORKFLOW, "description": "x" * 70_000}
+    path = tmp_path / "big.jpg"
+    Image.new("RGB", (8, 8)).save(path, format="JPEG", **provenance.save_options("JPEG", big, {"node": "s"}))
+    workflow, record = provenance.read(path)
+    assert workflow is None and "save as PNG" in record["workflow_omitted"]
+
+
+def test_an_image_without_a_workflow_says_so(tmp_path):
+    path = tmp_path / "plain.png"
+    Image.new("RGB", (4, 4)).save(path)
+    with pytest.raises(WorkflowInvalid, match="holds no flowbanana workflow"):
+        open_workflow(path)
+
+
+@pytest.fixture
+def shared_workflow(tmp_path):
+    """A workflow reading a file beside it and one from elsewhere on disk."""
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    (home / "data" / "near.txt").write_text("near")
+    (tmp_path / "far.txt").write_text("far")
+    doc = {"format": "flowbanana/workflow", "version": 1, "name": "bundle me", "nodes": {
+        "near": {"type": "test.read", "params": {"path": "data/near.txt"}},
+        "far": {"type": "test.read", "params": {"path": str(tmp_path / "far.txt")}}}}
+    (home / "wf.json").write_text(json.dumps(doc))
+    return load(home / "wf.json")
+
+
+def test_a_bundle_runs_elsewhere_reading_only_its_own_files(shared_workflow, catalogue, tmp_path, run):
+    zip_path = export_bundle(shared_workflow, catalogue, tmp_path / "share.zip")
+    (tmp_path / "far.txt").unlink()                  # the sender's files are gone on the other machine
+    opened = open_bundle(zip_path, tmp_path / "elsewhere")
+    assert opened.nodes["near"].params["path"] == "data/near.txt"
+    assert opened.nodes["far"].params["path"] == "files/far/far.txt"
+    assert opened.requires["testing"] == ">=1.0" and opened.base_dir == tmp_path / "elsewhere"
+    result, _ = run(opened)
+    assert result.output("near") == "near" and result.output("far") == "far"
+
+
+def test_a_bundle_with_missing_pack_names_it(shared_workflow, catalogue, tmp_path, make_workflow):
+    from flowbanana.catalogue import load_catalogue
+    from flowbanana.validation import validate
+    opened = open_bundle(export_bundle(shared_workflow, catalogue, tmp_path / "s.zip"), tmp_path / "x")
+    problems = validate(opened, load_catalogue())     # a machine without the testing pack
+    assert any(p.code == "pack_missing" and "pip install 'testing>=1.0'" in p.hint for p in problems)
+
+
+def hostile_zip(path, members: dict[str, bytes], manifest=True, symlink: str | None = None):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        if manifest:
+            archive.writestr("manifest.json", json.dumps({"format": "flowbanana/bundle", "version": 1}))
+            archive.writestr("workflow.json", json.dumps(WORKFLOW))
+        for name, data in members.items():
+            archive.writestr(name, data)
+        if symlink:
+            info = zipfile.ZipInfo(symlink)
+            info.external_attr = (0o120777 << 16)
+            archive.writestr(info, "/etc/passwd")
+    return path
+
+
+def huge_png_header(width: int, height: int) -> bytes:
+    """A tiny file whose header claims a gigantic picture."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + \
+        chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("members, symlink, words", [
+    ({"../evil.txt": b"x"}, None, "points outside the bundle"),
+    ({"/etc/evil.txt": b"x"}, None, "points outside the bundle"),
+    ({"files/a/../../evil.txt": b"x"}, None, "points outside the bundle"),
+    ({}, "files/link", "links are refused"),
+    ({"files/zeros.bin": b"\0" * (8 << 20)}, None, "possible zip bomb"),
+    ({"files/bomb.png": huge_png_header(50_000, 50_000)}, None, "decompression bomb"),
+])
+def test_hostile_bundles_are_refused_and_write_nothing_outside(tmp_path, members, symlink, words):
+    zip_path = hostile_zip(tmp_path / "evil.zip", members, symlink=symlink)
+    into = tmp_path / "sandbox" / "bundle"
+    with pytest.raises(WorkflowInvalid, match=words):
+        open_bundle(zip_path, into)
+    outside = {p for p in tmp_path.rglob("*") if not p.is_relative_to(tmp_path / "sandbox")}
+    assert outside == {zip_path}
+
+
+def test_total_size_is_counted_while_extracting(tmp_path):
+    zip_path = hostile_zip(tmp_path / "big.zip", {"files/a.bin": bytes(range(256)) * 4096})
+    with pytest.raises(WorkflowInvalid, match="unpacks to more than"):
+        open_bundle(zip_path, tmp_path / "into", Limits(max_total_bytes=100_000))
+
+
+def test_not_a_bundle(tmp_path):
+    with pytest.raises(WorkflowInvalid, match="not a zip file"):
+        open_bundle(tmp_path / "x.zip" if (tmp_path / "x.zip").write_text("nope") else None, tmp_path / "i")
+    with pytest.raises(WorkflowInvalid, match="not a flowbanana bundle"):
+        open_bundle(hostile_zip(tmp_path / "y.zip", {"a.txt": b"a"}, manifest=False), tmp_path / "j")
