@@ -46,7 +46,7 @@ def export_bundle(workflow: Workflow, catalogue: Catalogue, dest: str | Path) ->
         node_type = catalogue.get(node.type)
         for param in node_type.params if node_type else ():
             value = node.params.get(param.name)
-            if param.kind != "file" or not value or param.name in node.inputs:
+            if not param.is_path or not value or param.name in node.inputs:
                 continue
             source = Path(value) if Path(value).is_absolute() else workflow.base_dir / value
             if not source.exists():

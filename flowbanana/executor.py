@@ -293,7 +293,7 @@ class _NodeRun:
             if param.name in self.node.inputs:
                 continue
             value = values[param.name]
-            if param.kind == "file" and value:
+            if param.is_path and value:
                 resolved = Path(value) if Path(value).is_absolute() else self.ex.workflow.base_dir / value
                 value = {"path": value, "content": path_digest(resolved)}
             params[param.name] = value

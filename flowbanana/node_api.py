@@ -68,7 +68,7 @@ class Output:
         return {"name": self.name, "type": self.type, "list": self.list, "description": self.description}
 
 
-_KIND_TYPES = {"text": TEXT, "multiline": TEXT, "choice": TEXT, "file": TEXT, "color": TEXT,
+_KIND_TYPES = {"text": TEXT, "multiline": TEXT, "choice": TEXT, "file": TEXT, "mask": TEXT, "color": TEXT,
                "int": INT, "seed": INT, "float": FLOAT, "bool": BOOL}
 SEED_MAX = 2**31 - 1
 
@@ -109,6 +109,10 @@ class Param:
     @classmethod
     def file(cls, name, default="", **kw): return cls(name, "file", default, **kw)
     @classmethod
+    def mask(cls, name="mask", default="", **kw):
+        """A mask painted in the editor, stored as a PNG next to the workflow (white = change)."""
+        return cls(name, "mask", default, **kw)
+    @classmethod
     def color(cls, name, default="#ffffff", **kw): return cls(name, "color", default, **kw)
     @classmethod
     def choice(cls, name, choices, default=None, **kw):
@@ -118,6 +122,11 @@ class Param:
     @property
     def type(self) -> str:
         return _KIND_TYPES[self.kind]
+
+    @property
+    def is_path(self) -> bool:
+        """A path to a file the workflow reads: cached by content, carried in bundles."""
+        return self.kind in ("file", "mask")
 
     def check(self, value: Any) -> Any:
         """Return `value` coerced to this param's type, or raise ValueError saying what is allowed."""
