@@ -95,7 +95,7 @@ def api_router(service: RunService) -> APIRouter:
 
     @router.post("/runs", status_code=202, summary="Queue a run",
                  responses={422: {"description": "The workflow or its inputs are not valid"}})
-    def submit(body: RunRequest, request: Request):
+    async def submit(body: RunRequest, request: Request):
         if (body.workflow is None) == (body.name is None):
             return invalid(WorkflowInvalid([Problem("request", "give either \"workflow\" (the document) or "
                                                                "\"name\" (a saved workflow), not both or neither.")]))
@@ -134,13 +134,13 @@ def api_router(service: RunService) -> APIRouter:
             yield ServerSentEvent(data=event, event=event["event"], id=str(event["seq"]))
 
     @router.post("/runs/{run_id}/cancel", status_code=202, summary="Stop a queued or running run")
-    def cancel(request: Request, record: RunRecord = Depends(get_record)):
+    async def cancel(request: Request, record: RunRecord = Depends(get_record)):
         if not record.active:
             raise HTTPException(409, f"run {record.id} has already ended ({record.status}).")
         return JSONResponse(run_json(service.cancel(record.id), request), status_code=202)
 
     @router.post("/runs/{run_id}/rerun", status_code=202, summary="Run the same workflow and inputs again")
-    def rerun(request: Request, record: RunRecord = Depends(get_record)):
+    async def rerun(request: Request, record: RunRecord = Depends(get_record)):
         try:
             new = service.rerun(record.id)
         except WorkflowInvalid as exc:

@@ -18,7 +18,9 @@ from ..catalogue import Catalogue, load_catalogue
 from ..errors import Problem, WorkflowInvalid
 from ..events import Event
 from ..executor import Execution, RunOptions
+from ..limits import CallLimiter
 from ..overrides import apply_overrides
+from ..providers import ConfigError, ProviderUnavailable, RunSetup, prepare_run
 from ..results import CANCELLED, FAILED
 from ..validation import check
 from ..workflow import Workflow, from_dict
@@ -46,6 +48,7 @@ class RunService:
         self._tasks: dict[str, asyncio.Task] = {}
         self._listeners: dict[str, list[Callable[[Event], None]]] = {}
         self._slots: asyncio.Semaphore | None = None
+        self._limiters: dict[str, CallLimiter] = {}
         self._closing = False
 
     # -- submitting -----------------------------------------------------------------------------------------
@@ -74,18 +77,18 @@ class RunService:
         """Queue a run and return its record at once; call from the event loop. Raises WorkflowInvalid."""
         force = list(dict.fromkeys(force))
         model = self.prepare(workflow, inputs, force)
-        resources = self._resources(provider)
+        setup = self._setup(provider or "auto")
         original = workflow if isinstance(workflow, dict) else workflow.to_dict()
         record = self.store.create(RunRecord(
             id=new_run_id(), workflow=original, name=model.name, inputs=dict(inputs or {}), origin=origin,
-            options={"provider": provider, "use_cache": use_cache, "force": force}))
+            options={"provider": provider or "auto", "use_cache": use_cache, "force": force}))
         self._logs[record.id] = EventLog(self.store.events_path(record.id))
         self._listeners[record.id] = [on_event] if on_event else []
-        options = RunOptions(out_dir=self.store.outputs(record.id), cache=self.cache if use_cache else None,
-                             force=frozenset(force), read_roots=self.settings.read_roots, resources=resources)
-        task = asyncio.get_running_loop().create_task(self._run(record, model, options),
+        options = setup.apply(RunOptions(out_dir=self.store.outputs(record.id), cache=self.cache if use_cache
+                                         else None, force=frozenset(force), read_roots=self.settings.read_roots))
+        task = asyncio.get_running_loop().create_task(self._run(record, model, options, setup),
                                                       name=f"flowbanana-run:{record.id}")
-        task.add_done_callback(lambda _: self._end_unstarted(record))
+        task.add_done_callback(lambda _: self._end_unstarted(record, setup))
         self._tasks[record.id] = task
         return record
 
@@ -96,15 +99,20 @@ class RunService:
                            use_cache=old.options.get("use_cache", True), force=old.options.get("force", ()),
                            origin=origin or f"rerun of {old.id}")
 
-    def _resources(self, provider: str | None) -> dict[str, Any]:
-        if provider:
-            raise WorkflowInvalid([Problem("provider", f"unknown provider {provider!r}.",
-                                           hint="Leave \"provider\" out to use the default.")])
-        return {}
+    def _setup(self, provider: str) -> RunSetup:
+        try:
+            return prepare_run(provider)
+        except (ProviderUnavailable, ConfigError) as exc:
+            raise WorkflowInvalid([Problem("provider", str(exc), hint="Choose provider auto, gemini or offline; "
+                                           "gemini needs GEMINI_API_KEY in the server's environment.")]) from None
+
+    def _limiter(self, setup: RunSetup, own: CallLimiter) -> CallLimiter:
+        """One limiter per provider for the whole server, so parallel runs share its requests per minute."""
+        return self._limiters.setdefault(setup.provider.cache_id, own)
 
     # -- running --------------------------------------------------------------------------------------------
 
-    async def _run(self, record: RunRecord, workflow: Workflow, options: RunOptions) -> None:
+    async def _run(self, record: RunRecord, workflow: Workflow, options: RunOptions, setup: RunSetup) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.settings.max_runs)
         loop = asyncio.get_running_loop()
@@ -120,9 +128,11 @@ class RunService:
             async with self._slots:
                 execution = Execution(workflow, self.catalogue, options, on_event=listener)
                 execution.run_id = record.id
+                execution.limiter = self._limiter(setup, execution.limiter)
                 self._executions[record.id] = execution
                 result = await execution.run()
             record.status = result.status
+            record.usage = setup.usage(result)
             record.seconds = round(result.seconds, 4)
             for node_id, node in result.to_json()["nodes"].items():
                 record.nodes[node_id] = {**node, "meta": public_meta(node["meta"], self.store.outputs(record.id))}
@@ -139,18 +149,22 @@ class RunService:
                 record.status, record.error = INTERRUPTED, "the server stopped"
             record.finished = time.time()
             self._finish(record)
+            await setup.aclose()
 
-    def _end_unstarted(self, record: RunRecord) -> None:
+    def _end_unstarted(self, record: RunRecord, setup: RunSetup) -> None:
         """A task cancelled before its first step never enters `_run`; record its end here."""
         if record.finished is None:
             record.status = INTERRUPTED if self._closing else CANCELLED
             record.error = "the server stopped" if self._closing else "cancelled before it started"
             record.finished = time.time()
             self._finish(record)
+            asyncio.get_running_loop().create_task(setup.aclose())
 
     def _finish(self, record: RunRecord) -> None:
         record.files = self._walk_outputs(record.id)
-        record.usage, record.cost = summarise_usage(record.nodes)
+        tokens, cost = summarise_usage(record.nodes)
+        record.usage = {**record.usage, "tokens": tokens}
+        record.cost = record.usage.get("cost_usd", cost)
         self.store.save(record)
         self._executions.pop(record.id, None)
         self._tasks.pop(record.id, None)
@@ -187,7 +201,8 @@ class RunService:
                         outputs=data.get("outputs", {}), meta=data.get("meta", {}))
             node.pop("progress", None)
             record.files = self._walk_outputs(record.id)
-            record.usage, record.cost = summarise_usage(record.nodes)
+            tokens, record.cost = summarise_usage(record.nodes)
+            record.usage = {**record.usage, "tokens": tokens}
         elif kind == "node_failed":
             node.update(status="failed", error=event.data.get("error"), hint=event.data.get("hint"),
                         seconds=event.data.get("seconds"))

@@ -1,4 +1,4 @@
-"""Usage and estimated cost of a run, added up from what its nodes recorded in their meta."""
+"""Usage and estimated cost of a run so far, added up from what its finished nodes recorded in their meta."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,10 +7,12 @@ COST_KEYS = ("cost", "cost_usd", "estimated_cost")
 
 
 def summarise_usage(nodes: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], float | None]:
-    """(usage totals, cost in dollars or None) over every node and every mapped item."""
+    """(token totals, cost in dollars or None) over the nodes that ran in this run (cached ones cost nothing)."""
     usage: dict[str, float] = {}
     cost: list[float] = []
     for node in nodes.values():
+        if node.get("status") != "done":
+            continue
         _collect(node.get("meta") or {}, usage, cost)
     return usage, (round(sum(cost), 6) if cost else None)
 
