@@ -1,0 +1,270 @@
+"""A fake Gemini API: a real HTTP server on 127.0.0.1 speaking the REST wire format of generateContent.
+
+It checks requests as strictly as Google does where it matters to flowbanana (path, model, key
+header, aspect ratio and size for the model, how many images), answers with real PNGs of the
+size Gemini would return, and injects faults on demand: queue them with `fake.fail("429", ...)`,
+one per request, in order. Used by the tests and by bench/gemini_throughput.py.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from PIL import Image
+
+from flowbanana.providers.models import lookup, nearest_ratio
+
+FAKE_KEY = "AIzaFAKE-test-key-0123456789abcdefghij"
+_PATH = re.compile(r"^/(v1|v1beta)/models/([^/:]+):generateContent$")
+_STANDARD = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+_WIDE = _STANDARD + ("1:4", "4:1", "1:8", "8:1")
+# The fake's own idea of Google's limits, kept apart from flowbanana's catalogue on purpose.
+MODELS = {
+    "gemini-2.5-flash-image": dict(image=True, sizes={"1K"}, ratios=_STANDARD, max_images=3),
+    "gemini-3.1-flash-image-preview": dict(image=True, sizes={"512", "1K", "2K", "4K"}, ratios=_WIDE, max_images=14),
+    "gemini-3.1-flash-image": dict(image=True, sizes={"512", "1K", "2K", "4K"}, ratios=_WIDE, max_images=14),
+    "gemini-3-pro-image-preview": dict(image=True, sizes={"1K", "2K", "4K"}, ratios=_STANDARD, max_images=14,
+                                       thinks=True),
+    "gemini-3-pro-image": dict(image=True, sizes={"1K", "2K", "4K"}, ratios=_STANDARD, max_images=14, thinks=True),
+    "gemini-2.5-flash": dict(image=False, max_images=3000),
+}
+FAULTS = ("429", "503", "500", "slow", "blocked", "image_safety", "text_only", "malformed", "wrong_size", "echo_key")
+
+
+@dataclass
+class Call:
+    """One request the fake received and accepted as well-formed."""
+    model: str
+    version: str
+    prompt: str
+    images: list[tuple[int, int]]
+    config: dict
+    system: str = ""
+    fault: str | None = None
+
+
+@dataclass
+class FakeGemini:
+    latency: float = 0.0          # seconds every answer takes
+    slow_seconds: float = 5.0     # what the "slow" fault adds
+    retry_delay: str = "0.05s"    # RetryInfo.retryDelay in 429 answers
+    style: str = "rest"           # "rest": mimeType + standard base64; "sdk": mime_type + URL-safe base64
+    calls: list[Call] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    headers_seen: list[dict] = field(default_factory=list)
+    bodies_seen: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._faults: deque[str] = deque()
+        self._lock = threading.Lock()
+        self.in_flight = self.peak = 0
+
+    def fail(self, *faults: str) -> None:
+        """Queue faults; each request takes the next one (or none)."""
+        unknown = set(faults) - set(FAULTS)
+        assert not unknown, f"unknown faults {unknown}; known: {FAULTS}"
+        self._faults.extend(faults)
+
+    def start(self) -> "FakeGemini":
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._server.fake = self
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- answering ---------------------------------------------------------------------------
+
+    def handle(self, path: str, headers: dict, raw: bytes) -> tuple[int, bytes]:
+        with self._lock:
+            self.headers_seen.append(headers)
+            self.bodies_seen.append(raw.decode("utf-8", "replace"))
+            fault = self._faults.popleft() if self._faults else None
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        try:
+            time.sleep(self.latency + (self.slow_seconds if fault == "slow" else 0))
+            status, body = self._answer(path, headers, raw, fault)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        if status != 200:
+            self.rejected.append((status, body.get("error", {}).get("message", "") if isinstance(body, dict) else ""))
+        return status, body if isinstance(body, bytes) else json.dumps(body).encode()
+
+    def _answer(self, path: str, headers: dict, raw: bytes, fault: str | None):
+        match = _PATH.match(path)
+        if not match:
+            return _error(404, "NOT_FOUND", f"no route for {path}")
+        version, model = match.groups()
+        if "key=" in path:
+            return _error(400, "INVALID_ARGUMENT", "the key belongs in the x-goog-api-key header")
+        if headers.get("x-goog-api-key") != FAKE_KEY:
+            return _error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
+                          [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}])
+        if fault in ("429", "503", "500", "echo_key", "malformed"):
+            return _fault_answer(fault, headers, self.retry_delay)
+        spec = MODELS.get(model)
+        if spec is None:
+            return _error(404, "NOT_FOUND", f"models/{model} is not found for API version {version}, or is not "
+                                            "supported for generateContent.")
+        try:
+            body = json.loads(raw)
+            call = _parse(body, model, version, spec)
+        except _Bad as bad:
+            return _error(400, "INVALID_ARGUMENT", str(bad))
+        call.fault = fault
+        self.calls.append(call)
+        return 200, self._content(call, spec, fault)
+
+    def _content(self, call: Call, spec: dict, fault: str | None) -> dict:
+        usage = {"promptTokenCount": 10 + 258 * len(call.images), "candidatesTokenCount": 1290,
+                 "totalTokenCount": 1300 + 258 * len(call.images)}
+        if fault == "blocked":
+            return {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "usageMetadata": usage}
+        if fault == "image_safety":
+            return {"candidates": [{"content": {"role": "model", "parts": [
+                {"text": "I can't create that image."}]}, "finishReason": "IMAGE_SAFETY", "index": 0}],
+                "usageMetadata": usage}
+        parts: list[dict] = []
+        if spec.get("thinks"):
+            parts.append({"text": "Planning the composition...", "thought": True})
+        if not spec["image"]:
+            parts.append({"text": f"A picture prompt from {len(call.images)} image(s): {call.prompt[:60]}"})
+            return _candidate(parts, usage, call.model)
+        parts.append({"text": "Here is your image." if fault != "text_only" else "I'd rather describe it: a cat."})
+        if fault != "text_only":
+            size = (640, 480) if fault == "wrong_size" else self.pixel_size(call)
+            key = "mimeType" if self.style == "rest" else "mime_type"
+            encode = base64.b64encode if self.style == "rest" else base64.urlsafe_b64encode
+            parts.append({"inlineData": {key: "image/png", "data": encode(_png(size, call.prompt)).decode()},
+                          **({"thoughtSignature": base64.b64encode(b"sig").decode()} if spec.get("thinks") else {})})
+        return _candidate(parts, usage, call.model)
+
+    @staticmethod
+    def pixel_size(call: Call) -> tuple[int, int]:
+        image_config = call.config.get("imageConfig", {})
+        ratio = image_config.get("aspectRatio") or (nearest_ratio(*call.images[0]) if call.images else "1:1")
+        return lookup(call.model).pixel_size(ratio, image_config.get("imageSize", "1K"))
+
+
+class _Bad(Exception):
+    pass
+
+
+def _parse(body: dict, model: str, version: str, spec: dict) -> Call:
+    contents = body.get("contents")
+    if not isinstance(contents, list) or not contents:
+        raise _Bad("* GenerateContentRequest.contents: contents is not specified")
+    texts, images = [], []
+    for content in contents:
+        for part in content.get("parts", []):
+            if "text" in part:
+                texts.append(part["text"])
+            blob = part.get("inlineData") or part.get("inline_data")
+            if blob is not None:
+                mime = blob.get("mimeType") or blob.get("mime_type")
+                if mime not in ("image/png", "image/jpeg", "image/webp"):
+                    raise _Bad(f"Unsupported MIME type: {mime}")
+                images.append(_decode_image(blob.get("data", "")))
+    if len(images) > spec["max_images"]:
+        raise _Bad(f"{model} accepts at most {spec['max_images']} images, got {len(images)}")
+    config = body.get("generationConfig", {})
+    image_config = config.get("imageConfig")
+    if spec["image"]:
+        if "IMAGE" not in config.get("responseModalities", []):
+            raise _Bad("responseModalities must include IMAGE for an image model")
+        image_config = image_config or {}
+        ratio, size = image_config.get("aspectRatio"), image_config.get("imageSize")
+        if ratio is not None and ratio not in spec["ratios"]:
+            raise _Bad(f"Unsupported aspect ratio {ratio} for {model}")
+        if size is not None and size not in spec["sizes"]:
+            raise _Bad(f"Unsupported image size {size} for {model}")
+    elif image_config is not None:
+        raise _Bad(f"imageConfig is not supported by {model}")
+    system = " ".join(p.get("text", "") for p in (body.get("systemInstruction") or {}).get("parts", []))
+    return Call(model=model, version=version, prompt="\n".join(texts), images=images, config=config, system=system)
+
+
+def _decode_image(data: str) -> tuple[int, int]:
+    """Accept both base64 alphabets, as Google does; the bytes must be a real image."""
+    try:
+        raw = base64.b64decode(data.replace("-", "+").replace("_", "/") + "=" * (-len(data) % 4), validate=True)
+        with Image.open(io.BytesIO(raw)) as image:
+            image.load()
+            return image.size
+    except (binascii.Error, OSError, ValueError) as exc:
+        raise _Bad(f"Unable to process input image: {exc}") from None
+
+
+def _png(size: tuple[int, int], prompt: str) -> bytes:
+    colour = tuple(hashlib.sha256(prompt.encode()).digest()[:3])
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _candidate(parts: list[dict], usage: dict, model: str) -> dict:
+    return {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": usage, "modelVersion": model, "responseId": "fake-1"}
+
+
+def _error(code: int, status: str, message: str, details: list | None = None):
+    error = {"code": code, "message": message, "status": status}
+    if details:
+        error["details"] = details
+    return code, {"error": error}
+
+
+def _fault_answer(fault: str, headers: dict, retry_delay: str):
+    if fault == "429":
+        return _error(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota.", [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+             "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_requests"}]},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}])
+    if fault == "503":
+        return _error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+    if fault == "500":
+        return _error(500, "INTERNAL", "An internal error has occurred.")
+    if fault == "echo_key":
+        return _error(400, "INVALID_ARGUMENT", f"Request from {headers.get('x-goog-api-key')} has a bad field.")
+    return 200, b'{"candidates": [{"content": {"parts": [{"text": "trunc'
+
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, body = self.server.fake.handle(self.path, headers, raw)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test)
+
+    def log_message(self, *args):
+        pass
