@@ -146,7 +146,10 @@ class RunService:
             record.status, record.error = FAILED, f"{type(exc).__name__}: {exc}"
         finally:
             if self._closing and record.status in (CANCELLED, RUNNING):
-                record.status, record.error = INTERRUPTED, "the server stopped"
+                record.status, record.error = INTERRUPTED, "the server stopped while this run was running"
+                for node in record.nodes.values():
+                    if node.get("status") in ("cancelled", "running", "waiting"):
+                        node["status"] = INTERRUPTED
             record.finished = time.time()
             self._finish(record)
             await setup.aclose()
