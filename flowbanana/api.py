@@ -12,6 +12,7 @@ from .errors import Problem, WorkflowInvalid
 from .events import Event
 from .executor import Execution, RunOptions
 from .overrides import apply_overrides
+from .providers import ProviderUnavailable, prepare_run
 from .results import RunResult
 from .validation import validate as _validate
 from .workflow import Workflow, load, loads
@@ -30,16 +31,32 @@ def validate(workflow: Workflow, nodes: Catalogue | None = None) -> list[Problem
 async def run_async(workflow: Workflow | str | Path, *, inputs: dict[str, Any] | None = None,
                     out_dir: str | Path | None = None, cache_dir: str | Path | None = None, use_cache: bool = True,
                     nodes: Catalogue | None = None, on_event: Callable[[Event], None] | None = None,
-                    **options: Any) -> RunResult:
-    """Run a workflow (a model or a file path). Raises WorkflowInvalid before anything runs."""
+                    provider: Any = "auto", **options: Any) -> RunResult:
+    """Run a workflow (a model or a file path). Raises WorkflowInvalid before anything runs.
+
+    `provider` is "auto" (Gemini when a key is set, else the offline preview), "gemini", "offline", or a
+    provider object; "gemini" without a key raises ProviderUnavailable before anything runs.
+    """
     nodes = nodes or catalogue()
     if not isinstance(workflow, Workflow):
         workflow = load(workflow)
     if inputs:
         workflow = apply_overrides(workflow, nodes, inputs)
     cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
+    setup = None
+    if isinstance(provider, str):
+        limits = {k: options.pop(k) for k in ("rpm", "concurrency") if isinstance(options.get(k), int)}
+        setup = prepare_run(provider, **limits)
     run_options = RunOptions(out_dir=Path(out_dir) if out_dir else None, cache=cache, **options)
-    return await Execution(workflow, nodes, run_options, on_event).run()
+    if setup:
+        run_options = setup.apply(run_options)
+    else:
+        run_options.resources = {**run_options.resources, "provider": provider}
+    try:
+        return await Execution(workflow, nodes, run_options, on_event).run()
+    finally:
+        if setup:
+            await setup.aclose()
 
 
 def run(workflow: Workflow | str | Path, **kwargs: Any) -> RunResult:
@@ -48,4 +65,4 @@ def run(workflow: Workflow | str | Path, **kwargs: Any) -> RunResult:
 
 
 __all__ = ["load", "loads", "run", "run_async", "validate", "catalogue", "Workflow", "RunOptions", "RunResult",
-           "WorkflowInvalid", "Execution"]
+           "WorkflowInvalid", "Execution", "ProviderUnavailable"]

@@ -73,8 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE",
                      help="set a workflow input, or NODE.PARAM (repeatable)")
     run.add_argument("--out", type=Path, help="output folder (default ./outputs/<workflow name>/)")
-    run.add_argument("--concurrency", type=positive_int, default=4, metavar="N",
-                     help="model requests in flight at once (default 4)")
+    run.add_argument("--concurrency", type=positive_int, metavar="N",
+                     help="model requests in flight at once (default 4, or the config file's)")
+    run.add_argument("--provider", choices=("auto", "gemini", "offline"), default="auto",
+                     help="who makes images: gemini (needs GEMINI_API_KEY), offline previews, or auto (the "
+                          "default: gemini when a key is set, else offline)")
+    run.add_argument("--rpm", type=int, metavar="N",
+                     help="model requests per minute, per model (default 10, or the config file's; 0: no limit)")
+    run.add_argument("--config", type=Path, metavar="FILE",
+                     help="provider settings (default ./flowbanana.toml or ~/.config/flowbanana/config.toml)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="validate, list the model calls a run would make (cache hits excluded) and their "
+                          "estimated cost; call nothing, write nothing")
     run.add_argument("--no-cache", action="store_true", help="run every node; read and write no cache")
     run.add_argument("--cache-dir", type=Path, help="cache folder (default ~/.cache/flowbanana)")
     run.add_argument("--force", action="append", default=[], metavar="NODE",
@@ -347,9 +357,19 @@ def cmd_run(args) -> int:
     if unknown:
         raise WorkflowInvalid([Problem("force", f"--force {n}: the workflow has no node {n!r}.",
                                        hint=f"Its nodes: {', '.join(workflow.nodes)}.") for n in unknown])
-    options = RunOptions(out_dir=args.out, cache=None if args.no_cache else Cache(args.cache_dir or default_cache_dir()),
-                         concurrency=args.concurrency, force=frozenset(args.force),
-                         read_roots=tuple(p.resolve() for p in args.allow_read))
+    from .providers import ConfigError, ProviderUnavailable, prepare_run
+    try:
+        setup = prepare_run(args.provider, config=args.config, rpm=args.rpm, concurrency=args.concurrency,
+                            dry_run=args.dry_run)
+    except (ConfigError, ProviderUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    banner = setup.announce(workflow, catalogue)
+    if banner:
+        print(banner, file=sys.stderr)
+    options = setup.apply(RunOptions(
+        out_dir=args.out, cache=None if args.no_cache else Cache(args.cache_dir or default_cache_dir()),
+        force=frozenset(args.force), read_roots=tuple(p.resolve() for p in args.allow_read)))
     progress = None if args.json else Progress(sys.stdout)
     execution = Execution(workflow, catalogue, options, on_event=progress)
 
@@ -358,11 +378,16 @@ def cmd_run(args) -> int:
             asyncio.get_running_loop().add_signal_handler(signal.SIGINT, execution.cancel)
         except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
             pass
-        return await execution.run()
+        try:
+            return await execution.run()
+        finally:
+            await setup.aclose()
 
     result = asyncio.run(run())
+    usage, plan = setup.usage(result), setup.plan() if args.dry_run else None
     if args.json:
-        print(json.dumps({"workflow": workflow.name, **result.to_json()}, indent=2))
+        print(json.dumps({"workflow": workflow.name, **result.to_json(), "usage": usage,
+                          **({"plan": plan} if plan else {})}, indent=2))
     else:
-        progress.summary(result)
+        progress.summary(result, usage=usage, plan=plan)
     return EXIT_OK if result.ok else EXIT_FAILED

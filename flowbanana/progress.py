@@ -70,13 +70,17 @@ class Progress:
         self.stream.flush()
         self._status_shown = True
 
-    def summary(self, result: RunResult) -> None:
+    def summary(self, result: RunResult, usage: dict | None = None, plan: dict | None = None) -> None:
         self._clear()
         counts = ", ".join(f"{result.count(s)} {s}" for s in ("done", "cached", "failed", "skipped", "cancelled")
                            if result.count(s))
         verdict = {"done": "Finished", "failed": "Finished with failures", "cancelled": "Cancelled"}[result.status]
         print(f"{verdict} in {result.seconds:.2f}s: {counts}.", file=self.stream)
-        files = result.files
+        if usage and (usage["calls"] or usage["cache_hits"]) and not plan:
+            print(_usage_line(usage), file=self.stream)
+        if plan is not None:
+            _print_plan(plan, self.stream)
+        files = [] if plan is not None else result.files
         if files:
             print(f"Files written ({len(files)}):", file=self.stream)
             for path in files:
@@ -86,6 +90,26 @@ class Progress:
             print("Failed nodes (everything that did not depend on them still ran):", file=self.stream)
             for node, r in failed.items():
                 print(f"  ✗ {node}: {r.error}" + (f"\n    → {r.hint}" if r.hint else ""), file=self.stream)
+
+
+def _usage_line(usage: dict) -> str:
+    retries = f" (+{usage['retries']} retr{'y' if usage['retries'] == 1 else 'ies'})" if usage["retries"] else ""
+    cost = "no cost (offline preview)" if usage["offline"] else f"estimated cost ${usage['cost_usd']:.3f}" + (
+        f" plus {usage['unpriced']} calls of unknown price" if usage["unpriced"] else "")
+    return (f"Model calls ({usage['provider']}): {usage['calls'] - usage['retries']} made{retries}, "
+            f"{usage['cache_hits']} from the cache; {cost}.")
+
+
+def _print_plan(plan: dict, stream: TextIO) -> None:
+    calls = plan["calls"]
+    print(f"Dry run: nothing was called and nothing written. A real run ({plan['provider']}) would make "
+          f"{len(calls)} model call{'s' if len(calls) != 1 else ''}" + (":" if calls else "."), file=stream)
+    width = max([4, *(len(c["node"]) for c in calls)])
+    for call in calls:
+        cost = "?" if call["cost_usd"] is None else f"${call['cost_usd']:.3f}"
+        print(f"  {call['node']:<{width}}  {call['model']:<32} {call['what']:<22} {cost}", file=stream)
+    unknown = f" plus {plan['unpriced']} calls of unknown price" if plan["unpriced"] else ""
+    print(f"Estimated cost: ${plan['cost_usd']:.3f}{unknown} (estimates; Google bills by tokens).", file=stream)
 
 
 def _outputs(outputs: dict) -> str:

@@ -177,21 +177,24 @@ async def _ask(ctx, request: Request) -> Answer:
         ctx.warn(warning)
     for image in answer.images:
         image.info["provider"] = provider.name
-    _record(ctx, provider, answer)
+    _record(ctx, provider, request, answer)
     return answer
 
 
-def _record(ctx, provider, answer: Answer) -> None:
-    """Adds one answer to this result's facts; variations of one node add up."""
+def _record(ctx, provider, request: Request, answer: Answer) -> None:
+    """Adds one answer to this result's facts (names as flowbanana.provenance embeds them); variations add up."""
     meta = ctx.meta
     if "calls" not in meta:
-        ctx.record(provider=provider.name, model=answer.model, session=provider.stats.session, calls=0, retries=0,
-                   finish_reason=answer.finish_reason, usage={}, cost_usd=0.0)
+        ctx.record(provider=provider.name, model=request.model, model_version=answer.model,
+                   session=provider.stats.session, calls=0, retries=0, usage={}, cost=0.0,
+                   finish_reason=answer.finish_reason, seed=request.seed, temperature=request.temperature,
+                   **({"aspect_ratio": request.aspect_ratio, "size": request.size} if request.image else {}),
+                   **({"instruction": request.caption} if request.caption else {"prompt": request.prompt}))
     usage = dict(meta["usage"])
     for name, count in answer.usage.items():
         usage[name] = usage.get(name, 0) + count
-    cost = None if meta["cost_usd"] is None or answer.cost_usd is None else round(meta["cost_usd"] + answer.cost_usd, 6)
-    ctx.record(calls=meta["calls"] + 1, retries=meta["retries"] + answer.retries, usage=usage, cost_usd=cost)
+    cost = None if meta["cost"] is None or answer.cost_usd is None else round(meta["cost"] + answer.cost_usd, 6)
+    ctx.record(calls=meta["calls"] + 1, retries=meta["retries"] + answer.retries, usage=usage, cost=cost)
 
 
 def _joined(answers: list[Answer]) -> str:

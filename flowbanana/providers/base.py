@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 from PIL import Image
 
@@ -71,5 +71,8 @@ class Provider(Protocol):
     offline: bool
     stats: Stats
 
-    async def generate(self, request: Request, limiter: CallLimiter) -> Answer:
-        """Make the call, each attempt inside `limiter.slot(request.model)`; raise NodeError on failure."""
+    async def generate(self, request: Request, limiter: CallLimiter,
+                       notify: Callable[[str], None] | None = None) -> Answer:
+        """Make the call, each attempt inside `limiter.slot(request.model)`; raise NodeError on failure.
+
+        `notify` hears about retries as they happen (the node passes `ctx.warn`)."""

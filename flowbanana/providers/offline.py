@@ -27,7 +27,7 @@ class OfflineProvider:
     def __init__(self):
         self.stats = Stats()
 
-    async def generate(self, request: Request, limiter: CallLimiter) -> Answer:
+    async def generate(self, request: Request, limiter: CallLimiter, notify=None) -> Answer:
         async with limiter.slot(request.model):
             self.stats.calls += 1
             if request.image:

@@ -95,6 +95,11 @@ class RunSetup:
             changes.update(out_dir=self._scratch, cache=_ReadOnlyCache(options.cache.root) if options.cache else None)
         return replace(options, **changes)
 
+    def announce(self, workflow, catalogue) -> str | None:
+        """The banner to show before the run: only when the offline preview stands in for a model node."""
+        uses_models = any((t := catalogue.get(n.type)) is not None and t.uses_provider for n in workflow.nodes.values())
+        return self.banner if uses_models else None
+
     async def aclose(self) -> None:
         real = getattr(self.provider, "real", self.provider)
         if hasattr(real, "aclose"):
