@@ -98,9 +98,12 @@ def _canvas(size: tuple[int, int], color: tuple[int, int, int, int], like: Image
                    Param.int("height", 0, min=0, max=MAX_SIDE, description="Pixels; 0 = from the width."),
                    Param.float("scale", 0.5, min=0.001, max=64, step=0.05, description="For mode scale: 0.5 halves."),
                    Param.choice("resample", tuple(RESAMPLING), description="Lanczos is sharpest for photos; "
-                                                                         "nearest keeps pixel art crisp.")],
+                                                                         "nearest keeps pixel art crisp."),
+                   Param.bool("enlarge", True, description="Off: an image that would grow is left as it is "
+                                                           "(in fit: one that already fits).")],
            outputs=[IMAGE_OUT])
-def resize(image: Image.Image, mode: str, width: int, height: int, scale: float, resample: str) -> Image.Image:
+def resize(image: Image.Image, mode: str, width: int, height: int, scale: float, resample: str,
+           enlarge: bool) -> Image.Image:
     image = as_image(image)
     _not_negative(width=width, height=height)
     w, h = image.size
@@ -116,10 +119,11 @@ def resize(image: Image.Image, mode: str, width: int, height: int, scale: float,
         if not (width and height):
             raise NodeError(f"mode {mode} needs both width and height (got {width}×{height}).",
                             "Set the box's width and height.")
-        size = (width, height)
+        ratio = (min if mode == "fit" else max)(width / w, height / h)
+        size = (round(w * ratio), round(h * ratio)) if mode == "fit" else (width, height)
     size = _size(max(size[0], 1), max(size[1], 1), "the resized image")
-    if mode == "fit":
-        return ImageOps.contain(image, size, method=RESAMPLING[resample])
+    if not enlarge and (size[0] > w or size[1] > h):
+        return image.copy()
     if mode == "fill":
         return ImageOps.fit(image, size, method=RESAMPLING[resample])
     return image.resize(size, RESAMPLING[resample])

@@ -26,6 +26,14 @@ def test_resize_sizes(node, gradient, params, size):
     assert node("image.resize", image=gradient, **params).size == size
 
 
+@pytest.mark.parametrize("params", [{"mode": "fit", "width": 100, "height": 100}, {"mode": "scale", "scale": 2},
+                                    {"mode": "fill", "width": 70, "height": 20}, {"mode": "size", "width": 65}])
+def test_resize_never_enlarges_when_told(node, gradient, params):
+    kept = node("image.resize", image=gradient, enlarge=False, **params)
+    assert kept.size == (64, 48) and same(kept, gradient)
+    assert node("image.resize", image=gradient, enlarge=False, mode="fit", width=32, height=32).size == (32, 24)
+
+
 def test_resize_fill_crops_from_the_centre(node, gradient):
     filled = node("image.resize", image=gradient, mode="fill", width=48, height=48, resample="nearest")
     # 64×48 to 48×48 drops 8 columns on each side: red starts at x=8 (8*4=32).
