@@ -48,8 +48,9 @@ def sleepy_workflow(seconds: float = 30.0) -> dict:
 class Server:
     """One server process over one folder; `restart()` keeps the folder, as a real restart would."""
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", token: str | None = None, max_runs: int = 4):
-        self.root, self.host, self.token, self.max_runs = root, host, token, max_runs
+    def __init__(self, root: Path, host: str = "127.0.0.1", token: str | None = None, max_runs: int = 4,
+                 env: dict[str, str] | None = None):
+        self.root, self.host, self.token, self.max_runs, self.env = root, host, token, max_runs, env or {}
         self.runs, self.workflows, self.inputs = root / "runs", root / "workflows", root / "inputs"
         for folder in (self.workflows, self.inputs):
             folder.mkdir(parents=True, exist_ok=True)
@@ -69,7 +70,7 @@ class Server:
         if self.token:
             command += ["--token", self.token]
         env = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
-        env["XDG_CONFIG_HOME"] = str(self.root / "config")
+        env.update(XDG_CONFIG_HOME=str(self.root / "config"), **self.env)
         with self.log.open("a") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root)
         deadline = time.monotonic() + 30
