@@ -126,6 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(nodes)
     nodes.set_defaults(handler=cmd_nodes)
 
+    editor = sub.add_parser("ui", help="open the node editor in the browser", epilog=UI_HELP,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    editor.add_argument("file", nargs="?", type=Path, help="workflow .json to open (default: an example)")
+    editor.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    editor.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    editor.add_argument("--workflows", type=Path, default=None, metavar="DIR",
+                        help="templates and saves (default: the examples folder, workflows/)")
+    editor.add_argument("--out", type=Path, default=Path("outputs"), metavar="DIR",
+                        help="where runs write their files (default ./outputs)")
+    editor.add_argument("--cache-dir", type=Path, help="cache folder (default ~/.cache/flowbanana)")
+    editor.add_argument("--nodes-dir", action="append", default=[], type=Path, metavar="DIR",
+                        help="also load node packs from DIR (also: FLOWBANANA_NODES_PATH)")
+    editor.add_argument("--debug", action="store_true", help="log details, including tracebacks")
+    editor.set_defaults(handler=cmd_ui)
+
     serve = sub.add_parser("serve", help="serve the HTTP API (no editor)", epilog=SERVE_HELP,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("--host", default="127.0.0.1",
@@ -301,6 +316,31 @@ def describe_type(node_type) -> str:
         for port in node_type.outputs:
             lines.append(f"    {port.name:<16} {'list of ' if port.list else ''}{port.type}  {port.description}")
     return "\n".join(lines)
+
+
+UI_HELP = """\
+examples:
+  flowbanana ui                          the editor at http://127.0.0.1:8080 with an example loaded
+  flowbanana ui product.json --port 9000 open a workflow file
+  flowbanana ui --workflows my-flows/    templates menu and saves in my-flows/
+"""
+
+
+def cmd_ui(args) -> int:
+    from .ui.app import main as run_editor  # NiceGUI is imported only here
+
+    workflows = args.workflows or default_workflows_dir()
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: the editor is reachable from other machines at {args.host}:{args.port}; "
+              "anyone who can reach it can run workflows with your key.", file=sys.stderr)
+    run_editor(args.file, args.host, args.port, workflows, args.out, load_nodes(args), args.cache_dir)
+    return EXIT_OK
+
+
+def default_workflows_dir() -> Path:
+    """The repository's examples folder when running from a checkout, else ./workflows."""
+    examples = Path(__file__).resolve().parent.parent / "workflows"
+    return examples if examples.is_dir() else Path("workflows")
 
 
 SERVE_HELP = """\

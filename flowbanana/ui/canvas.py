@@ -1,0 +1,32 @@
+"""The node canvas as a NiceGUI element: our own Vue component, drawn from the catalogue JSON."""
+from __future__ import annotations
+
+from nicegui import ui
+
+from ..catalogue import Catalogue
+from ..porttypes import PORT_TYPES, compatible
+
+
+class FlowCanvas(ui.element, component="flowbanana_canvas.js"):
+    """Python calls `load`/`patch`/`set_statuses`; the browser emits `edit`, `command` and `viewport`.
+
+    The catalogue and the port compatibility table are sent once as props; everything after that
+    is a method call carrying only what changed.
+    """
+
+    def __init__(self, catalogue: Catalogue, *, on_edit, on_command, on_viewport):
+        super().__init__()
+        self._props["catalogue"] = catalogue.to_json()
+        self._props["compat"] = {s: [t for t in PORT_TYPES if compatible(s, t)] for s in PORT_TYPES}
+        self.on("edit", lambda e: on_edit(e.args))
+        self.on("command", lambda e: on_command(e.args))
+        self.on("viewport", lambda e: on_viewport(e.args))
+
+    def load(self, view: dict) -> None:
+        self.run_method("load", view)
+
+    def patch(self, patch: dict) -> None:
+        self.run_method("patch", patch)
+
+    def set_statuses(self, statuses: dict) -> None:
+        self.run_method("setStatuses", statuses)

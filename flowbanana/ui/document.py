@@ -1,0 +1,388 @@
+"""The workflow being edited in one browser tab: edits, undo/redo, and what the canvas must redraw.
+
+Python is the source of truth. The canvas sends coarse edits; `Document` applies them to the
+`Workflow` model (refusing what can never be valid, such as a link between incompatible types),
+keeps the undo history as snapshots, and `patch()` returns only the nodes that changed since the
+last call, so a 200-node graph is not re-sent on every keystroke. Nothing here imports NiceGUI.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from ..catalogue import Catalogue
+from ..errors import WorkflowInvalid
+from ..graph import build_graph
+from ..node_api import SEED_MAX
+from ..porttypes import compatible
+from ..validation import _convert_hint, validate
+from ..workflow import Link, Node, Workflow, from_dict, loads
+
+HISTORY = 50           # undo steps kept, as in most node editors
+MERGE_SECONDS = 2.0    # edits of the same param this close together are one undo step
+COLUMN, ROW = 340, 240  # auto-layout spacing for nodes without a saved position
+
+
+class EditRefused(Exception):
+    """An edit the document will not make; `message` is shown to the user as is."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+@dataclass
+class Document:
+    workflow: Workflow
+    catalogue: Catalogue
+    undo_stack: list[dict] = field(default_factory=list)
+    redo_stack: list[dict] = field(default_factory=list)
+    _saved: str = ""
+    _sent: dict[str, dict] = field(default_factory=dict)
+    _merge_key: tuple | None = None
+    _merge_time: float = 0.0
+    _grouped: bool = False
+
+    def __post_init__(self):
+        self.layout_missing()
+        self._saved = self._fingerprint()
+
+    # ---- state for the canvas -------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return self._fingerprint() != self._saved
+
+    def mark_saved(self) -> None:
+        self._saved = self._fingerprint()
+
+    def _fingerprint(self) -> str:
+        """The file's content except where the user is looking: panning is not an unsaved change."""
+        data = self.workflow.to_dict()
+        data.get("ui", {}).pop("viewport", None)
+        return json.dumps(data, sort_keys=True)
+
+    def node_view(self, node_id: str) -> dict:
+        node = self.workflow.nodes[node_id]
+        layout = self._layout(node_id)
+        return {"type": node.type, "title": node.title or "", "params": copy.deepcopy(node.params),
+                "inputs": {port: [str(link) for link in links] for port, links in node.inputs.items()},
+                "x": layout.get("x", 0), "y": layout.get("y", 0), "disabled": node.disabled,
+                "extra": list(layout.get("extra_inputs", []))}
+
+    def view(self) -> dict:
+        """Everything the canvas draws; resets the patch baseline."""
+        self._sent = {nid: self.node_view(nid) for nid in self.workflow.nodes}
+        return {"nodes": copy.deepcopy(self._sent), "viewport": self.viewport, "problems": self.problems()}
+
+    def patch(self) -> dict:
+        """The nodes that changed since the last `view()`/`patch()` (None for removed), and the problems."""
+        changed: dict[str, dict | None] = {}
+        for node_id in self.workflow.nodes:
+            current = self.node_view(node_id)
+            if self._sent.get(node_id) != current:
+                changed[node_id] = current
+                self._sent[node_id] = current
+        for node_id in [n for n in self._sent if n not in self.workflow.nodes]:
+            changed[node_id] = None
+            del self._sent[node_id]
+        return {"nodes": changed, "problems": self.problems()}
+
+    def problems(self) -> list[dict]:
+        return [p.to_json() for p in validate(self.workflow, self.catalogue)]
+
+    @property
+    def viewport(self) -> dict:
+        return dict(self.workflow.ui.get("viewport", {}))
+
+    def set_viewport(self, x: float, y: float, zoom: float) -> None:
+        """Where the user looks is saved with the file but is not an undoable edit."""
+        self.workflow.ui["viewport"] = {"x": round(x, 1), "y": round(y, 1), "zoom": round(zoom, 3)}
+
+    # ---- history -------------------------------------------------------------------------
+    @contextmanager
+    def group(self):
+        """Several edits as one undo step (a link moved from one input to another, a node added and linked)."""
+        self._checkpoint()
+        self._grouped = True
+        try:
+            yield
+        finally:
+            self._grouped = False
+
+    def _checkpoint(self, merge_key: tuple | None = None) -> None:
+        if self._grouped:
+            return
+        now = time.monotonic()
+        if merge_key is not None and merge_key == self._merge_key and now - self._merge_time < MERGE_SECONDS:
+            self._merge_time = now
+            return
+        self._merge_key, self._merge_time = merge_key, now
+        self.undo_stack.append(self._snapshot())
+        del self.undo_stack[:-HISTORY]
+        self.redo_stack.clear()
+
+    def _snapshot(self) -> dict:
+        return self.workflow.to_dict()
+
+    def _restore(self, snapshot: dict) -> None:
+        viewport = self.workflow.ui.get("viewport")
+        source = self.workflow.source
+        self.workflow = from_dict(snapshot)
+        self.workflow.source = source
+        if viewport:  # undo changes the graph, not where the user is looking
+            self.workflow.ui["viewport"] = viewport
+
+    def undo(self) -> bool:
+        if not self.undo_stack:
+            return False
+        self.redo_stack.append(self._snapshot())
+        self._restore(self.undo_stack.pop())
+        self._merge_key = None
+        return True
+
+    def redo(self) -> bool:
+        if not self.redo_stack:
+            return False
+        self.undo_stack.append(self._snapshot())
+        self._restore(self.redo_stack.pop())
+        self._merge_key = None
+        return True
+
+    def replace(self, workflow: Workflow, saved: bool = True) -> None:
+        """Open another workflow: a fresh history; `saved=False` for one restored from autosave."""
+        self.workflow = workflow
+        self.undo_stack.clear()
+        self.redo_stack.clear()
+        self._merge_key = None
+        self.layout_missing()
+        self._saved = self._fingerprint() if saved else ""
+
+    # ---- edits ---------------------------------------------------------------------------
+    def add_node(self, type_id: str, x: float, y: float) -> str:
+        node_type = self.catalogue.get(type_id)
+        if node_type is None:
+            raise EditRefused(f"there is no node type {type_id!r}.", "Pick a node from the palette.")
+        self._checkpoint()
+        node_id = self._fresh_id(type_id.split(".")[1])
+        self.workflow.nodes[node_id] = Node(type=type_id)
+        self._set_position(node_id, x, y)
+        return node_id
+
+    def move(self, moves: dict[str, Any]) -> None:
+        moves = {n: xy for n, xy in moves.items() if n in self.workflow.nodes}
+        if not moves:
+            return
+        self._checkpoint()
+        for node_id, (x, y) in moves.items():
+            self._set_position(node_id, x, y)
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        node = self._node(node_id)
+        node_type = self.catalogue.get(node.type)
+        param = node_type.param(name) if node_type else None
+        if param is None:
+            raise EditRefused(f"node {node_id!r} has no param {name!r}.")
+        try:
+            value = param.check(value)
+        except ValueError:
+            pass  # keep what was typed; validation shows what is wrong on the node
+        if node.params.get(name, param.default) == value and name in node.params:
+            return
+        self._checkpoint(merge_key=("param", node_id, name))
+        node.params[name] = value
+
+    def set_title(self, node_id: str, title: str) -> None:
+        node = self._node(node_id)
+        self._checkpoint(merge_key=("title", node_id))
+        node.title = title.strip() or None
+
+    def set_meta(self, name: str | None = None, description: str | None = None) -> None:
+        self._checkpoint(merge_key=("meta",))
+        if name is not None:
+            self.workflow.name = name.strip() or "Untitled"
+        if description is not None:
+            self.workflow.description = description
+
+    def regenerate_seed(self, node_id: str) -> bool:
+        """A new random seed for the node's seed params; False when it has none."""
+        node = self._node(node_id)
+        node_type = self.catalogue.get(node.type)
+        seeds = [p for p in (node_type.params if node_type else ()) if p.kind == "seed" and p.name not in node.inputs]
+        if not seeds:
+            return False
+        self._checkpoint()
+        for param in seeds:
+            node.params[param.name] = random.randint(0, SEED_MAX)
+        return True
+
+    def connect(self, source: str, output: str, target: str, port: str) -> None:
+        src, dst = self._node(source), self._node(target)
+        src_type, dst_type = self.catalogue.get(src.type), self.catalogue.get(dst.type)
+        out = src_type.output_port(output) if src_type else None
+        into = dst_type.port(port) if dst_type else None
+        if out is None or into is None:
+            raise EditRefused(f"cannot link {source}.{output} to {target}.{port}: no such port.")
+        if not compatible(out.type, into.type):
+            raise EditRefused(f"{target}.{port} takes {into.type}; {source}.{output} gives {out.type}.",
+                              _convert_hint(out.type, into.type))
+        if source == target or nx.has_path(build_graph(self.workflow), target, source):
+            raise EditRefused(f"linking {source} into {target} would make a cycle.",
+                              "A node cannot depend on its own result.")
+        link = Link(source, output)
+        links = dst.inputs.get(port, [])
+        if link in links:
+            return
+        self._checkpoint()
+        dst.inputs[port] = [*links, link] if getattr(into, "list", False) else [link]
+
+    def disconnect(self, target: str, port: str, link: str) -> None:
+        node = self._node(target)
+        parsed = Link.parse(link)
+        if parsed not in node.inputs.get(port, []):
+            return
+        self._checkpoint()
+        node.inputs[port] = [l for l in node.inputs[port] if l != parsed]
+        if not node.inputs[port]:
+            del node.inputs[port]
+            node.list_inputs.discard(port)
+
+    def add_extra_input(self, node_id: str, name: str) -> None:
+        node = self._node(node_id)
+        node_type = self.catalogue.get(node.type)
+        name = name.strip()
+        if not node_type or not node_type.extra_inputs:
+            raise EditRefused(f"node {node_id!r} takes no extra inputs.")
+        if not name.isidentifier() or node_type.input(name) or node_type.param(name):
+            raise EditRefused(f"{name!r} cannot be an input name here.",
+                              "Use a plain name like subject (letters, digits and _), not a param's name.")
+        extra = self._layout(node_id).setdefault("extra_inputs", [])
+        if name not in extra:
+            self._checkpoint()
+            self._layout(node_id)["extra_inputs"] = [*extra, name]
+
+    def delete(self, nodes: list[str] = (), links: list[dict] = ()) -> None:
+        nodes = [n for n in nodes if n in self.workflow.nodes]
+        links = [l for l in links if l.get("target") in self.workflow.nodes]
+        if not nodes and not links:
+            return
+        self._checkpoint()
+        for spec in links:
+            target = self.workflow.nodes.get(spec["target"])
+            if target and spec["port"] in target.inputs:
+                target.inputs[spec["port"]] = [l for l in target.inputs[spec["port"]] if str(l) != spec["link"]]
+                if not target.inputs[spec["port"]]:
+                    del target.inputs[spec["port"]]
+        gone = set(nodes)
+        for node_id in gone:
+            del self.workflow.nodes[node_id]
+            self.workflow.ui.get("nodes", {}).pop(node_id, None)
+        for node in self.workflow.nodes.values():
+            for port in list(node.inputs):
+                node.inputs[port] = [l for l in node.inputs[port] if l.node not in gone]
+                if not node.inputs[port]:
+                    del node.inputs[port]
+        self.workflow.inputs = {k: v for k, v in self.workflow.inputs.items() if v.node not in gone}
+
+    def paste(self, text: str, x: float, y: float) -> list[str]:
+        """Add the nodes of a workflow JSON (the clipboard's); links to nodes outside it are dropped."""
+        try:
+            fragment = loads(text)
+        except WorkflowInvalid as exc:
+            raise EditRefused("the clipboard does not hold flowbanana nodes.", exc.problems[0].message) from None
+        return self._insert(fragment, x, y, keep_outside=False)
+
+    def duplicate(self, node_ids: list[str]) -> list[str]:
+        """Copies of the nodes, offset a little; links from outside the selection are kept."""
+        fragment = self.fragment(node_ids)
+        if not fragment.nodes:
+            return []
+        left = min(self._layout(n).get("x", 0) for n in fragment.nodes)
+        top = min(self._layout(n).get("y", 0) for n in fragment.nodes)
+        return self._insert(fragment, left + 40, top + 40, keep_outside=True)
+
+    def fragment(self, node_ids: list[str]) -> Workflow:
+        """The selected nodes as a workflow of their own, with their layout."""
+        data = self.workflow.to_dict()
+        keep = [n for n in node_ids if n in self.workflow.nodes]
+        data["nodes"] = {n: data["nodes"][n] for n in keep}
+        data["ui"] = {"nodes": {n: self.workflow.ui.get("nodes", {}).get(n, {}) for n in keep}}
+        data.pop("inputs", None)
+        return from_dict(data)
+
+    def _insert(self, fragment: Workflow, x: float, y: float, keep_outside: bool) -> list[str]:
+        if not fragment.nodes:
+            return []
+        self._checkpoint()
+        layout = fragment.ui.get("nodes", {})
+        left = min((layout.get(n, {}).get("x", 0) for n in fragment.nodes), default=0)
+        top = min((layout.get(n, {}).get("y", 0) for n in fragment.nodes), default=0)
+        renamed: dict[str, str] = {}
+        for old in fragment.nodes:
+            renamed[old] = self._fresh_id(old.rstrip("0123456789_") or "node", taken=set(renamed.values()))
+        for old, node in fragment.nodes.items():
+            new = renamed[old]
+            node.inputs = {port: [Link(renamed[l.node], l.output) if l.node in renamed else l for l in links
+                                  if l.node in renamed or (keep_outside and l.node in self.workflow.nodes)]
+                           for port, links in node.inputs.items()}
+            node.inputs = {port: links for port, links in node.inputs.items() if links}
+            self.workflow.nodes[new] = node
+            spot = dict(layout.get(old, {}))
+            spot["x"] = x + spot.get("x", 0) - left
+            spot["y"] = y + spot.get("y", 0) - top
+            self.workflow.ui.setdefault("nodes", {})[new] = spot
+        return list(renamed.values())
+
+    # ---- helpers -------------------------------------------------------------------------
+    def _node(self, node_id: str) -> Node:
+        node = self.workflow.nodes.get(node_id)
+        if node is None:
+            raise EditRefused(f"there is no node {node_id!r} any more.")
+        return node
+
+    def _layout(self, node_id: str) -> dict:
+        nodes = self.workflow.ui.setdefault("nodes", {})
+        if not isinstance(nodes.get(node_id), dict):
+            nodes[node_id] = {}
+        return nodes[node_id]
+
+    def _set_position(self, node_id: str, x: float, y: float) -> None:
+        layout = self._layout(node_id)
+        layout["x"], layout["y"] = round(float(x)), round(float(y))
+
+    def _fresh_id(self, base: str, taken: set[str] = frozenset()) -> str:
+        base = re.sub(r"[^A-Za-z0-9_-]+", "_", base) or "node"
+        candidate, n = base, 1
+        while candidate in self.workflow.nodes or candidate in taken:
+            n += 1
+            candidate = f"{base}_{n}"
+        return candidate
+
+    def layout_missing(self) -> None:
+        """Place nodes without a saved position in columns by depth, so a hand-written file opens tidy."""
+        placed = self.workflow.ui.get("nodes", {})
+        missing = [n for n in self.workflow.nodes
+                   if not isinstance(placed.get(n), dict) or "x" not in placed[n] or "y" not in placed[n]]
+        if not missing:
+            return
+        graph = build_graph(self.workflow)
+        try:
+            generations = list(nx.topological_generations(graph))
+        except nx.NetworkXUnfeasible:  # a cycle: validation reports it; lay out in file order
+            generations = [list(self.workflow.nodes)]
+        for column, generation in enumerate(generations):
+            for row, node_id in enumerate(n for n in self.workflow.nodes if n in generation):
+                if node_id in missing:
+                    self._set_position(node_id, 80 + column * COLUMN, 80 + row * ROW)
+

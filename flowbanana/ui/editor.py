@@ -1,0 +1,417 @@
+"""One browser tab of the editor: the toolbar, the canvas and the side panel, wired to a `Document`.
+
+Every edit from the canvas goes through `on_edit`: the document applies it (or refuses it with a
+message), the canvas gets a patch of what changed, and the tab's autosave is updated, so a refresh
+or a closed tab never loses the graph.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import weakref
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from nicegui import app, background_tasks, ui
+
+from ..errors import WorkflowInvalid
+from ..graph import build_graph
+from ..porttypes import compatible
+from ..workflow import Workflow, loads
+from .canvas import FlowCanvas
+from .document import Document, EditRefused
+from .library import file_name, first_workflow, restore, templates
+from .panels import SidePanel, settings_dialog
+from .runner import EditorConfig, RunController
+
+log = logging.getLogger("flowbanana.ui")
+AUTOSAVE_KEY = "flowbanana.autosave"
+TABS: "weakref.WeakValueDictionary[str, Editor]" = weakref.WeakValueDictionary()  # upload token -> tab
+
+
+class Editor:
+    def __init__(self, config: EditorConfig):
+        self.config = config
+        self.token = secrets.token_urlsafe(18)
+        TABS[self.token] = self
+        self.doc = Document(Workflow(name="Untitled"), config.catalogue)
+        self.summary: dict | None = None
+        self.runner = RunController(config, on_status=self._statuses, on_finished=self._finished,
+                                    on_problems=self._run_problems, on_notice=self._notice)
+        self._build()
+
+    # ---- layout --------------------------------------------------------------------------
+    def _build(self) -> None:
+        ui.dark_mode(True)
+        ui.colors(primary="#f7d046", secondary="#2a2d34", accent="#f7d046", dark="#1b1c21", dark_page="#141518",
+                  positive="#66bb6a", negative="#ef5350")
+        ui.query(".nicegui-content").classes("p-0 gap-0")
+        with ui.header().classes("fb-toolbar items-center gap-2 px-3 py-0 h-[52px] no-wrap") as self.header:
+            ui.label("flowbanana").classes("text-subtitle1 text-weight-bold").style("color:#f7d046")
+            self.name = ui.input(value="").props("dense borderless input-class=text-white data-testid=wf-name") \
+                .classes("fb-name w-64").on("blur", lambda e: self._set_name(self.name.value)) \
+                .on("keydown.enter", lambda e: self._set_name(self.name.value))
+            self.unsaved = ui.label("● unsaved").classes("text-caption text-amber-4").props("data-testid=unsaved")
+            with ui.button("File", icon="folder_open").props("flat dense no-caps color=grey-4 data-testid=file-menu"):
+                self.file_menu = ui.menu().props("dark")
+            ui.separator().props("vertical").classes("q-mx-xs")
+            self.undo_btn = ui.button(icon="undo", on_click=self.undo).props("flat dense round color=grey-4") \
+                .tooltip("Undo (Ctrl+Z)")
+            self.redo_btn = ui.button(icon="redo", on_click=self.redo).props("flat dense round color=grey-4") \
+                .tooltip("Redo (Ctrl+Shift+Z)")
+            ui.space()
+            self.badge = ui.button(on_click=lambda: self.settings.open()) \
+                .props("outline dense no-caps size=sm data-testid=provider-badge")
+            self.settings = settings_dialog(self.config, self._show_provider)
+            ui.button(icon="settings", on_click=lambda: self.settings.open()) \
+                .props("flat dense round color=grey-4").tooltip("Settings")
+            self.stop_btn = ui.button("Stop", icon="stop", on_click=self.runner.stop) \
+                .props("flat dense no-caps color=red-4 data-testid=stop")
+            self.run_btn = ui.button("Run", icon="play_arrow", on_click=lambda: self.run()) \
+                .props("unelevated no-caps text-color=black data-testid=run").tooltip("Run the workflow (Ctrl+Enter)")
+            ui.button(icon="view_sidebar", on_click=lambda: self.drawer.toggle()) \
+                .props("flat dense round color=grey-4").tooltip("Inputs and results")
+        with ui.right_drawer(value=True, fixed=True).classes("fb-side p-0").props("width=320 bordered") as self.drawer:
+            self.side = SidePanel(on_param=self._form_param, on_description=self._set_description)
+        self.canvas = FlowCanvas(self.config.catalogue, on_edit=self.on_edit, on_command=self.on_command,
+                                 on_viewport=self._viewport).classes("w-full").style("height: calc(100vh - 52px)")
+        self.canvas.on("ready", lambda: self._ready())
+        self._build_file_menu()
+        self._show_provider()
+        self._show_state()
+
+    def _build_file_menu(self) -> None:
+        self.file_menu.clear()
+        with self.file_menu:
+            ui.menu_item("New", on_click=self.new)
+            ui.menu_item("Open .json…", on_click=self._open_dialog)
+            ui.menu_item("Save  (Ctrl+S)", on_click=self.save)
+            ui.menu_item("Save to workflows folder as…", on_click=self._save_as_dialog)
+            ui.menu_item("Download .json", on_click=self.download)
+            ui.separator()
+            ui.item_label(f"Templates ({self.config.workflows_dir.name}/)").props("header") \
+                .classes("text-grey-5 text-caption")
+            for path, name in templates(self.config.workflows_dir):
+                ui.menu_item(name, on_click=lambda p=path: self.open_path(p)).props(f"data-testid=template-{path.stem}")
+
+    # ---- start-up ------------------------------------------------------------------------
+    def _ready(self) -> None:
+        """The canvas is mounted: open what this tab had (a refresh), the last autosave, or the example."""
+        self.canvas.run_method("setUploadToken", self.token)
+        if self.runner.running or self.doc.workflow.nodes:  # a reconnect: the graph is here already
+            self._load_canvas()
+            return
+        tab = app.storage.tab.get(AUTOSAVE_KEY)
+        general = app.storage.general.get(AUTOSAVE_KEY)
+        file = self.config.file.resolve() if self.config.file else None
+        workflow, saved = restore(tab), not (tab or {}).get("dirty")
+        if workflow is None and general and (file is None or general.get("source") == str(file)):
+            workflow, saved = restore(general), not general.get("dirty")
+        if workflow is None:
+            workflow, saved = first_workflow(self.config.workflows_dir, self.config.file), True
+        self.doc.replace(workflow, saved=saved)
+        self._load_canvas()
+
+    def _load_canvas(self) -> None:
+        self.canvas.load(self.doc.view())
+        statuses = {n: {"history": h} for n, h in self.runner.history.items() if n in self.doc.workflow.nodes}
+        if statuses:
+            self.canvas.set_statuses(statuses)
+        self.side.show_form(self.doc)
+        self._show_state()
+
+    # ---- edits from the canvas -----------------------------------------------------------
+    def on_edit(self, args: dict) -> None:
+        op = args.get("op")
+        select = None
+        try:
+            if op == "move":
+                self.doc.move({k: v for k, v in args["moves"].items()})
+            elif op == "param":
+                self.doc.set_param(args["node"], args["name"], args["value"])
+            elif op == "title":
+                self.doc.set_title(args["node"], args["title"])
+            elif op == "connect":
+                with self.doc.group():
+                    if args.get("replace"):
+                        r = args["replace"]
+                        self.doc.disconnect(r["target"], r["port"], r["link"])
+                    self.doc.connect(args["source"], args["output"], args["target"], args["port"])
+            elif op == "disconnect":
+                self.doc.disconnect(args["target"], args["port"], args["link"])
+            elif op == "delete":
+                self.doc.delete(args.get("nodes", []), args.get("links", []))
+            elif op == "add":
+                select = [self._add(args)]
+            elif op == "duplicate":
+                select = self.doc.duplicate(args.get("nodes", []))
+            elif op == "paste":
+                select = self.doc.paste(args["text"], args.get("x", 0), args.get("y", 0))
+            elif op == "add_input":
+                self.doc.add_extra_input(args["node"], args["name"])
+            else:
+                log.warning("unknown edit %r", op)
+        except EditRefused as exc:
+            ui.notify(str(exc), type="warning", position="bottom")
+        self.refresh(select=select, form=op not in ("move",))
+
+    def _add(self, args: dict) -> str:
+        """A node from the palette or the search box; linked to the port the search was opened from."""
+        link = args.get("link")
+        with self.doc.group():
+            node_id = self.doc.add_node(args["type"], args["x"], args["y"])
+            if link:
+                node_type = self.config.catalogue.get(args["type"])
+                if link["from"] == "out":
+                    ports = [*node_type.inputs, *node_type.params]
+                    port = next((p.name for p in ports if compatible(link["type"], p.type)), None)
+                    if port is None and node_type.extra_inputs and compatible(link["type"], node_type.extra_inputs):
+                        port = "input"
+                        self.doc.add_extra_input(node_id, port)
+                    if port:
+                        self.doc.connect(link["node"], link["port"], node_id, port)
+                else:
+                    out = next((o.name for o in node_type.outputs if compatible(o.type, link["type"])), None)
+                    if out:
+                        self.doc.connect(node_id, out, link["node"], link["port"])
+        return node_id
+
+    def refresh(self, select: list[str] | None = None, form: bool = True) -> None:
+        """Send what changed to the canvas, update the toolbar and the autosave."""
+        patch = self.doc.patch()
+        if select:
+            patch["select"] = select
+        self.canvas.patch(patch)
+        if form:
+            self.side.show_form(self.doc)
+        self._show_state()
+        self._autosave()
+
+    def _viewport(self, args: dict) -> None:
+        self.doc.set_viewport(args["x"], args["y"], args["zoom"])
+        self._autosave()
+
+    def _form_param(self, node_id: str, name: str, value: Any) -> None:
+        try:
+            self.doc.set_param(node_id, name, value)
+        except EditRefused as exc:
+            ui.notify(str(exc), type="warning")
+        self.refresh(form=False)
+
+    def _set_name(self, name: str) -> None:
+        if name.strip() != self.doc.workflow.name:
+            self.doc.set_meta(name=name)
+            self.refresh(form=False)
+
+    def _set_description(self, text: str) -> None:
+        if text != self.doc.workflow.description:
+            self.doc.set_meta(description=text)
+            self.refresh(form=False)
+
+    def _autosave(self) -> None:
+        record = {"json": self.doc.workflow.dumps(), "dirty": self.doc.dirty,
+                  "source": str(self.doc.workflow.source) if self.doc.workflow.source else None}
+        app.storage.tab[AUTOSAVE_KEY] = record
+        app.storage.general[AUTOSAVE_KEY] = record
+
+    def _show_state(self) -> None:
+        self.name.value = self.doc.workflow.name
+        self.unsaved.set_visibility(self.doc.dirty)
+        self.undo_btn.enabled = bool(self.doc.undo_stack)
+        self.redo_btn.enabled = bool(self.doc.redo_stack)
+        self.run_btn.enabled = not self.runner.running
+        self.stop_btn.set_visibility(self.runner.running)
+
+    def _show_provider(self) -> None:
+        label = self.config.provider_label()
+        self.badge.text = label
+        self.badge.props(f"color={'amber-5' if label == 'Gemini' else 'grey-5'} icon={'bolt' if label == 'Gemini' else 'science'}")
+        self.badge.tooltip(f"Provider: {label}. Click to change it or set a key.")
+
+    # ---- commands ------------------------------------------------------------------------
+    def on_command(self, args: dict) -> None:
+        cmd, node = args.get("cmd"), args.get("node")
+        if cmd == "undo":
+            self.undo()
+        elif cmd == "redo":
+            self.redo()
+        elif cmd == "save":
+            self.save()
+        elif cmd == "run":
+            self.run()
+        elif cmd == "run_node" and node in self.doc.workflow.nodes:
+            self.run(targets={node})
+        elif cmd == "run_from" and node in self.doc.workflow.nodes:
+            self.run(targets={node} | nx.descendants(build_graph(self.doc.workflow), node))
+        elif cmd == "regenerate" and node in self.doc.workflow.nodes:
+            if self.doc.regenerate_seed(node):
+                self.refresh()
+            self.run(targets={node} | nx.descendants(build_graph(self.doc.workflow), node), force={node})
+        elif cmd == "open_text":
+            background_tasks.create(self.open_text(args.get("text", ""), args.get("name", "dropped file")))
+
+    def undo(self) -> None:
+        if self.doc.undo():
+            self.refresh()
+
+    def redo(self) -> None:
+        if self.doc.redo():
+            self.refresh()
+
+    def run(self, targets: set[str] | None = None, force: set[str] = frozenset()) -> None:
+        problems = [p for p in self.doc.problems()]
+        if problems:
+            self.canvas.run_method("revealProblems")
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more, marked on the nodes)" if len(problems) > 1 else ""
+            ui.notify(f"Not run: {first['message']} {first['hint']}{more}", type="negative", multi_line=True,
+                      position="bottom", timeout=8000)
+            return
+        if self.runner.running:
+            ui.notify("A run is already going.", type="warning")
+            return
+        background_tasks.create(self._run(targets, force), name="flowbanana-editor-run")
+
+    async def _run(self, targets, force) -> None:
+        self.canvas.run_method("clearStatuses")
+        self.summary = None
+        task = self.runner.run(self.doc.workflow, targets, force)
+        self.run_btn.enabled = False
+        self.stop_btn.set_visibility(True)
+        try:
+            await task
+        finally:
+            self._show_state()
+
+    def _statuses(self, statuses: dict) -> None:
+        self.canvas.set_statuses(statuses)
+        self._show_state()
+
+    def _finished(self, summary: dict) -> None:
+        self.summary = summary
+        self.side.show_results(self.runner, summary)
+        with self.header:
+            kind = {"done": "positive", "failed": "negative"}.get(summary["status"], "warning")
+            ui.notify(f"Run {summary['status']} in {summary['seconds']}s", type=kind, position="bottom")
+        if self.runner.gallery:
+            self.side.tabs.value = self.side.results_tab
+
+    def _run_problems(self, problems) -> None:
+        with self.header:
+            ui.notify("Not run: " + "; ".join(p.message for p in problems[:3]), type="negative", multi_line=True)
+
+    def _notice(self, message: str, kind: str) -> None:
+        with self.header:
+            ui.notify(message, type=kind, multi_line=True, position="bottom", timeout=7000)
+
+    # ---- files ---------------------------------------------------------------------------
+    async def _confirm_discard(self) -> bool:
+        if not self.doc.dirty:
+            return True
+        with ui.dialog() as dialog, ui.card():
+            ui.label(f"Discard the unsaved changes to “{self.doc.workflow.name}”?")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Keep editing", on_click=lambda: dialog.submit(False)).props("flat")
+                ui.button("Discard", on_click=lambda: dialog.submit(True)).props("unelevated color=negative")
+        return bool(await dialog)
+
+    def _open(self, workflow: Workflow) -> None:
+        self.doc.replace(workflow)
+        self.runner.history.clear()
+        self._load_canvas()
+        self._autosave()
+
+    async def new(self) -> None:
+        if await self._confirm_discard():
+            self._open(Workflow(name="Untitled"))
+
+    async def open_path(self, path: Path) -> None:
+        if not await self._confirm_discard():
+            return
+        try:
+            workflow = loads(path.read_text(encoding="utf-8"), path)
+        except (OSError, WorkflowInvalid) as exc:
+            ui.notify(f"Cannot open {path.name}: {exc}", type="negative", multi_line=True)
+            return
+        self._open(workflow)
+
+    async def open_text(self, text: str, name: str) -> None:
+        try:
+            workflow = loads(text)
+        except WorkflowInvalid as exc:
+            with self.header:
+                ui.notify(f"{name} is not a flowbanana workflow: {exc.problems[0].message}", type="negative",
+                          multi_line=True)
+            return
+        with self.header:
+            if await self._confirm_discard():
+                self._open(workflow)
+
+    def _open_dialog(self) -> None:
+        async def uploaded(e):
+            dialog.close()
+            await self.open_text((await e.file.read()).decode("utf-8", errors="replace"), e.file.name)
+        with ui.dialog() as dialog, ui.card().classes("w-96"):
+            ui.label("Open a workflow").classes("text-h6")
+            ui.upload(on_upload=uploaded, auto_upload=True, max_file_size=5_000_000) \
+                .props("accept=.json flat bordered color=grey-9").classes("w-full")
+            ui.label("Or drop a .json file onto the canvas.").classes("text-caption text-grey-6")
+        dialog.open()
+
+    def _prepare_save(self) -> None:
+        needed = self.config.catalogue.requires_for(n.type for n in self.doc.workflow.nodes.values())
+        self.doc.workflow.requires = {**self.doc.workflow.requires, **needed}
+
+    def save(self) -> None:
+        source = self.doc.workflow.source
+        if source is None:
+            self._save_as_dialog()
+            return
+        self._write(source)
+
+    def _write(self, path: Path) -> None:
+        self._prepare_save()
+        try:
+            self.doc.workflow.save(path)
+        except OSError as exc:
+            ui.notify(f"Cannot save to {path}: {exc}", type="negative")
+            return
+        self.doc.mark_saved()
+        self._show_state()
+        self._autosave()
+        self._build_file_menu()
+        ui.notify(f"Saved {path.name}", type="positive", position="bottom")
+
+    def _save_as_dialog(self) -> None:
+        folder = self.config.workflows_dir
+        with ui.dialog() as dialog, ui.card().classes("w-96"):
+            ui.label(f"Save to {folder}").classes("text-h6")
+            name = ui.input("File name", value=file_name(self.doc.workflow.name)) \
+                .props("outlined dense autofocus data-testid=save-name").classes("w-full")
+            warning = ui.label().classes("text-caption text-amber-5")
+            name.on_value_change(lambda: warning.set_text(
+                "A file of that name exists and will be replaced." if (folder / file_name(name.value)).exists() else ""))
+
+            def confirm():
+                folder.mkdir(parents=True, exist_ok=True)
+                dialog.close()
+                self._write(folder / file_name(name.value))
+            name.on("keydown.enter", confirm)
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=dialog.close).props("flat")
+                ui.button("Save", on_click=confirm).props("unelevated text-color=black data-testid=save-confirm")
+        dialog.open()
+
+    def download(self) -> None:
+        self._prepare_save()
+        ui.download.content(self.doc.workflow.dumps(), file_name(self.doc.workflow.name))
+
+    def uploaded(self, node_id: str, param: str, value: str) -> None:
+        """A file sent for a file param (through the upload route) is now its value."""
+        with self.header:
+            try:
+                self.doc.set_param(node_id, param, value)
+            except EditRefused as exc:
+                ui.notify(str(exc), type="warning")
+            self.refresh()

@@ -1,0 +1,995 @@
+// flowbanana's node canvas: a Vue component served by NiceGUI (no third-party editor code).
+//
+// Drag, pan, zoom, hover, selection and the link being drawn stay here; Python receives coarse
+// edits ("edit" events: a move on release, a link added or removed, a param changed after a
+// pause) and answers with patches of the nodes that changed. Every node is drawn from the
+// catalogue JSON (`flowbanana nodes --json`); nothing here knows a node type by name.
+import { markRaw } from "vue";
+
+const NODE_WIDTH = 280;
+const PARAM_DEBOUNCE_MS = 450;
+const MIN_ZOOM = 0.1;
+const MAX_ZOOM = 2.5;
+
+function isTyping(target) {
+  const el = target || document.activeElement;
+  return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+}
+
+function linkTarget(text) {
+  const dot = text.lastIndexOf(".");
+  return { node: text.slice(0, dot), output: text.slice(dot + 1) };
+}
+
+// One node. Reads only its own props, so moving one node re-renders one node.
+const FbNode = {
+  inject: ["canvas"],
+  props: ["id", "node", "def", "status", "selected", "problems", "showProblems", "drag"],
+  data() {
+    return { histIndex: 0 };
+  },
+  computed: {
+    color() {
+      return this.canvas.catalogue.categories[this.def.category] || "#555";
+    },
+    inputs() {
+      const declared = this.def.inputs.map((p) => ({ ...p, extra: false }));
+      const names = new Set([...declared.map((p) => p.name), ...this.def.params.map((p) => p.name)]);
+      const extras = [];
+      if (this.def.extra_inputs) {
+        for (const name of [...this.node.extra, ...Object.keys(this.node.inputs)]) {
+          if (!names.has(name)) {
+            names.add(name);
+            extras.push({ name, type: this.def.extra_inputs, optional: true, list: false, extra: true });
+          }
+        }
+      }
+      return [...declared, ...extras];
+    },
+    history() {
+      return (this.status && this.status.history) || [];
+    },
+    current() {
+      return this.history[Math.min(this.histIndex, this.history.length - 1)];
+    },
+    stateClass() {
+      return this.status && this.status.state ? "fb-st-" + this.status.state : "";
+    },
+    problemText() {
+      return this.problems.map((p) => p.message + (p.hint ? " " + p.hint : "")).join("\n");
+    },
+  },
+  watch: {
+    "history.length"() {
+      this.histIndex = 0;
+    },
+  },
+  methods: {
+    portClass(kind, name, type) {
+      const classes = [];
+      if (this.drag) {
+        const ok =
+          this.drag.node !== this.id &&
+          (this.drag.from === "out"
+            ? kind === "in" && this.canvas.compatible(this.drag.type, type)
+            : kind === "out" && this.canvas.compatible(type, this.drag.type));
+        classes.push(ok ? "fb-port-ok" : "fb-port-dim");
+      }
+      if (kind === "in" && this.problems.some((p) => p.port === name)) classes.push("fb-port-problem");
+      if (kind === "in" && this.node.inputs[name]) classes.push("fb-port-linked");
+      return classes;
+    },
+    portStyle(type) {
+      const t = this.canvas.catalogue.port_types[type];
+      return { "--port": t ? t.color : "#999" };
+    },
+    value(p) {
+      return p.name in this.node.params ? this.node.params[p.name] : p.default;
+    },
+    linked(name) {
+      return !!this.node.inputs[name];
+    },
+    setValue(p, raw, immediate) {
+      let value = raw;
+      if (p.kind === "int" || p.kind === "seed" || p.kind === "float") {
+        value = raw === "" ? "" : Number(raw);
+        if (p.kind !== "float" && raw !== "" && !Number.isInteger(value)) value = raw;
+      }
+      this.canvas.setParam(this.id, p.name, value, immediate);
+    },
+    randomSeed(p) {
+      this.canvas.setParam(this.id, p.name, Math.floor(Math.random() * 2147483647), true);
+    },
+    step(delta) {
+      const n = this.history.length;
+      this.histIndex = Math.max(0, Math.min(n - 1, this.histIndex + delta));
+    },
+  },
+  template: `
+  <div class="fb-node" :class="[stateClass, {'fb-selected': selected, 'fb-has-problem': problems.length, 'fb-disabled': node.disabled}]"
+       :style="{transform: 'translate(' + node.x + 'px,' + node.y + 'px)', '--cat': color}"
+       :data-node="id" @pointerdown="canvas.nodeDown($event, id)">
+    <div class="fb-head">
+      <span class="fb-title" :title="def.description">{{ node.title || def.title }}</span>
+      <span v-if="status && status.state === 'running'" class="fb-spinner" title="running"></span>
+      <span v-if="status && status.state" class="fb-chip" :class="'fb-chip-' + status.state">{{ status.label || status.state }}</span>
+      <span v-if="problems.length" class="fb-warn" :title="problemText">!</span>
+      <button class="fb-icon-btn fb-menu-btn" title="Node actions" @pointerdown.stop @click.stop="canvas.openMenu($event, id)">⋮</button>
+    </div>
+    <div v-if="status && status.state === 'running' && status.progress != null" class="fb-progress"><div :style="{width: (status.progress * 100) + '%'}"></div></div>
+    <div class="fb-body">
+      <div class="fb-ports" v-if="inputs.length || def.outputs.length">
+        <div class="fb-col">
+          <div v-for="p in inputs" :key="p.name" class="fb-row fb-in" :title="p.type + (p.list ? ' list' : '') + (p.description ? ': ' + p.description : '')">
+            <span class="fb-port" :class="portClass('in', p.name, p.type)" :style="portStyle(p.type)"
+                  :data-port="'in|' + p.name" :data-type="p.type" @pointerdown.stop="canvas.portDown($event, id, 'in', p.name, p.type)"></span>
+            <span class="fb-port-name">{{ p.name }}<span v-if="!p.optional && !p.extra" class="fb-req">*</span></span>
+          </div>
+        </div>
+        <div class="fb-col fb-col-out">
+          <div v-for="o in def.outputs" :key="o.name" class="fb-row fb-out" :title="o.type + (o.list ? ' list' : '')">
+            <span class="fb-port-name">{{ o.name }}</span>
+            <span class="fb-port" :class="portClass('out', o.name, o.type)" :style="portStyle(o.type)"
+                  :data-port="'out|' + o.name" :data-type="o.type" @pointerdown.stop="canvas.portDown($event, id, 'out', o.name, o.type)"></span>
+          </div>
+        </div>
+      </div>
+      <div v-for="p in def.params" :key="p.name" class="fb-param" :class="{'fb-param-wide': p.kind === 'multiline'}">
+        <span class="fb-port fb-port-param" :class="portClass('in', p.name, p.type)" :style="portStyle(p.type)"
+              :data-port="'in|' + p.name" :data-type="p.type" :title="'link a ' + p.type + ' value into ' + p.name"
+              @pointerdown.stop="canvas.portDown($event, id, 'in', p.name, p.type)"></span>
+        <label class="fb-label" :title="p.description">{{ p.name.replace(/_/g, ' ') }}</label>
+        <span v-if="linked(p.name)" class="fb-linked">from link</span>
+        <textarea v-else-if="p.kind === 'multiline'" class="fb-input fb-textarea" rows="3" :value="value(p)"
+                  :data-param="p.name" spellcheck="false" @pointerdown.stop @wheel.stop
+                  @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)"></textarea>
+        <select v-else-if="p.kind === 'choice'" class="fb-input" :value="value(p)" :data-param="p.name"
+                @pointerdown.stop @change="setValue(p, $event.target.value, true)">
+          <option v-for="c in p.choices" :key="c" :value="c">{{ c }}</option>
+        </select>
+        <label v-else-if="p.kind === 'bool'" class="fb-toggle" @pointerdown.stop>
+          <input type="checkbox" :checked="!!value(p)" :data-param="p.name" @change="setValue(p, $event.target.checked, true)">
+          <span></span>
+        </label>
+        <span v-else-if="p.kind === 'seed'" class="fb-seed">
+          <input class="fb-input" type="number" :value="value(p)" :data-param="p.name" min="0" step="1" @pointerdown.stop
+                 @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)">
+          <button class="fb-icon-btn" title="new random seed" @pointerdown.stop @click="randomSeed(p)">⚄</button>
+        </span>
+        <input v-else-if="p.kind === 'int' || p.kind === 'float'" class="fb-input" type="number" :value="value(p)"
+               :data-param="p.name" :min="p.min" :max="p.max" :step="p.step || (p.kind === 'int' ? 1 : 'any')" @pointerdown.stop
+               @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)">
+        <span v-else-if="p.kind === 'color'" class="fb-color">
+          <input type="color" :value="String(value(p)).slice(0, 7)" @pointerdown.stop @change="setValue(p, $event.target.value, true)">
+          <input class="fb-input" :value="value(p)" :data-param="p.name" @pointerdown.stop @change="setValue(p, $event.target.value, true)">
+        </span>
+        <span v-else-if="p.kind === 'file'" class="fb-file">
+          <input class="fb-input" :value="value(p)" :data-param="p.name" placeholder="file next to the workflow" @pointerdown.stop
+                 @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)">
+          <button class="fb-icon-btn" title="upload a file" @pointerdown.stop @click="canvas.pickFile(id, p)">⇪</button>
+        </span>
+        <input v-else class="fb-input" :value="value(p)" :data-param="p.name" @pointerdown.stop
+               @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)">
+      </div>
+      <button v-if="def.extra_inputs" class="fb-add-input" @pointerdown.stop @click="canvas.addInput(id)">+ input</button>
+      <div v-if="current" class="fb-result">
+        <img v-if="current.thumb" :src="current.thumb" class="fb-thumb" draggable="false" :title="'open full size'"
+             @pointerdown.stop @click="canvas.lightbox = current.full" @load="canvas.remeasure(id)">
+        <div v-if="current.text != null" class="fb-text-result" @pointerdown.stop @wheel.stop>{{ current.text }}</div>
+        <div class="fb-result-bar">
+          <span v-if="current.count > 1" class="fb-muted">{{ current.count }} items</span>
+          <span v-if="current.seconds != null" class="fb-muted">{{ current.seconds }}</span>
+          <span class="fb-spacer"></span>
+          <template v-if="history.length > 1">
+            <button class="fb-icon-btn" title="older result" :disabled="histIndex >= history.length - 1" @pointerdown.stop @click="step(1)">‹</button>
+            <span class="fb-muted">{{ histIndex + 1 }}/{{ history.length }}</span>
+            <button class="fb-icon-btn" title="newer result" :disabled="histIndex === 0" @pointerdown.stop @click="step(-1)">›</button>
+          </template>
+        </div>
+      </div>
+      <div v-if="status && status.state === 'failed'" class="fb-error">{{ status.error }}<div v-if="status.hint" class="fb-hint">{{ status.hint }}</div></div>
+      <div v-else-if="status && status.state === 'skipped' && status.error" class="fb-skip">{{ status.error }}</div>
+      <div v-if="showProblems && problems.length" class="fb-error"><div v-for="(p, i) in problems" :key="i">{{ p.message }}<div v-if="p.hint" class="fb-hint">{{ p.hint }}</div></div></div>
+    </div>
+  </div>`,
+};
+
+// The links, one SVG in world coordinates; re-rendered while something moves.
+const FbLinks = {
+  inject: ["canvas"],
+  props: ["nodes", "offsets", "selectedLink", "drag", "pending"],
+  computed: {
+    paths() {
+      const out = [];
+      const c = this.canvas;
+      for (const [id, node] of Object.entries(this.nodes)) {
+        for (const [port, links] of Object.entries(node.inputs)) {
+          for (const text of links) {
+            if (this.pending && this.pending.target === id && this.pending.port === port && this.pending.link === text) continue;
+            const src = linkTarget(text);
+            const a = c.portPoint(src.node, "out", src.output);
+            const b = c.portPoint(id, "in", port);
+            if (!a || !b) continue;
+            const key = id + "|" + port + "|" + text;
+            out.push({ key, d: c.curve(a, b), color: c.outputColor(src.node, src.output), target: id, port, link: text });
+          }
+        }
+      }
+      return out;
+    },
+  },
+  template: `
+  <svg class="fb-links" width="1" height="1">
+    <g v-for="p in paths" :key="p.key">
+      <path class="fb-link-hit" :d="p.d" @pointerdown.stop="canvas.selectLink($event, p)"></path>
+      <path class="fb-link" :class="{'fb-link-selected': selectedLink && selectedLink.key === p.key}" :d="p.d" :stroke="p.color"></path>
+    </g>
+    <path v-if="drag && drag.d" class="fb-link fb-link-drag" :d="drag.d" :stroke="drag.color"></path>
+  </svg>`,
+};
+
+export default {
+  components: { FbNode, FbLinks },
+  props: {
+    catalogue: Object,
+    compat: Object,
+  },
+  provide() {
+    return { canvas: this };
+  },
+  data() {
+    return {
+      nodes: {},
+      problems: [],
+      showProblems: false,
+      statuses: {},
+      offsets: {}, // node id -> {ports: {"in|name": [x, y]}, w, h} in world units
+      view: { x: 0, y: 0, zoom: 1 },
+      selection: {},
+      selectedLink: null,
+      drag: null, // the link being drawn: {from, node, port, type, d, color}
+      pending: null, // a link lifted off its input while dragging
+      band: null,
+      search: null,
+      menu: null,
+      lightbox: null,
+      toast: null,
+      paletteQuery: "",
+      collapsed: {},
+      pointerWorld: { x: 0, y: 0 },
+    };
+  },
+  computed: {
+    types() {
+      const map = {};
+      for (const t of this.catalogue.nodes) map[t.id] = t;
+      return map;
+    },
+    nodeIds() {
+      return Object.keys(this.nodes);
+    },
+    problemsByNode() {
+      const map = {};
+      for (const p of this.problems) if (p.node) (map[p.node] = map[p.node] || []).push(p);
+      return map;
+    },
+    palette() {
+      const q = this.paletteQuery.trim().toLowerCase();
+      const groups = {};
+      for (const t of this.catalogue.nodes) {
+        if (q && !this.matches(t, q)) continue;
+        (groups[t.category] = groups[t.category] || []).push(t);
+      }
+      return Object.keys(groups).sort().map((c) => ({ category: c, color: this.catalogue.categories[c], types: groups[c] }));
+    },
+    searchResults() {
+      if (!this.search) return [];
+      const q = this.search.query.trim().toLowerCase();
+      return this.catalogue.nodes.filter((t) => (!q || this.matches(t, q)) && this.fitsFilter(t, this.search.filter)).slice(0, 14);
+    },
+    worldStyle() {
+      return { transform: `translate(${this.view.x}px, ${this.view.y}px) scale(${this.view.zoom})` };
+    },
+    gridStyle() {
+      const size = 24 * this.view.zoom;
+      return { backgroundSize: `${size}px ${size}px`, backgroundPosition: `${this.view.x}px ${this.view.y}px` };
+    },
+  },
+  created() {
+    this.measureQueue = markRaw(new Set());
+    this.paramTimers = markRaw({});
+    this.pendingParams = markRaw({});
+  },
+  mounted() {
+    this.resizeObserver = markRaw(new ResizeObserver((entries) => {
+      for (const e of entries) if (e.target.dataset.node) this.measureQueue.add(e.target.dataset.node);
+      this.scheduleMeasure();
+    }));
+    this.onKey = (e) => this.keydown(e);
+    this.onCopy = (e) => this.copy(e);
+    this.onPaste = (e) => this.paste(e);
+    window.addEventListener("keydown", this.onKey);
+    document.addEventListener("copy", this.onCopy);
+    document.addEventListener("paste", this.onPaste);
+    window.flowbananaCanvas = this; // for tests and benchmarks
+    this.$emit("ready");
+  },
+  unmounted() {
+    window.removeEventListener("keydown", this.onKey);
+    document.removeEventListener("copy", this.onCopy);
+    document.removeEventListener("paste", this.onPaste);
+    this.resizeObserver.disconnect();
+  },
+  updated() {
+    this.observeNodes();
+  },
+  methods: {
+    // ---- called from Python -------------------------------------------------------------
+    load(state) {
+      this.nodes = state.nodes;
+      this.problems = state.problems;
+      this.statuses = {};
+      this.selection = {};
+      this.selectedLink = null;
+      this.offsets = {};
+      this.showProblems = false;
+      const vp = state.viewport;
+      this.$nextTick(() => {
+        this.observeNodes();
+        this.measureAll();
+        if (vp && vp.zoom) this.view = { x: vp.x, y: vp.y, zoom: vp.zoom };
+        else this.fitView();
+        this.drawMinimap();
+      });
+    },
+    patch(p) {
+      for (const [id, node] of Object.entries(p.nodes)) {
+        if (node === null) {
+          delete this.nodes[id];
+          delete this.selection[id];
+          delete this.offsets[id];
+          continue;
+        }
+        for (const key of Object.keys(this.pendingParams)) {
+          const [nid, name] = key.split("|");
+          if (nid === id) node.params[name] = this.pendingParams[key];
+        }
+        if (this.moving && this.moving.start[id]) Object.assign(node, { x: this.nodes[id].x, y: this.nodes[id].y });
+        this.nodes[id] = node;
+        this.measureQueue.add(id);
+      }
+      this.problems = p.problems;
+      if (this.showProblems && !p.problems.some((x) => x.node)) this.showProblems = false;
+      if (p.select) this.selection = Object.fromEntries(p.select.map((id) => [id, true]));
+      this.$nextTick(() => {
+        this.observeNodes();
+        this.scheduleMeasure();
+      });
+      this.drawMinimapSoon();
+    },
+    setStatuses(map) {
+      for (const [id, status] of Object.entries(map)) {
+        if (status === null) delete this.statuses[id];
+        else this.statuses[id] = { ...(this.statuses[id] || {}), ...status };
+      }
+    },
+    clearStatuses() {
+      for (const id of Object.keys(this.statuses)) {
+        const { history } = this.statuses[id];
+        this.statuses[id] = history && history.length ? { history } : {};
+      }
+    },
+    revealProblems() {
+      this.showProblems = true;
+      const first = this.problems.find((p) => p.node && this.nodes[p.node]);
+      if (first) this.centerOn(first.node);
+    },
+    flashToast(text) {
+      this.showToast(text, null);
+    },
+
+    // ---- geometry -----------------------------------------------------------------------
+    compatible(source, target) {
+      return (this.compat[source] || []).includes(target);
+    },
+    matches(t, q) {
+      return (t.title + " " + t.id + " " + t.category + " " + t.description).toLowerCase().includes(q);
+    },
+    fitsFilter(t, f) {
+      if (!f) return true;
+      if (f.from === "out") {
+        const ports = [...t.inputs.map((p) => p.type), ...t.params.map((p) => p.type)];
+        if (t.extra_inputs) ports.push(t.extra_inputs);
+        return ports.some((type) => this.compatible(f.type, type));
+      }
+      return t.outputs.some((o) => this.compatible(o.type, f.type));
+    },
+    toWorld(clientX, clientY) {
+      const r = this.$refs.viewport.getBoundingClientRect();
+      return { x: (clientX - r.left - this.view.x) / this.view.zoom, y: (clientY - r.top - this.view.y) / this.view.zoom };
+    },
+    portPoint(id, kind, port) {
+      const node = this.nodes[id];
+      const off = this.offsets[id];
+      if (!node || !off) return null;
+      const p = off.ports[kind + "|" + port];
+      if (p) return { x: node.x + p[0], y: node.y + p[1] };
+      // an undeclared port (an unknown type, say): the node's edge, near the top
+      return { x: node.x + (kind === "out" ? off.w : 0), y: node.y + 18 };
+    },
+    curve(a, b) {
+      const dx = Math.max(40, Math.abs(b.x - a.x) * 0.5);
+      return `M${a.x},${a.y} C${a.x + dx},${a.y} ${b.x - dx},${b.y} ${b.x},${b.y}`;
+    },
+    outputColor(id, output) {
+      const node = this.nodes[id];
+      const def = node && this.types[node.type];
+      const o = def && def.outputs.find((x) => x.name === output);
+      const t = o && this.catalogue.port_types[o.type];
+      return t ? t.color : "#9e9e9e";
+    },
+    observeNodes() {
+      if (!this.$refs.world) return;
+      for (const el of this.$refs.world.querySelectorAll(".fb-node:not([data-observed])")) {
+        el.dataset.observed = "1";
+        this.resizeObserver.observe(el);
+        this.measureQueue.add(el.dataset.node);
+      }
+      this.scheduleMeasure();
+    },
+    remeasure(id) {
+      this.measureQueue.add(id);
+      this.scheduleMeasure();
+    },
+    scheduleMeasure() {
+      if (this.measureFrame || !this.measureQueue.size) return;
+      this.measureFrame = requestAnimationFrame(() => {
+        this.measureFrame = null;
+        this.measure([...this.measureQueue]);
+        this.measureQueue.clear();
+      });
+    },
+    measureAll() {
+      this.measure(Object.keys(this.nodes));
+    },
+    // Port positions relative to their node, read in one pass so the browser lays out once.
+    measure(ids) {
+      const world = this.$refs.world;
+      if (!world) return;
+      const zoom = this.view.zoom;
+      const found = {};
+      for (const id of ids) {
+        const el = world.querySelector(`.fb-node[data-node="${CSS.escape(id)}"]`);
+        if (!el) continue;
+        const base = el.getBoundingClientRect();
+        const ports = {};
+        for (const port of el.querySelectorAll("[data-port]")) {
+          const r = port.getBoundingClientRect();
+          ports[port.dataset.port] = [(r.left + r.width / 2 - base.left) / zoom, (r.top + r.height / 2 - base.top) / zoom];
+        }
+        found[id] = { ports, w: el.offsetWidth, h: el.offsetHeight };
+      }
+      for (const [id, value] of Object.entries(found)) this.offsets[id] = value;
+      this.drawMinimapSoon();
+    },
+    bounds(ids) {
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (const id of ids) {
+        const n = this.nodes[id];
+        if (!n) continue;
+        const o = this.offsets[id] || { w: NODE_WIDTH, h: 120 };
+        x0 = Math.min(x0, n.x); y0 = Math.min(y0, n.y);
+        x1 = Math.max(x1, n.x + o.w); y1 = Math.max(y1, n.y + o.h);
+      }
+      return x0 === Infinity ? null : { x0, y0, x1, y1 };
+    },
+    fitView() {
+      const b = this.bounds(this.nodeIds);
+      const r = this.$refs.viewport.getBoundingClientRect();
+      if (!b || !r.width) {
+        this.view = { x: 80, y: 60, zoom: 1 };
+        return;
+      }
+      const pad = 60;
+      const zoom = Math.max(MIN_ZOOM, Math.min(1, (r.width - 2 * pad) / (b.x1 - b.x0), (r.height - 2 * pad) / (b.y1 - b.y0)));
+      this.view = { zoom, x: (r.width - (b.x1 - b.x0) * zoom) / 2 - b.x0 * zoom, y: (r.height - (b.y1 - b.y0) * zoom) / 2 - b.y0 * zoom };
+      this.viewChanged();
+    },
+    centerOn(id) {
+      const n = this.nodes[id];
+      const r = this.$refs.viewport.getBoundingClientRect();
+      if (!n) return;
+      this.view = { ...this.view, x: r.width / 2 - (n.x + NODE_WIDTH / 2) * this.view.zoom, y: r.height / 3 - n.y * this.view.zoom };
+      this.viewChanged();
+    },
+    zoomBy(factor, clientX, clientY) {
+      const r = this.$refs.viewport.getBoundingClientRect();
+      const cx = clientX === undefined ? r.left + r.width / 2 : clientX;
+      const cy = clientY === undefined ? r.top + r.height / 2 : clientY;
+      const zoom = Math.max(MIN_ZOOM, Math.min(MAX_ZOOM, this.view.zoom * factor));
+      const wx = (cx - r.left - this.view.x) / this.view.zoom;
+      const wy = (cy - r.top - this.view.y) / this.view.zoom;
+      this.view = { zoom, x: cx - r.left - wx * zoom, y: cy - r.top - wy * zoom };
+      this.viewChanged();
+    },
+    viewChanged() {
+      this.drawMinimapSoon();
+      clearTimeout(this.viewTimer);
+      this.viewTimer = setTimeout(() => this.$emit("viewport", { ...this.view }), 600);
+    },
+
+    // ---- pointer interaction ------------------------------------------------------------
+    wheel(e) {
+      e.preventDefault();
+      const factor = Math.exp(-Math.max(-60, Math.min(60, e.deltaY)) * (e.ctrlKey ? 0.01 : 0.0025));
+      this.zoomBy(factor, e.clientX, e.clientY);
+    },
+    backgroundDown(e) {
+      if (e.button !== 0 && e.button !== 1) return;
+      this.closePopups();
+      document.activeElement && document.activeElement.blur && document.activeElement.blur();
+      const start = { x: e.clientX, y: e.clientY };
+      if (e.button === 0 && (e.shiftKey || e.ctrlKey || e.metaKey)) {
+        const r = this.$refs.viewport.getBoundingClientRect();
+        this.band = { x0: start.x - r.left, y0: start.y - r.top, x1: start.x - r.left, y1: start.y - r.top, add: true };
+        this.track(e, (ev) => {
+          this.band.x1 = ev.clientX - r.left;
+          this.band.y1 = ev.clientY - r.top;
+        }, () => {
+          this.selectBand();
+          this.band = null;
+        });
+        return;
+      }
+      const origin = { ...this.view };
+      let moved = false;
+      this.track(e, (ev) => {
+        moved = moved || Math.abs(ev.clientX - start.x) + Math.abs(ev.clientY - start.y) > 3;
+        this.view = { ...origin, x: origin.x + ev.clientX - start.x, y: origin.y + ev.clientY - start.y };
+        this.drawMinimapSoon();
+      }, () => {
+        if (moved) this.viewChanged();
+        else {
+          this.selection = {};
+          this.selectedLink = null;
+        }
+      });
+    },
+    selectBand() {
+      const b = this.band;
+      const z = this.view.zoom;
+      const x0 = (Math.min(b.x0, b.x1) - this.view.x) / z, x1 = (Math.max(b.x0, b.x1) - this.view.x) / z;
+      const y0 = (Math.min(b.y0, b.y1) - this.view.y) / z, y1 = (Math.max(b.y0, b.y1) - this.view.y) / z;
+      const selection = { ...this.selection };
+      for (const [id, n] of Object.entries(this.nodes)) {
+        const o = this.offsets[id] || { w: NODE_WIDTH, h: 100 };
+        if (n.x < x1 && n.x + o.w > x0 && n.y < y1 && n.y + o.h > y0) selection[id] = true;
+      }
+      this.selection = selection;
+    },
+    track(e, move, up) {
+      const el = e.currentTarget || this.$refs.viewport;
+      let frame = null;
+      let last = null;
+      const onMove = (ev) => {
+        last = ev;
+        if (!frame) frame = requestAnimationFrame(() => { frame = null; move(last); });
+      };
+      const onUp = (ev) => {
+        window.removeEventListener("pointermove", onMove);
+        window.removeEventListener("pointerup", onUp);
+        window.removeEventListener("pointercancel", onUp);
+        if (frame) { cancelAnimationFrame(frame); move(last); }
+        up(ev);
+      };
+      window.addEventListener("pointermove", onMove);
+      window.addEventListener("pointerup", onUp);
+      window.addEventListener("pointercancel", onUp);
+    },
+    nodeDown(e, id) {
+      if (e.button !== 0) return;
+      this.closePopups();
+      this.selectedLink = null;
+      if (e.shiftKey || e.ctrlKey || e.metaKey) {
+        const selection = { ...this.selection };
+        if (selection[id]) delete selection[id];
+        else selection[id] = true;
+        this.selection = selection;
+        return;
+      }
+      if (!this.selection[id]) this.selection = { [id]: true };
+      const startX = e.clientX, startY = e.clientY;
+      const start = {};
+      for (const sid of Object.keys(this.selection)) if (this.nodes[sid]) start[sid] = [this.nodes[sid].x, this.nodes[sid].y];
+      this.moving = { start };
+      let moved = false;
+      this.track(e, (ev) => {
+        const dx = (ev.clientX - startX) / this.view.zoom, dy = (ev.clientY - startY) / this.view.zoom;
+        moved = moved || Math.abs(dx) + Math.abs(dy) > 2;
+        for (const [sid, [x, y]] of Object.entries(start)) {
+          const n = this.nodes[sid];
+          n.x = Math.round(x + dx);
+          n.y = Math.round(y + dy);
+        }
+        this.drawMinimapSoon();
+      }, () => {
+        this.moving = null;
+        if (moved) {
+          const moves = {};
+          for (const sid of Object.keys(start)) moves[sid] = [this.nodes[sid].x, this.nodes[sid].y];
+          this.$emit("edit", { op: "move", moves });
+        }
+      });
+    },
+    portDown(e, id, kind, port, type) {
+      if (e.button !== 0) return;
+      this.closePopups();
+      let from = { kind, node: id, port, type };
+      const node = this.nodes[id];
+      if (kind === "in" && node.inputs[port] && node.inputs[port].length) {
+        // pick up the existing link: drop it elsewhere to move it, on empty space to delete it
+        const links = node.inputs[port];
+        const text = links[links.length - 1];
+        const src = linkTarget(text);
+        this.pending = { target: id, port, link: text };
+        const srcType = this.outputType(src.node, src.output);
+        from = { kind: "out", node: src.node, port: src.output, type: srcType };
+      }
+      const anchor = this.portPoint(from.node, from.kind, from.port);
+      if (!anchor) return;
+      const color = from.kind === "out" ? this.outputColor(from.node, from.port) : (this.catalogue.port_types[type] || {}).color;
+      this.drag = { from: from.kind, node: from.node, port: from.port, type: from.type, color, d: null };
+      this.track(e, (ev) => {
+        const w = this.toWorld(ev.clientX, ev.clientY);
+        this.drag.d = from.kind === "out" ? this.curve(anchor, w) : this.curve(w, anchor);
+      }, (ev) => {
+        const drag = this.drag;
+        const pending = this.pending;
+        this.drag = null;
+        this.pending = null;
+        this.dropLink(ev, drag, pending);
+      });
+    },
+    outputType(id, output) {
+      const node = this.nodes[id];
+      const def = node && this.types[node.type];
+      const o = def && def.outputs.find((x) => x.name === output);
+      return o ? o.type : "ANY";
+    },
+    dropLink(ev, drag, pending) {
+      const el = document.elementFromPoint(ev.clientX, ev.clientY);
+      const portEl = el && el.closest("[data-port]");
+      const nodeEl = el && el.closest(".fb-node");
+      if (portEl && nodeEl) {
+        const [kind, port] = portEl.dataset.port.split("|");
+        const target = nodeEl.dataset.node;
+        const type = portEl.dataset.type;
+        if (pending && target === pending.target && port === pending.port) return; // dropped back where it was
+        if (kind === drag.from || target === drag.node) {
+          if (pending) this.$emit("edit", { op: "disconnect", target: pending.target, port: pending.port, link: pending.link });
+          return;
+        }
+        const ok = drag.from === "out" ? this.compatible(drag.type, type) : this.compatible(type, drag.type);
+        if (!ok) {
+          const [outType, inType] = drag.from === "out" ? [drag.type, type] : [type, drag.type];
+          this.showToast(`Refused: ${port} takes ${inType}, this link carries ${outType}.`, ev);
+          return;
+        }
+        const link = drag.from === "out"
+          ? { source: drag.node, output: drag.port, target, port }
+          : { source: target, output: port, target: drag.node, port: drag.port };
+        this.$emit("edit", { op: "connect", ...link, replace: pending || null });
+        return;
+      }
+      if (pending) {
+        this.$emit("edit", { op: "disconnect", target: pending.target, port: pending.port, link: pending.link });
+        return;
+      }
+      if (!nodeEl) {
+        // dropped on empty canvas: offer the nodes that fit, connected on pick
+        this.openSearch(ev.clientX, ev.clientY, { from: drag.from, node: drag.node, port: drag.port, type: drag.type });
+      }
+    },
+    selectLink(e, p) {
+      this.closePopups();
+      this.selection = {};
+      this.selectedLink = p;
+    },
+    setParam(id, name, value, immediate) {
+      const node = this.nodes[id];
+      if (!node) return;
+      node.params[name] = value;
+      const key = id + "|" + name;
+      this.pendingParams[key] = value;
+      clearTimeout(this.paramTimers[key]);
+      const send = () => {
+        delete this.paramTimers[key];
+        delete this.pendingParams[key];
+        this.$emit("edit", { op: "param", node: id, name, value });
+      };
+      if (immediate) send();
+      else this.paramTimers[key] = setTimeout(send, PARAM_DEBOUNCE_MS);
+    },
+    flushParams() {
+      for (const key of Object.keys(this.paramTimers)) {
+        clearTimeout(this.paramTimers[key]);
+        const [id, name] = key.split("|");
+        delete this.paramTimers[key];
+        delete this.pendingParams[key];
+        this.$emit("edit", { op: "param", node: id, name, value: this.nodes[id] ? this.nodes[id].params[name] : null });
+      }
+    },
+    addInput(id) {
+      const name = window.prompt("Name of the new input (a {field} in the template):", "");
+      if (name) this.$emit("edit", { op: "add_input", node: id, name });
+    },
+    pickFile(id, param) {
+      const input = document.createElement("input");
+      input.type = "file";
+      if (param.file_types) input.accept = param.file_types.map((t) => (t.startsWith(".") ? t : "." + t)).join(",");
+      input.onchange = async () => {
+        const file = input.files[0];
+        if (!file) return;
+        const url = `/flowbanana/upload?tab=${encodeURIComponent(this.uploadToken)}&node=${encodeURIComponent(id)}` +
+          `&param=${encodeURIComponent(param.name)}&name=${encodeURIComponent(file.name)}`;
+        const response = await fetch(url, { method: "POST", body: file });
+        if (!response.ok) this.showToast("Upload failed: " + (await response.text()), null);
+      };
+      input.click();
+    },
+    setUploadToken(token) {
+      this.uploadToken = token;
+    },
+
+    // ---- palette, search, menus ---------------------------------------------------------
+    paletteDragStart(e, t) {
+      e.dataTransfer.setData("application/x-flowbanana-node", t.id);
+      e.dataTransfer.effectAllowed = "copy";
+    },
+    paletteClick(t) {
+      const r = this.$refs.viewport.getBoundingClientRect();
+      const w = this.toWorld(r.left + r.width / 2, r.top + r.height / 3);
+      this.$emit("edit", { op: "add", type: t.id, x: w.x - NODE_WIDTH / 2, y: w.y });
+    },
+    dragOver(e) {
+      if ([...e.dataTransfer.types].some((t) => t === "application/x-flowbanana-node" || t === "Files")) {
+        e.preventDefault();
+        e.dataTransfer.dropEffect = "copy";
+      }
+    },
+    async drop(e) {
+      e.preventDefault();
+      const type = e.dataTransfer.getData("application/x-flowbanana-node");
+      const w = this.toWorld(e.clientX, e.clientY);
+      if (type) {
+        this.$emit("edit", { op: "add", type, x: w.x - 20, y: w.y - 16 });
+        return;
+      }
+      const file = e.dataTransfer.files[0];
+      if (file && /\.json$/i.test(file.name)) {
+        this.$emit("command", { cmd: "open_text", name: file.name, text: await file.text() });
+      } else if (file) {
+        this.showToast("Drop a workflow .json file to open it.", e);
+      }
+    },
+    backgroundDblClick(e) {
+      if (e.target.closest(".fb-node")) return;
+      this.openSearch(e.clientX, e.clientY, null);
+    },
+    openSearch(clientX, clientY, filter) {
+      const r = this.$refs.viewport.getBoundingClientRect();
+      const w = this.toWorld(clientX, clientY);
+      this.search = { left: Math.min(clientX - r.left, r.width - 330), top: Math.min(clientY - r.top, r.height - 380),
+                      wx: w.x, wy: w.y, query: "", index: 0, filter };
+      this.$nextTick(() => this.$refs.searchInput && this.$refs.searchInput.focus());
+    },
+    searchKey(e) {
+      const n = this.searchResults.length;
+      if (e.key === "ArrowDown") { this.search.index = (this.search.index + 1) % Math.max(n, 1); e.preventDefault(); }
+      else if (e.key === "ArrowUp") { this.search.index = (this.search.index - 1 + n) % Math.max(n, 1); e.preventDefault(); }
+      else if (e.key === "Enter" && n) this.pick(this.searchResults[this.search.index]);
+      else if (e.key === "Escape") this.search = null;
+      e.stopPropagation();
+    },
+    pick(t) {
+      const s = this.search;
+      this.search = null;
+      const x = s.filter && s.filter.from === "in" ? s.wx - NODE_WIDTH : s.wx;
+      this.$emit("edit", { op: "add", type: t.id, x, y: s.wy - 20, link: s.filter });
+    },
+    openMenu(e, id) {
+      const r = this.$refs.viewport.getBoundingClientRect();
+      this.selection = this.selection[id] ? this.selection : { [id]: true };
+      this.menu = { id, left: e.clientX - r.left, top: e.clientY - r.top };
+    },
+    menuAction(cmd) {
+      const id = this.menu.id;
+      this.menu = null;
+      if (cmd === "delete") this.deleteSelection();
+      else if (cmd === "duplicate") this.$emit("edit", { op: "duplicate", nodes: Object.keys(this.selection) });
+      else if (cmd === "rename") {
+        const title = window.prompt("Node title:", this.nodes[id].title || this.types[this.nodes[id].type].title);
+        if (title !== null) this.$emit("edit", { op: "title", node: id, title });
+      } else {
+        this.flushParams();
+        this.$emit("command", { cmd, node: id });
+      }
+    },
+    closePopups() {
+      this.search = null;
+      this.menu = null;
+    },
+    showToast(text, ev) {
+      const r = this.$refs.viewport.getBoundingClientRect();
+      this.toast = { text, left: ev ? ev.clientX - r.left + 12 : r.width / 2 - 160, top: ev ? ev.clientY - r.top + 12 : 16 };
+      clearTimeout(this.toastTimer);
+      this.toastTimer = setTimeout(() => (this.toast = null), 3200);
+    },
+
+    // ---- keyboard and clipboard ---------------------------------------------------------
+    deleteSelection() {
+      const nodes = Object.keys(this.selection);
+      const links = this.selectedLink ? [{ target: this.selectedLink.target, port: this.selectedLink.port, link: this.selectedLink.link }] : [];
+      if (nodes.length || links.length) this.$emit("edit", { op: "delete", nodes, links });
+      this.selection = {};
+      this.selectedLink = null;
+    },
+    keydown(e) {
+      const mod = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      if (mod && key === "s") { e.preventDefault(); this.flushParams(); this.$emit("command", { cmd: "save" }); return; }
+      if (mod && key === "enter") { e.preventDefault(); this.flushParams(); this.$emit("command", { cmd: "run" }); return; }
+      if (e.key === "Escape") { this.closePopups(); this.lightbox = null; return; }
+      if (isTyping(e.target)) return;
+      if (mod && key === "z") { e.preventDefault(); this.$emit("command", { cmd: e.shiftKey ? "redo" : "undo" }); }
+      else if (mod && key === "y") { e.preventDefault(); this.$emit("command", { cmd: "redo" }); }
+      else if (mod && key === "d") { e.preventDefault(); this.$emit("edit", { op: "duplicate", nodes: Object.keys(this.selection) }); }
+      else if (mod && key === "a") { e.preventDefault(); this.selection = Object.fromEntries(this.nodeIds.map((id) => [id, true])); }
+      else if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); this.deleteSelection(); }
+      else if (!mod && key === "f") this.fitView();
+    },
+    copy(e) {
+      if (isTyping(e.target) || !Object.keys(this.selection).length) return;
+      e.clipboardData.setData("text/plain", JSON.stringify(this.fragment(Object.keys(this.selection)), null, 2));
+      e.preventDefault();
+      this.showToast(`Copied ${Object.keys(this.selection).length} node(s)`, null);
+    },
+    paste(e) {
+      if (isTyping(e.target)) return;
+      const text = e.clipboardData.getData("text/plain");
+      if (!text || !text.includes("flowbanana/workflow")) return;
+      e.preventDefault();
+      this.$emit("edit", { op: "paste", text, x: this.pointerWorld.x, y: this.pointerWorld.y });
+    },
+    // The selection as a workflow file of its own (the clipboard format, readable by any tab).
+    fragment(ids) {
+      const keep = new Set(ids);
+      const nodes = {}, layout = {};
+      for (const id of ids) {
+        const n = this.nodes[id];
+        const inputs = {};
+        for (const [port, links] of Object.entries(n.inputs)) {
+          const inside = links.filter((l) => keep.has(linkTarget(l).node));
+          if (inside.length) inputs[port] = inside.length === 1 ? inside[0] : inside;
+        }
+        nodes[id] = { type: n.type, params: n.params, ...(Object.keys(inputs).length ? { inputs } : {}), ...(n.title ? { title: n.title } : {}) };
+        layout[id] = { x: n.x, y: n.y, ...(n.extra.length ? { extra_inputs: n.extra } : {}) };
+      }
+      return { format: "flowbanana/workflow", version: 1, name: "clipboard", nodes, ui: { nodes: layout } };
+    },
+    pointerMove(e) {
+      this.pointerWorld = this.toWorld(e.clientX, e.clientY);
+    },
+
+    // ---- minimap ------------------------------------------------------------------------
+    drawMinimapSoon() {
+      if (this.miniFrame) return;
+      this.miniFrame = requestAnimationFrame(() => {
+        this.miniFrame = null;
+        this.drawMinimap();
+      });
+    },
+    drawMinimap() {
+      const canvas = this.$refs.minimap;
+      const r = this.$refs.viewport && this.$refs.viewport.getBoundingClientRect();
+      if (!canvas || !r) return;
+      const ctx = canvas.getContext("2d");
+      const W = canvas.width, H = canvas.height;
+      ctx.clearRect(0, 0, W, H);
+      const b = this.bounds(this.nodeIds);
+      if (!b) return;
+      const vx0 = -this.view.x / this.view.zoom, vy0 = -this.view.y / this.view.zoom;
+      const vx1 = vx0 + r.width / this.view.zoom, vy1 = vy0 + r.height / this.view.zoom;
+      const x0 = Math.min(b.x0, vx0), y0 = Math.min(b.y0, vy0), x1 = Math.max(b.x1, vx1), y1 = Math.max(b.y1, vy1);
+      const s = Math.min((W - 8) / (x1 - x0), (H - 8) / (y1 - y0));
+      const ox = (W - (x1 - x0) * s) / 2 - x0 * s, oy = (H - (y1 - y0) * s) / 2 - y0 * s;
+      this.miniMap = { s, ox, oy };
+      for (const [id, n] of Object.entries(this.nodes)) {
+        const o = this.offsets[id] || { w: NODE_WIDTH, h: 120 };
+        const def = this.types[n.type];
+        ctx.fillStyle = this.selection[id] ? "#f7d046" : (def && this.catalogue.categories[def.category]) || "#666";
+        ctx.fillRect(n.x * s + ox, n.y * s + oy, Math.max(2, o.w * s), Math.max(2, o.h * s));
+      }
+      ctx.strokeStyle = "rgba(255,255,255,0.8)";
+      ctx.lineWidth = 1;
+      ctx.strokeRect(vx0 * s + ox, vy0 * s + oy, (vx1 - vx0) * s, (vy1 - vy0) * s);
+    },
+    minimapDown(e) {
+      const go = (ev) => {
+        const m = this.miniMap;
+        if (!m) return;
+        const rect = this.$refs.minimap.getBoundingClientRect();
+        const wx = (ev.clientX - rect.left - m.ox) / m.s, wy = (ev.clientY - rect.top - m.oy) / m.s;
+        const r = this.$refs.viewport.getBoundingClientRect();
+        this.view = { ...this.view, x: r.width / 2 - wx * this.view.zoom, y: r.height / 2 - wy * this.view.zoom };
+        this.drawMinimap();
+      };
+      go(e);
+      this.track(e, go, () => this.viewChanged());
+    },
+  },
+  template: `
+  <div class="fb-editor">
+    <aside class="fb-palette">
+      <input class="fb-input fb-palette-search" v-model="paletteQuery" placeholder="Search nodes…" @keydown.stop>
+      <div class="fb-palette-list">
+        <div v-for="g in palette" :key="g.category" class="fb-cat">
+          <div class="fb-cat-head" @click="collapsed[g.category] = !collapsed[g.category]">
+            <span class="fb-dot" :style="{background: g.color}"></span>{{ g.category }}
+            <span class="fb-spacer"></span><span class="fb-muted">{{ collapsed[g.category] && !paletteQuery ? '+' : '−' }}</span>
+          </div>
+          <template v-if="!collapsed[g.category] || paletteQuery">
+            <div v-for="t in g.types" :key="t.id" class="fb-pal-item" draggable="true" :data-type="t.id"
+                 :title="t.description" @dragstart="paletteDragStart($event, t)" @click="paletteClick(t)">
+              <span class="fb-pal-title">{{ t.title }}</span><span class="fb-pal-id">{{ t.id }}</span>
+            </div>
+          </template>
+        </div>
+        <div v-if="!palette.length" class="fb-muted fb-pad">No node matches.</div>
+      </div>
+      <div class="fb-palette-tip fb-muted">Drag onto the canvas, or double-click the canvas to search.</div>
+    </aside>
+    <div ref="viewport" class="fb-viewport" :class="{'fb-linking': drag}" :style="gridStyle" tabindex="-1"
+         @pointerdown.self="backgroundDown" @wheel="wheel" @dblclick="backgroundDblClick" @pointermove="pointerMove"
+         @dragover="dragOver" @drop="drop">
+      <div ref="world" class="fb-world" :style="worldStyle" @pointerdown.self="backgroundDown">
+        <fb-links :nodes="nodes" :offsets="offsets" :selected-link="selectedLink" :drag="drag" :pending="pending"></fb-links>
+        <fb-node v-for="id in nodeIds" :key="id" :id="id" :node="nodes[id]" :def="types[nodes[id].type] || {id: nodes[id].type, title: nodes[id].type + ' (unknown)', category: '?', inputs: [], params: [], outputs: [], description: 'This node type is not installed.'}"
+                 :status="statuses[id]" :selected="!!selection[id]" :problems="problemsByNode[id] || []"
+                 :show-problems="showProblems" :drag="drag"></fb-node>
+      </div>
+      <div v-if="band" class="fb-band" :style="{left: Math.min(band.x0, band.x1) + 'px', top: Math.min(band.y0, band.y1) + 'px', width: Math.abs(band.x1 - band.x0) + 'px', height: Math.abs(band.y1 - band.y0) + 'px'}"></div>
+      <div v-if="!nodeIds.length" class="fb-empty">Double-click to add a node, or drag one from the palette.</div>
+      <div class="fb-zoombar" @pointerdown.stop @dblclick.stop>
+        <button class="fb-icon-btn" title="zoom out" @click="zoomBy(1 / 1.2)">−</button>
+        <span class="fb-zoom-label" title="zoom">{{ Math.round(view.zoom * 100) }}%</span>
+        <button class="fb-icon-btn" title="zoom in" @click="zoomBy(1.2)">+</button>
+        <button class="fb-icon-btn fb-fit" title="fit to view (F)" @click="fitView()">⤢</button>
+      </div>
+      <canvas ref="minimap" class="fb-minimap" width="200" height="130" @pointerdown.stop="minimapDown" @dblclick.stop></canvas>
+      <div v-if="search" class="fb-search" :style="{left: search.left + 'px', top: search.top + 'px'}" @pointerdown.stop @dblclick.stop @wheel.stop>
+        <input ref="searchInput" class="fb-input" v-model="search.query" @input="search.index = 0" @keydown="searchKey"
+               :placeholder="search.filter ? 'Compatible nodes for ' + search.filter.type + '…' : 'Add a node…'">
+        <div class="fb-search-list">
+          <div v-for="(t, i) in searchResults" :key="t.id" class="fb-search-item" :class="{'fb-active': i === search.index}"
+               @mouseenter="search.index = i" @click="pick(t)">
+            <span class="fb-dot" :style="{background: catalogue.categories[t.category]}"></span>
+            <span class="fb-pal-title">{{ t.title }}</span><span class="fb-pal-id">{{ t.id }}</span>
+          </div>
+          <div v-if="!searchResults.length" class="fb-muted fb-pad">No node fits.</div>
+        </div>
+      </div>
+      <div v-if="menu" class="fb-menu" :style="{left: menu.left + 'px', top: menu.top + 'px'}" @pointerdown.stop>
+        <div class="fb-menu-item" @click="menuAction('run_node')">Run this node</div>
+        <div class="fb-menu-item" @click="menuAction('run_from')">Run from here</div>
+        <div class="fb-menu-item" @click="menuAction('regenerate')">Regenerate (new seed)</div>
+        <div class="fb-menu-sep"></div>
+        <div class="fb-menu-item" @click="menuAction('rename')">Rename…</div>
+        <div class="fb-menu-item" @click="menuAction('duplicate')">Duplicate <span class="fb-kbd">Ctrl+D</span></div>
+        <div class="fb-menu-item fb-danger" @click="menuAction('delete')">Delete <span class="fb-kbd">Del</span></div>
+      </div>
+      <div v-if="toast" class="fb-toast" :style="{left: toast.left + 'px', top: toast.top + 'px'}">{{ toast.text }}</div>
+    </div>
+    <div v-if="lightbox" class="fb-lightbox" @click="lightbox = null"><img :src="lightbox"></div>
+  </div>`,
+};

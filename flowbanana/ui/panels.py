@@ -1,0 +1,147 @@
+"""The panels around the canvas: workflow inputs as a form, the run's results, and the settings dialog."""
+from __future__ import annotations
+
+from typing import Callable
+
+from nicegui import ui
+
+from ..node_api import Param
+from .document import Document
+from .runner import EditorConfig, RunController
+
+
+class SidePanel:
+    """Right-hand drawer: the workflow's description and inputs (usable without touching the graph), then results."""
+
+    def __init__(self, on_param: Callable[[str, str, object], None], on_description: Callable[[str], None]):
+        self.on_param = on_param
+        self.on_description = on_description
+        self.doc: Document | None = None
+        self.runner: RunController | None = None
+        self.summary: dict | None = None
+        with ui.tabs().classes("w-full").props("dense align=justify narrow-indicator") as tabs:
+            self.form_tab = ui.tab("Workflow")
+            self.results_tab = ui.tab("Results")
+        self.tabs = tabs
+        with ui.tab_panels(tabs, value=self.form_tab).classes("w-full bg-transparent").props("keep-alive"):
+            with ui.tab_panel(self.form_tab).classes("p-3"):
+                self.form = ui.column().classes("w-full gap-3")
+            with ui.tab_panel(self.results_tab).classes("p-3"):
+                self.results = ui.column().classes("w-full gap-3").props("data-testid=results")
+
+    def show_form(self, doc: Document) -> None:
+        self.doc = doc
+        self.form.clear()
+        workflow = doc.workflow
+        with self.form:
+            ui.textarea("Description", value=workflow.description,
+                        on_change=None).props("outlined dense autogrow").classes("w-full") \
+                .on("blur", lambda e: self.on_description(e.sender.value))
+            ui.label("Inputs").classes("text-subtitle2 text-grey-5 q-mt-sm")
+            if not workflow.inputs:
+                ui.label("This workflow exposes no inputs. A shared workflow lists its inputs in the file's "
+                         "\"inputs\"; they appear here as a form.").classes("text-caption text-grey-6")
+            for name, spec in workflow.inputs.items():
+                node = workflow.nodes.get(spec.node)
+                node_type = doc.catalogue.get(node.type) if node else None
+                param = node_type.param(spec.param) if node_type else None
+                if param is None:
+                    ui.label(f"{name}: points at {spec.node}.{spec.param}, which does not exist.") \
+                        .classes("text-caption text-negative")
+                    continue
+                linked = spec.param in node.inputs
+                value = node.params.get(spec.param, param.default)
+                self._field(name, spec.node, param, value, spec.description, linked)
+
+    def _field(self, label: str, node_id: str, param: Param, value, description: str, linked: bool) -> None:
+        def changed(e):
+            self.on_param(node_id, param.name, e.value)
+        hint = description or param.description
+        with ui.column().classes("w-full gap-0"):
+            if linked:
+                ui.input(label, value="(fed by a link in the graph)").props("outlined dense readonly") \
+                    .classes("w-full")
+            elif param.kind == "choice":
+                ui.select(list(param.choices), label=label, value=value, on_change=changed) \
+                    .props("outlined dense options-dense").classes("w-full")
+            elif param.kind == "bool":
+                ui.switch(label, value=bool(value), on_change=changed)
+            elif param.kind in ("int", "float", "seed"):
+                ui.number(label, value=value, min=param.min, max=param.max, step=param.step or
+                          (1 if param.kind != "float" else None), on_change=changed,
+                          format="%d" if param.kind != "float" else None).props("outlined dense").classes("w-full")
+            elif param.kind == "multiline":
+                area = ui.textarea(label, value=value or "").props("outlined dense autogrow").classes("w-full")
+                area.on("blur", lambda e, a=area: self.on_param(node_id, param.name, a.value))
+            else:
+                field = ui.input(label, value=value or "").props("outlined dense").classes("w-full")
+                field.on("blur", lambda e, f=field: self.on_param(node_id, param.name, f.value))
+            if hint:
+                ui.label(hint).classes("text-caption text-grey-6 q-px-xs")
+
+    def show_results(self, runner: RunController, summary: dict | None) -> None:
+        self.results.clear()
+        with self.results:
+            if summary:
+                status = summary["status"]
+                colour = {"done": "positive", "failed": "negative", "cancelled": "warning"}.get(status, "grey")
+                with ui.row().classes("items-center gap-2"):
+                    ui.badge(status, color=colour).props("data-testid=run-status")
+                    counts = summary["counts"]
+                    ui.label(f"{summary['seconds']}s · {counts['done']} ran · {counts['cached']} cached"
+                             + (f" · {counts['failed']} failed" if counts["failed"] else "")).classes("text-caption")
+                usage = summary.get("usage") or {}
+                if usage:
+                    ui.label(f"{usage.get('provider')}: {usage.get('calls', 0)} calls, "
+                             f"est. ${usage.get('cost_usd', 0):.3f}").classes("text-caption text-grey-6")
+                if summary["files"]:
+                    ui.label(f"{len(summary['files'])} files in {summary['out_dir']}") \
+                        .classes("text-caption text-grey-6").style("word-break: break-all")
+            if not runner.gallery:
+                ui.label("Run the workflow (Ctrl+Enter) to see every image it makes here.") \
+                    .classes("text-caption text-grey-6")
+                return
+            with ui.grid(columns=2).classes("w-full gap-2"):
+                for item in runner.gallery:
+                    with ui.column().classes("gap-1 fb-gallery-item"):
+                        ui.html(f'<a href="{item["full"]}" target="_blank"><img src="{item["thumb"]}" '
+                                f'style="width:100%;aspect-ratio:1;object-fit:contain" alt="{item["node"]}"></a>',
+                                sanitize=False)
+                        with ui.row().classes("w-full items-center justify-between no-wrap"):
+                            ui.label(item["node"]).classes("text-caption text-grey-5 ellipsis")
+                            ui.link("download", item["full"] + "&download=1").classes("text-caption")
+
+
+def settings_dialog(config: EditorConfig, on_change: Callable[[], None]) -> ui.dialog:
+    """Provider choice and an API key for this server process only: kept in memory, written nowhere."""
+    with ui.dialog() as dialog, ui.card().classes("w-[30rem] gap-3"):
+        ui.label("Settings").classes("text-h6")
+        ui.select({"auto": "Automatic (Gemini when a key is set)", "gemini": "Gemini",
+                   "offline": "Offline preview (no key, local placeholders)"}, label="Provider",
+                  value=config.provider, on_change=lambda e: (setattr(config, "provider", e.value), on_change())) \
+            .props("outlined dense").classes("w-full")
+        source = ui.label().classes("text-caption text-grey-5")
+
+        def show_source():
+            source.text = f"API key in use: {config.key_source()}"
+        show_source()
+        key = ui.input("Gemini API key", password=True, password_toggle_button=True) \
+            .props("outlined dense autocomplete=off").classes("w-full")
+        ui.label("The key stays in this server process's memory until it stops: it is never written to a "
+                 "workflow, a file, an image or a log.").classes("text-caption text-grey-6")
+
+        def use_key():
+            if not key.value.strip():
+                ui.notify("Type a key first.", type="warning")
+                return
+            config.set_key(key.value)
+            key.value = ""
+            show_source()
+            on_change()
+            ui.notify("Key set for this server process.", type="positive")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Close", on_click=dialog.close).props("flat")
+            ui.button("Use this key", on_click=use_key).props("unelevated text-color=black")
+    dialog.on("show", show_source)
+    return dialog
+

@@ -1,0 +1,183 @@
+"""Runs from the editor: the CLI's executor in the background, its events turned into node statuses.
+
+One `RunController` per browser tab. It runs a copy of the workflow (edits during a run do not
+change what runs), keeps a short history of results per node, and the run's gallery. Images are
+handed to the `MediaStore` in a thread and reach the page as URLs.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from PIL import Image
+
+from ..cache import Cache
+from ..errors import Problem, WorkflowInvalid
+from ..events import Event
+from ..executor import Execution, RunOptions, default_out_dir
+from ..catalogue import Catalogue
+from ..providers import ConfigError, ProviderUnavailable, prepare_run
+from ..providers.keys import KEY_VARIABLES, has_credentials
+from ..workflow import Workflow
+from .media import MediaStore
+
+log = logging.getLogger("flowbanana.ui")
+HISTORY = 8           # results kept per node to step back through
+GALLERY_PER_NODE = 24  # images of one node's list output shown in the gallery
+TEXT_PREVIEW = 1200    # characters of a text output shown in the node
+
+_STATES = {"node_started": "running", "node_cached": "cached", "node_finished": "done", "node_failed": "failed",
+           "node_skipped": "skipped", "node_cancelled": "cancelled"}
+
+
+@dataclass
+class EditorConfig:
+    """What `flowbanana ui` was started with; shared by every tab."""
+    catalogue: Catalogue
+    workflows_dir: Path
+    out_root: Path
+    cache_dir: Path | None
+    media: MediaStore
+    uploads_dir: Path
+    file: Path | None = None
+    provider: str = "auto"  # auto | gemini | offline, changed in the settings dialog for this process
+    key_from_settings: bool = False
+
+    def provider_label(self) -> str:
+        if self.provider == "offline" or not has_credentials():
+            return "offline preview"
+        return "Gemini"
+
+    def key_source(self) -> str:
+        """Which environment variable supplies the key (its name, never its value)."""
+        if self.key_from_settings:
+            return "a key entered in this editor (kept in this server's memory only)"
+        found = next((name for name in KEY_VARIABLES if os.environ.get(name, "").strip()), None)
+        return f"${found}" if found else "none"
+
+    def set_key(self, key: str) -> None:
+        """Keep a key for this server process only: in its environment, which the Gemini client reads."""
+        os.environ["GEMINI_API_KEY"] = key.strip()
+        for other in KEY_VARIABLES:
+            if other != "GEMINI_API_KEY":
+                os.environ.pop(other, None)  # the SDK prefers GOOGLE_API_KEY; the typed key must win
+        self.key_from_settings = True
+
+
+@dataclass
+class RunController:
+    config: EditorConfig
+    on_status: Callable[[dict[str, dict]], None]
+    on_finished: Callable[[dict], None]
+    on_problems: Callable[[list[Problem]], None]
+    on_notice: Callable[[str, str], None]
+    history: dict[str, list[dict]] = field(default_factory=dict)
+    gallery: list[dict] = field(default_factory=list)
+    execution: Execution | None = None
+    _publishing: set = field(default_factory=set)
+
+    @property
+    def running(self) -> bool:
+        return self.execution is not None
+
+    def stop(self) -> None:
+        if self.execution:
+            self.execution.cancel()
+
+    async def run(self, workflow: Workflow, targets: set[str] | None = None, force: set[str] = frozenset()) -> None:
+        if self.execution:
+            self.on_notice("A run is already going; stop it first.", "warning")
+            return
+        workflow = workflow.copy()
+        try:
+            setup = prepare_run(self.config.provider)
+        except (ProviderUnavailable, ConfigError) as exc:
+            self.on_notice(str(exc), "negative")
+            return
+        options = setup.apply(RunOptions(
+            out_dir=self.config.out_root / default_out_dir(workflow).name,
+            cache=Cache(self.config.cache_dir) if self.config.cache_dir else None,
+            targets=frozenset(targets) if targets is not None else None, force=frozenset(force),
+            read_roots=(self.config.uploads_dir.resolve(),)))
+        self.execution = Execution(workflow, self.config.catalogue, options, on_event=self._event)
+        self.gallery = []
+        if setup.banner and not getattr(self, "_banner_shown", False):
+            self._banner_shown = True
+            self.on_notice(setup.banner, "info")
+        try:
+            result = await self.execution.run()
+        except WorkflowInvalid as exc:
+            self.on_problems(exc.problems)
+            return
+        except Exception as exc:  # an editor must survive any run; the message goes to the user
+            log.exception("run failed")
+            self.on_notice(f"The run stopped: {type(exc).__name__}: {exc}", "negative")
+            return
+        finally:
+            self.execution = None
+            await setup.aclose()
+        if self._publishing:
+            await asyncio.gather(*self._publishing, return_exceptions=True)
+        usage = setup.usage(result)
+        self.on_finished({"status": result.status, "seconds": round(result.seconds, 2), "usage": usage,
+                          "out_dir": str(result.out_dir), "files": [str(f) for f in result.files],
+                          "counts": {s: result.count(s) for s in ("done", "cached", "failed", "skipped")}})
+
+    def _event(self, event: Event) -> None:
+        if event.kind == "run_started":
+            self.on_status({n: {"state": "queued", "label": "queued", "error": None, "hint": None, "progress": None}
+                            for n in event.data.get("nodes", [])})
+        elif event.kind == "node_progress":
+            self.on_status({event.node: {"progress": event.data.get("fraction"), "label": event.data.get("message")
+                                         or "running"}})
+        elif event.kind in _STATES:
+            state = _STATES[event.kind]
+            status: dict[str, Any] = {"state": state, "label": state, "progress": None}
+            if event.kind == "node_failed":
+                status.update(error=event.data.get("error"), hint=event.data.get("hint"))
+            elif event.kind == "node_skipped":
+                status.update(error=event.data.get("reason"), hint=None)
+            seconds = event.data.get("seconds")
+            if seconds is not None and state in ("done", "cached"):
+                status["label"] = f"{state} {seconds:.1f}s" if state == "done" else state
+            self.on_status({event.node: status})
+            if state in ("done", "cached") and self.execution:
+                result = self.execution.results.get(event.node)
+                if result is not None:
+                    task = asyncio.ensure_future(self._publish(event.node, result.outputs, seconds,
+                                                               self.execution.run_id))
+                    self._publishing.add(task)
+                    task.add_done_callback(self._publishing.discard)
+
+    async def _publish(self, node_id: str, outputs: dict[str, Any], seconds: float | None, run_id: str) -> None:
+        """Write the node's images for the page (in a thread) and push its newest result entry."""
+        entry = await asyncio.to_thread(self._entry, node_id, outputs, run_id)
+        if entry is None:
+            return
+        entry["seconds"] = f"{seconds:.1f}s" if seconds else None
+        kept = self.history.setdefault(node_id, [])
+        kept.insert(0, entry)
+        del kept[HISTORY:]
+        self.gallery.extend({"node": node_id, **image} for image in entry["images"])
+        self.on_status({node_id: {"history": list(kept)}})
+
+    def _entry(self, node_id: str, outputs: dict[str, Any], run_id: str) -> dict | None:
+        images, texts, count = [], [], 1
+        for name, value in outputs.items():
+            items = value if isinstance(value, list) else [value]
+            count = max(count, len(items))
+            pictures = [v for v in items if isinstance(v, Image.Image)]
+            images += [self.config.media.add(picture, run_id) for picture in pictures[:GALLERY_PER_NODE]]
+            others = [v for v in items if not isinstance(v, Image.Image) and v is not None]
+            if others:
+                texts.append("\n".join(str(v) for v in others))
+        if not images and not texts:
+            return None
+        text = "\n\n".join(texts)[:TEXT_PREVIEW] if texts and not images else None
+        first = images[0] if images else {}
+        return {"thumb": first.get("thumb"), "full": first.get("full"), "text": text, "count": count,
+                "images": images}
