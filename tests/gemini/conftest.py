@@ -1,8 +1,12 @@
 """Fixtures for the Gemini tests: the fake server, the real SDK pointed at it, and providers on it."""
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from PIL import Image
+
+from flowbanana.api import run_async
 from flowbanana.limits import CallLimiter
 from flowbanana.providers import GeminiProvider
 from flowbanana.providers.retry import RetryPolicy
@@ -62,3 +66,32 @@ async def provider(gemini_env, sleeps):
 @pytest.fixture
 def limiter() -> CallLimiter:
     return CallLimiter(concurrency=4)
+
+
+@pytest.fixture
+def wf_dir(tmp_path):
+    folder = tmp_path / "wf"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def photo(wf_dir):
+    """wf/photo.png, 120×90 with a different colour in every pixel, so any change shows."""
+    image = Image.new("RGB", (120, 90))
+    image.putdata([(x * 2, y * 2, (x * y) % 256) for y in range(90) for x in range(120)])
+    image.save(wf_dir / "photo.png")
+    return image
+
+
+@pytest.fixture
+def run_workflow(catalogue, wf_dir, tmp_path):
+    """Write `nodes` as wf/wf.json and run the file through flowbanana.run_async: (result, events)."""
+    async def run(nodes: dict, provider, **options):
+        path = wf_dir / "wf.json"
+        path.write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "t", "nodes": nodes}))
+        events = []
+        result = await run_async(path, provider=provider, out_dir=tmp_path / "out", cache_dir=tmp_path / "cache",
+                                 nodes=catalogue, on_event=events.append, **options)
+        return result, events
+    return run

@@ -1,0 +1,162 @@
+"""The gemini node pack in real workflows: the fake server through the SDK, and the offline preview."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import pytest
+from PIL import Image, ImageChops
+
+from flowbanana.providers import OfflineProvider
+from fake_gemini import FAKE_KEY
+
+GEN = {"p": {"type": "text.text", "params": {"text": "a red bicycle"}},
+       "gen": {"type": "gemini.generate", "params": {"aspect_ratio": "16:9", "count": 2}, "inputs": {"prompt": "p.text"}},
+       "save": {"type": "image.save", "params": {"filename": "bike_{index}.png"}, "inputs": {"image": "gen.image"}}}
+
+
+def all_bytes(folder):
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+async def test_workflow_file_to_written_images_through_the_sdk(run_workflow, provider, fake, tmp_path):
+    result, events = await run_workflow(GEN, provider)
+    assert result.ok, result.nodes["gen"].error
+    files = sorted(result.files)
+    assert [f.name for f in files] == ["bike_1.png", "bike_2.png"]
+    assert all(Image.open(f).size == (1344, 768) for f in files)
+    assert [c.config["seed"] for c in fake.calls] == [0, 1]  # variations get consecutive seeds
+    meta = result.nodes["gen"].meta
+    assert meta["provider"] == "gemini" and meta["model"] == "gemini-2.5-flash-image"
+    assert meta["finish_reason"] == "STOP" and meta["calls"] == 2 and meta["retries"] == 0
+    assert meta["usage"]["output_tokens"] == 2 * 1290 and meta["cost"] == pytest.approx(0.078)
+    again, _ = await run_workflow(GEN, provider)
+    assert again.nodes["gen"].status == "cached" and len(fake.calls) == 2
+    assert FAKE_KEY.encode() not in all_bytes(tmp_path)  # not in the cache, the outputs or the workflow
+    assert FAKE_KEY not in repr([e.to_json() for e in events]) + repr(result.to_json())
+
+
+async def test_a_refusal_fails_its_node_and_only_what_depends_on_it(run_workflow, provider, fake):
+    nodes = {**GEN, "gen": {**GEN["gen"], "params": {"count": 1}},
+             "other": {"type": "text.template", "params": {"template": "still {x}"}, "inputs": {"x": "p.text"}}}
+    fake.fail("image_safety")
+    result, _ = await run_workflow(nodes, provider)
+    gen = result.nodes["gen"]
+    assert gen.status == "failed" and "IMAGE_SAFETY" in gen.error and "I can't create that image." in gen.error
+    assert result.nodes["save"].status == "skipped" and result.nodes["other"].status == "done"
+    assert result.files == []
+
+
+async def test_retries_are_recorded_and_each_attempt_takes_a_limiter_slot(run_workflow, provider, fake, sleeps):
+    slots = []
+
+    class CountingLimiter:
+        @asynccontextmanager
+        async def slot(self, model):
+            slots.append(model)
+            yield
+
+    fake.fail("503")
+    result, events = await run_workflow({**GEN, "gen": {**GEN["gen"], "params": {"count": 1}}}, provider)
+    assert result.nodes["gen"].meta["retries"] == 1
+    assert any(e.kind == "node_warning" and "retrying" in e.data["message"] for e in events)
+    limiter = CountingLimiter()
+    fake.fail("503", "500")
+    from flowbanana.providers import Request
+    await provider.generate(Request(model="gemini-2.5-flash-image", prompt="x", aspect_ratio="1:1"), limiter)
+    assert slots == ["gemini-2.5-flash-image"] * 3
+
+
+async def test_concurrency_bounds_requests_in_flight(run_workflow, provider, fake):
+    fake.latency = 0.05
+    result, _ = await run_workflow({**GEN, "gen": {**GEN["gen"], "params": {"count": 6}}}, provider, concurrency=2)
+    assert result.ok and len(fake.calls) == 6
+    assert fake.peak <= 2
+
+
+@pytest.mark.parametrize("params, words", [
+    ({"size": "4K"}, "does not make 4K images"),
+    ({"model": "gemini-3-pro-image-preview", "aspect_ratio": "8:1"}, "does not make 8:1 images"),
+    ({"model": "gemini-2.5-flash"}, "is not an image model"),
+])
+async def test_requests_a_model_cannot_take_fail_before_any_call(run_workflow, provider, fake, params, words):
+    nodes = {**GEN, "gen": {**GEN["gen"], "params": {"count": 1, **params}}}
+    result, _ = await run_workflow(nodes, provider)
+    assert words in result.nodes["gen"].error and result.nodes["gen"].hint
+    assert fake.bodies_seen == []
+
+
+async def test_too_many_reference_images_fail_before_any_call(run_workflow, provider, fake, photo):
+    nodes = {"load": {"type": "image.load", "params": {"path": "photo.png"}},
+             "edit": {"type": "gemini.edit", "params": {"instruction": "blend"},
+                      "inputs": {"image": "load.image", "references": ["load.image"] * 3}},
+             "save": {"type": "image.save", "inputs": {"image": "edit.image"}}}
+    result, _ = await run_workflow(nodes, provider)
+    assert "4 input images is more than Nano Banana takes (3)" in result.nodes["edit"].error
+    assert fake.bodies_seen == []
+
+
+async def test_an_unknown_model_is_sent_with_a_warning(run_workflow, provider, fake):
+    nodes = {**GEN, "gen": {**GEN["gen"], "params": {"count": 1, "model": "gemini-9-image"}}}
+    result, events = await run_workflow(nodes, provider)
+    assert any("not in flowbanana's catalogue" in e.data.get("message", "") for e in events)
+    assert "404 NOT_FOUND" in result.nodes["gen"].error and "gemini-9-image" in result.nodes["gen"].hint
+
+
+async def test_edit_sends_the_image_and_keeps_its_shape(run_workflow, provider, fake, photo):
+    nodes = {"load": {"type": "image.load", "params": {"path": "photo.png"}},
+             "edit": {"type": "gemini.edit", "params": {"instruction": "make it night"},
+                      "inputs": {"image": "load.image"}},
+             "save": {"type": "image.save", "inputs": {"image": "edit.image"}}}
+    result, _ = await run_workflow(nodes, provider)
+    assert result.ok
+    assert fake.calls[0].images == [(120, 90)] and "aspectRatio" not in fake.calls[0].config.get("imageConfig", {})
+    assert result.output("edit", "image").size == (1184, 864)  # 4:3, the ratio nearest 120×90
+
+
+@pytest.mark.parametrize("use_fake", [True, False], ids=["gemini", "offline"])
+async def test_inpaint_leaves_every_pixel_outside_the_mask_untouched(run_workflow, provider, fake, photo, use_fake):
+    nodes = {"load": {"type": "image.load", "params": {"path": "photo.png"}},
+             "mask": {"type": "mask.shape", "params": {"shape": "ellipse"}, "inputs": {"image": "load.image"}},
+             "fill": {"type": "gemini.inpaint", "params": {"instruction": "a cat", "feather": 6},
+                      "inputs": {"image": "load.image", "mask": "mask.mask"}},
+             "save": {"type": "image.save", "inputs": {"image": "fill.image"}}}
+    result, _ = await run_workflow(nodes, provider if use_fake else OfflineProvider())
+    assert result.ok, result.nodes["fill"].error
+    out, mask = result.output("fill", "image"), result.output("mask", "mask")
+    assert out.size == photo.size
+    outside = Image.eval(mask, lambda v: 255 if v == 0 else 0)
+    diff = ImageChops.difference(out, photo)
+    assert Image.composite(diff, Image.new("RGB", photo.size), outside).getbbox() is None  # outside: identical
+    assert Image.composite(diff, Image.new("RGB", photo.size), mask).getbbox() is not None  # inside: changed
+    if use_fake:
+        assert fake.calls[0].images == [(120, 90), (120, 90)]  # the outlined picture and the mask
+        assert "a cat" in fake.calls[0].prompt and "outlined" in fake.calls[0].prompt
+
+
+async def test_describe_and_prompt_answer_text(run_workflow, provider, fake, photo):
+    nodes = {"load": {"type": "image.load", "params": {"path": "photo.png"}},
+             "what": {"type": "gemini.describe", "inputs": {"images": "load.image"}},
+             "better": {"type": "gemini.prompt", "inputs": {"text": "what.text"}},
+             "show": {"type": "text.template", "params": {"template": "{t}"}, "inputs": {"t": "better.text"}},
+             "gen": {"type": "gemini.generate", "inputs": {"prompt": "better.text"}},
+             "save": {"type": "image.save", "inputs": {"image": "gen.image"}}}
+    result, _ = await run_workflow(nodes, provider)
+    assert result.ok
+    assert result.output("what", "text").startswith("A picture prompt from 1 image(s)")
+    assert [c.model for c in fake.calls] == ["gemini-2.5-flash", "gemini-2.5-flash", "gemini-2.5-flash-image"]
+    assert result.output("what", "text")[:40] in fake.calls[1].prompt
+
+
+async def test_a_run_without_a_provider_says_so(catalogue, make_workflow, tmp_path):
+    from flowbanana.executor import Execution, RunOptions
+    result = await Execution(make_workflow(GEN), catalogue, RunOptions(out_dir=tmp_path / "out")).run()
+    assert "no model provider" in result.nodes["gen"].error
+
+
+async def test_offline_workflow_runs_without_key_and_says_what_it_is(run_workflow):
+    result, _ = await run_workflow(GEN, "auto")
+    assert result.ok
+    meta = result.nodes["gen"].meta
+    assert meta["provider"] == "offline preview" and meta["cost"] == 0.0
+    assert result.output("gen", "text").startswith("(offline preview)")
+    assert [Image.open(f).size for f in result.files] == [(1344, 768)] * 2
