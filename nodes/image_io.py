@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import re
-import string
 from datetime import date
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from flowbanana.node_api import IMAGE, INT, TEXT, Input, NodeError, Output, Pack, Param
+
+from .text import template_fields
 
 pack = Pack("image-io", version="0.1.0", distribution="flowbanana",
             description="Load images from files and folders, save and preview results.")
@@ -121,10 +122,7 @@ def _slug(value: str) -> str:
 
 def expand_filename(pattern: str, *, name: str, index: int, node: str) -> str:
     """Fill {name} {index} {date} {node}; {index} counts from 1 and takes a format such as {index:03d}."""
-    try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
-    except ValueError as exc:
-        raise NodeError(f"filename {pattern!r} is malformed: {exc}.", "Write fields as {name}; a brace as {{ or }}.")
+    fields = template_fields(pattern, f"filename {pattern!r}")
     unknown = sorted({f for f in fields if f not in FILENAME_FIELDS})
     if unknown:
         raise NodeError(f"filename {pattern!r} uses unknown field(s) {', '.join('{' + f + '}' for f in unknown)}.",

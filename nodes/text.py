@@ -16,16 +16,22 @@ def text(text: str) -> str:
     return text
 
 
+def template_fields(template: str, what: str) -> list[str]:
+    """The {field} names a str.format template uses; a malformed template is a NodeError about `what`."""
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise NodeError(f"{what} is malformed: {exc}.", "Write fields as {name}; a literal brace as {{ or }}.") \
+            from None
+
+
 @pack.node("text.template", title="Template",
            description="Fills {name} fields from links named like the fields, e.g. \"{subject} on {surface}\". "
                        "A list linked into a field makes one text per item.",
            params=[Param.multiline("template", "{subject}", description="Text with {field} placeholders.")],
            outputs=[Output("text", TEXT)], extra_inputs=TEXT)
 def template(template: str, **fields: str) -> str:
-    try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
-    except ValueError as exc:
-        raise NodeError(f"the template is malformed: {exc}.", "Write fields as {name}; a literal brace as {{ or }}.")
+    names = template_fields(template, "the template")
     missing = sorted({n for n in names if n not in fields})
     if missing:
         raise NodeError(f"the template uses {', '.join('{' + n + '}' for n in missing)} but no link feeds "
