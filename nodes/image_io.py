@@ -170,8 +170,9 @@ def write_image(image: Image.Image, options: dict, path: Path, overwrite: bool) 
                        "The filename may use {name} (the name input, or the node id), {index} (1, 2... for each "
                        "item of a list; {index:03d} pads), {date} and {node}; an existing file is never replaced "
                        "unless overwrite is on: the new one gets _1, _2...",
-           inputs=[Input("image", IMAGE),
-                   Input("name", TEXT, optional=True, description="Fills {name}, e.g. the names from image.load_folder.")],
+           inputs=[Input("image", IMAGE, description="The picture to write."),
+                   Input("name", TEXT, optional=True,
+                         description="Fills {name}, e.g. the names from image.load_folder.")],
            params=[Param.text("filename", "{name}_{index}.png",
                               description="File name pattern inside the output folder; sub-folders are fine."),
                    Param.choice("format", ("auto", "png", "jpeg", "webp"),
@@ -200,6 +201,7 @@ def save(image: Image.Image, name: str | None, filename: str, format: str, quali
 @pack.node("image.preview", title="Preview", category="io", output=True,
            description="Shows the image as a result: the editor displays it and the CLI lists it. "
                        "Nothing is written; the image passes through unchanged.",
-           inputs=[Input("image", IMAGE)], outputs=[Output("image", IMAGE)])
+           inputs=[Input("image", IMAGE, description="The picture (or mask) to show.")],
+           outputs=[Output("image", IMAGE)])
 def preview(image: Image.Image) -> Image.Image:
     return image

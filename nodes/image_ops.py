@@ -20,7 +20,7 @@ MAX_SIDE = 16384
 RESAMPLING = {"lanczos": Image.Resampling.LANCZOS, "bicubic": Image.Resampling.BICUBIC,
               "bilinear": Image.Resampling.BILINEAR, "nearest": Image.Resampling.NEAREST}
 POSITIONS = ("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right")
-IMAGE_IN = Input("image", IMAGE)
+IMAGE_IN = Input("image", IMAGE, description="The picture to change.")
 IMAGE_OUT = Output("image", IMAGE)
 
 
@@ -93,7 +93,7 @@ def _canvas(size: tuple[int, int], color: tuple[int, int, int, int], like: Image
                        "Mode size: set width, height or both (one alone keeps the proportions); fit: the whole image "
                        "inside width×height; fill: covers width×height, cropping the overflow from the centre.",
            inputs=[IMAGE_IN],
-           params=[Param.choice("mode", ("size", "scale", "fit", "fill")),
+           params=[Param.choice("mode", ("size", "scale", "fit", "fill"), description="How the new size is given."),
                    Param.int("width", 1024, min=0, max=MAX_SIDE, description="Pixels; 0 = from the height."),
                    Param.int("height", 0, min=0, max=MAX_SIDE, description="Pixels; 0 = from the width."),
                    Param.float("scale", 0.5, min=0.001, max=64, step=0.05, description="For mode scale: 0.5 halves."),
@@ -133,7 +133,7 @@ def resize(image: Image.Image, mode: str, width: int, height: int, scale: float,
            description="Cuts out part of the image: a box in pixels, or the largest centred area of an aspect ratio. "
                        "In mode box, a width or height of 0 reaches the image's right or bottom edge.",
            inputs=[IMAGE_IN],
-           params=[Param.choice("mode", ("aspect", "box")),
+           params=[Param.choice("mode", ("aspect", "box"), description="Crop to a ratio, or to a box."),
                    Param.text("aspect", "1:1", description="For mode aspect: width:height, e.g. 1:1, 4:5, 16:9."),
                    Param.int("x", 0, min=0, description="Box left edge."),
                    Param.int("y", 0, min=0, description="Box top edge."),
@@ -227,7 +227,7 @@ def _filtered(image: Image.Image, image_filter: ImageFilter.Filter) -> Image.Ima
 @pack.node("image.blur", title="Blur", description="Softens the image by a radius in pixels (Gaussian or box).",
            inputs=[IMAGE_IN],
            params=[Param.float("radius", 4.0, min=0, max=500, step=0.5, description="Pixels; 0 leaves it sharp."),
-                   Param.choice("kind", ("gaussian", "box"))],
+                   Param.choice("kind", ("gaussian", "box"), description="Gaussian is smooth; box is flatter.")],
            outputs=[IMAGE_OUT])
 def blur(image: Image.Image, radius: float, kind: str) -> Image.Image:
     _not_negative(radius=radius)
@@ -258,7 +258,7 @@ def grayscale(image: Image.Image) -> Image.Image:
            description="Adds space around the image: a border of equal width, or letterboxing to an aspect ratio "
                        "(the image centred, nothing cut). A colour with opacity (#rrggbbaa) gives a transparent pad.",
            inputs=[IMAGE_IN],
-           params=[Param.choice("mode", ("aspect", "border")),
+           params=[Param.choice("mode", ("aspect", "border"), description="Pad to a ratio, or by a border."),
                    Param.text("aspect", "1:1", description="For mode aspect: width:height, e.g. 1:1, 4:5, 9:16."),
                    Param.int("border", 32, min=0, max=MAX_SIDE, description="For mode border: pixels on each side."),
                    Param.color("color", "#ffffff", description="The padding's colour.")],
@@ -285,7 +285,7 @@ def pad(image: Image.Image, mode: str, aspect: str, border: int, color: str) -> 
            inputs=[Input("base", IMAGE, description="The picture underneath; the result has its size."),
                    Input("overlay", IMAGE, description="The picture on top, e.g. a logo."),
                    Input("mask", MASK, optional=True, description="Where the overlay shows (white); its size.")],
-           params=[Param.choice("position", POSITIONS),
+           params=[Param.choice("position", POSITIONS, description="Where the overlay sits on the base."),
                    Param.int("x", 0, description="Pixels right of the position (negative: left)."),
                    Param.int("y", 0, description="Pixels below the position (negative: up)."),
                    Param.float("opacity", 1.0, min=0, max=1, step=0.05, description="1 is fully opaque.")],
@@ -335,10 +335,10 @@ def _apply_opacity(layer: Image.Image, opacity: float) -> Image.Image:
                    Param.color("color", "#ffffff", description="Text colour; #rrggbbaa adds transparency."),
                    Param.float("opacity", 1.0, min=0, max=1, step=0.05, description="1 is opaque; 0.5 for a "
                                                                                    "subtle watermark."),
-                   Param.choice("position", POSITIONS, default="bottom-right"),
+                   Param.choice("position", POSITIONS, default="bottom-right", description="Where the text sits."),
                    Param.int("margin", 24, min=0, max=MAX_SIDE, description="Pixels from the edges it is placed at."),
                    Param.int("outline", 0, min=0, max=100, description="Outline width in pixels, for legibility."),
-                   Param.color("outline_color", "#000000")],
+                   Param.color("outline_color", "#000000", description="Outline colour; #rrggbbaa for a soft one.")],
            outputs=[IMAGE_OUT])
 def text(image: Image.Image, text: str, size: int, color: str, opacity: float, position: str, margin: int,
          outline: int, outline_color: str, ctx) -> Image.Image:
@@ -372,13 +372,13 @@ def text(image: Image.Image, text: str, size: int, color: str, opacity: float, p
            inputs=[Input("images", IMAGE, list=True, description="The images, in order."),
                    Input("labels", TEXT, list=True, optional=True,
                          description="A caption under each image, e.g. the names from image.load_folder.")],
-           params=[Param.int("columns", 4, min=1, max=100),
+           params=[Param.int("columns", 4, min=1, max=100, description="Images per row."),
                    Param.int("spacing", 8, min=0, max=1000, description="Pixels between cells and around the sheet."),
                    Param.int("cell_width", 256, min=0, max=MAX_SIDE, description="Pixels; 0 = the widest image."),
                    Param.int("cell_height", 0, min=0, max=MAX_SIDE, description="Pixels; 0 = from the images."),
-                   Param.color("background", "#ffffff"),
+                   Param.color("background", "#ffffff", description="The sheet's colour between the images."),
                    Param.int("label_size", 14, min=4, max=500, description="Caption font size in pixels."),
-                   Param.color("label_color", "#000000")],
+                   Param.color("label_color", "#000000", description="Caption colour.")],
            outputs=[Output("image", IMAGE)])
 def grid(images: list[Image.Image], labels: list[str], columns: int, spacing: int, cell_width: int,
          cell_height: int, background: str, label_size: int, label_color: str) -> Image.Image:
@@ -418,7 +418,7 @@ def grid(images: list[Image.Image], labels: list[str], columns: int, spacing: in
                        "areas are flattened onto the background colour (as JPEG needs); colors reduces the image to "
                        "a small palette, as GIF and PNG-8 store it.",
            inputs=[IMAGE_IN],
-           params=[Param.choice("mode", ("RGB", "RGBA", "L")),
+           params=[Param.choice("mode", ("RGB", "RGBA", "L"), description="The colour channels to keep."),
                    Param.color("background", "#ffffff", description="What transparent areas become without alpha."),
                    Param.int("colors", 0, min=0, max=256, description="2-256 reduces to that many colours; "
                                                                       "0 keeps them all.")],

@@ -59,7 +59,7 @@ def _column_index(column: str, header: list[str] | None, shown: str) -> int:
                               description="The CSV file, relative to the workflow's folder."),
                    Param.text("column", "", description="A header name, or a number (1 = first); empty = the first."),
                    Param.bool("header", True, description="The first row names the columns (and is not an item)."),
-                   Param.choice("delimiter", tuple(DELIMITERS)),
+                   Param.choice("delimiter", tuple(DELIMITERS), description="What separates cells; auto detects it."),
                    Param.int("limit", 1000, min=1, max=100000, description="Read at most this many rows.")],
            outputs=[Output("items", TEXT, list=True)])
 def from_csv(path: str, column: str, header: bool, delimiter: str, limit: int, ctx) -> list[str]:

@@ -14,7 +14,7 @@ from .image_io import IMAGE_SUFFIXES, as_image, open_image
 pack = Pack("mask", version="0.1.0", distribution="flowbanana",
             description="Make and refine masks (white = the area to change).")
 
-MASK_IN = Input("mask", MASK)
+MASK_IN = Input("mask", MASK, description="White = the area to change.")
 MASK_OUT = Output("mask", MASK)
 MAX_GROW = 256
 
@@ -23,10 +23,11 @@ MAX_GROW = 256
            description="A white rectangle or ellipse on black, the size of the linked image. Position and size are in "
                        "percent of the image (so one mask suits a batch of sizes) or in pixels.",
            inputs=[Input("image", IMAGE, description="Only its size is used.")],
-           params=[Param.choice("shape", ("rectangle", "ellipse")),
-                   Param.choice("units", ("percent", "pixels")),
+           params=[Param.choice("shape", ("rectangle", "ellipse"), description="The ellipse fills the box."),
+                   Param.choice("units", ("percent", "pixels"), description="Of the image's size, or pixels."),
                    Param.float("x", 25, description="Left edge."), Param.float("y", 25, description="Top edge."),
-                   Param.float("width", 50, min=0), Param.float("height", 50, min=0)],
+                   Param.float("width", 50, min=0, description="Box width."),
+                   Param.float("height", 50, min=0, description="Box height.")],
            outputs=[MASK_OUT])
 def shape(image: Image.Image, shape: str, units: str, x: float, y: float, width: float, height: float) -> Image.Image:
     w, h = image.size
@@ -61,8 +62,8 @@ def _extract(image: Image.Image, source: str, threshold: int, what: str) -> Imag
 @pack.node("mask.from_image", title="Mask from image",
            description="Turns an image into a mask: its alpha (opaque = white) or its luminance (bright = white). "
                        "A threshold above 0 makes it hard-edged: values at or above it become white, others black.",
-           inputs=[Input("image", IMAGE)],
-           params=[Param.choice("source", ("alpha", "luminance")),
+           inputs=[Input("image", IMAGE, description="The picture to take the mask from.")],
+           params=[Param.choice("source", ("alpha", "luminance"), description="Which channel becomes the mask."),
                    Param.int("threshold", 0, min=0, max=255, description="0 keeps the grey levels.")],
            outputs=[MASK_OUT])
 def from_image(image: Image.Image, source: str, threshold: int) -> Image.Image:
@@ -80,7 +81,8 @@ def invert(mask: Image.Image) -> Image.Image:
            description="Grows the white area by a number of pixels in every direction, or shrinks it when negative. "
                        "Soft edges stay soft.",
            inputs=[MASK_IN],
-           params=[Param.int("pixels", 8, min=-MAX_GROW, max=MAX_GROW, description="Positive grows, negative shrinks.")],
+           params=[Param.int("pixels", 8, min=-MAX_GROW, max=MAX_GROW,
+                             description="Positive grows, negative shrinks.")],
            outputs=[MASK_OUT])
 def grow(mask: Image.Image, pixels: int) -> Image.Image:
     if abs(pixels) > MAX_GROW:
@@ -109,7 +111,7 @@ def feather(mask: Image.Image, radius: float) -> Image.Image:
                        "marks the area to change.",
            params=[Param.file("path", None, file_types=IMAGE_SUFFIXES, description="The mask file, relative to the "
                                                                                   "workflow's folder."),
-                   Param.choice("source", ("luminance", "alpha")),
+                   Param.choice("source", ("luminance", "alpha"), description="Which channel is the mask."),
                    Param.int("threshold", 0, min=0, max=255, description="0 keeps the grey levels.")],
            outputs=[MASK_OUT])
 def load(path: str, source: str, threshold: int, ctx) -> Image.Image:

@@ -102,7 +102,8 @@ def test_folder_to_contact_sheet(run, wf_dir, out_dir):
     result, _ = run(nodes)
     assert result.ok and result.output("count") == 5
     sheet = Image.open(out_dir / "sheet.png")
-    assert sheet.width == 3 * 42 + 2 and sheet.getpixel((2, 2)) == (255, 0, 0) and sheet.getpixel((44, 2)) == (0, 128, 0)
+    assert sheet.width == 3 * 42 + 2
+    assert sheet.getpixel((2, 2)) == (255, 0, 0) and sheet.getpixel((44, 2)) == (0, 128, 0)
 
 
 def test_masks_flow_into_composite_and_preview(run, wf_dir, photo):
