@@ -14,7 +14,7 @@ from .. import __version__
 from ..errors import Problem, WorkflowInvalid
 from ..validation import validate
 from ..workflow import from_dict, load
-from .runs import RunService, record_json
+from .runs import QueueFull, RunService, record_json
 from .security import UPLOAD_TYPES
 from .uploads import save_upload
 from .store import RunRecord
@@ -111,6 +111,8 @@ def api_router(service: RunService) -> APIRouter:
                                     use_cache=not body.options.no_cache, force=body.options.force)
         except WorkflowInvalid as exc:
             return invalid(exc)
+        except QueueFull as exc:
+            raise HTTPException(429, str(exc), headers={"retry-after": "10"}) from None
         return JSONResponse(run_json(record, request), status_code=202,
                             headers={"location": str(request.url_for("get_run", run_id=record.id))})
 
@@ -145,6 +147,8 @@ def api_router(service: RunService) -> APIRouter:
             new = service.rerun(record.id)
         except WorkflowInvalid as exc:
             return invalid(exc)
+        except QueueFull as exc:
+            raise HTTPException(429, str(exc), headers={"retry-after": "10"}) from None
         return JSONResponse(run_json(new, request), status_code=202)
 
     @router.get("/runs/{run_id}/files/{name:path}", summary="Download one output file of a run",

@@ -35,6 +35,10 @@ _SILENT = frozenset({"node_progress", "node_warning"})  # kept in the event log,
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 
 
+class QueueFull(Exception):
+    """More runs are waiting than the server takes; the caller should try again later."""
+
+
 class RunService:
     """Owns the run store, the queue and the live executions of one server process."""
 
@@ -75,13 +79,15 @@ class RunService:
                use_cache: bool = True, force: Iterable[str] = (), origin: str = "api",
                on_event: Callable[[Event], None] | None = None) -> RunRecord:
         """Queue a run and return its record at once; call from the event loop. Raises WorkflowInvalid."""
+        if len(self._tasks) >= self.settings.max_queued:
+            raise QueueFull(f"{len(self._tasks)} runs are already waiting or running; try again when some finish.")
         force = list(dict.fromkeys(force))
         model = self.prepare(workflow, inputs, force)
         setup = self._setup(provider or "auto")
-        original = workflow if isinstance(workflow, dict) else workflow.to_dict()
+        original = (from_dict(workflow) if isinstance(workflow, dict) else workflow).to_dict()  # canonical form
         record = self.store.create(RunRecord(
             id=new_run_id(), workflow=original, name=model.name, inputs=dict(inputs or {}), origin=origin,
-            options={"provider": provider or "auto", "use_cache": use_cache, "force": force}))
+            base_dir=str(model.base_dir), options={"provider": provider or "auto", "use_cache": use_cache, "force": force}))
         self._logs[record.id] = EventLog(self.store.events_path(record.id))
         self._listeners[record.id] = [on_event] if on_event else []
         options = setup.apply(RunOptions(out_dir=self.store.outputs(record.id), cache=self.cache if use_cache
@@ -95,7 +101,10 @@ class RunService:
     def rerun(self, run_id: str, origin: str | None = None) -> RunRecord:
         """The same workflow, inputs and options again; unchanged nodes come from the cache."""
         old = self.get(run_id)
-        return self.submit(old.workflow, inputs=old.inputs, provider=old.options.get("provider"),
+        workflow = from_dict(old.workflow)
+        if old.base_dir:
+            workflow.source = Path(old.base_dir) / "submitted.json"
+        return self.submit(workflow, inputs=old.inputs, provider=old.options.get("provider"),
                            use_cache=old.options.get("use_cache", True), force=old.options.get("force", ()),
                            origin=origin or f"rerun of {old.id}")
 

@@ -23,6 +23,7 @@ class ServerSettings:
     cache_dir: Path | None = field(default_factory=default_cache_dir)  # None: no cache at all
     token: str | None = None                   # required on every request when set
     max_runs: int = 2                          # runs executing at once; the rest wait in the queue
+    max_queued: int = 1000                     # runs waiting or running before new ones are turned away
     max_body_bytes: int = 2 * 1024 * 1024      # JSON request bodies
     max_upload_bytes: int = 32 * 1024 * 1024   # image uploads and anything that is not /api JSON
     max_json_depth: int = 32                   # nesting of arrays and objects in a request body

@@ -35,6 +35,7 @@ class RunRecord:
     inputs: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     origin: str = "api"                       # who submitted it: api, editor, rerun of <id>
+    base_dir: str | None = None               # the folder its relative paths resolved against
     status: str = QUEUED                      # queued, running, done, failed, cancelled, interrupted
     created: float = field(default_factory=time.time)
     started: float | None = None

@@ -171,6 +171,8 @@ def test_saved_workflows_round_trip_and_run_by_name(client, server, photo):
     run = submit(client, name="product shot")
     record = finish(client, run["id"])
     assert record["status"] == "done" and [f["name"] for f in record["files"]] == ["named.png"]
+    again = finish(client, client.post(f"/api/runs/{run['id']}/rerun").json()["id"])
+    assert again["status"] == "done" and again["base_dir"] == record["base_dir"]  # still reads beside the file
     assert client.get("/api/workflows/nothing here").status_code == 404
     assert client.post("/api/runs", json={"name": "nothing here"}).status_code == 404
 
