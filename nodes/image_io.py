@@ -37,6 +37,15 @@ def as_image(image: Image.Image) -> Image.Image:
     return image.convert("RGBA" if transparent else "RGB")
 
 
+def flatten(image: Image.Image, color: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    """The image without alpha, its transparent areas filled with `color`."""
+    if image.mode != "RGBA":
+        return image
+    flat = Image.new("RGB", image.size, color)
+    flat.paste(image, mask=image.getchannel("A"))
+    return flat
+
+
 def open_image(path: Path, shown: str) -> Image.Image:
     """Decode a file fully (first frame, EXIF orientation applied); every failure a NodeError naming `shown`."""
     try:
@@ -137,9 +146,7 @@ def encoding(image: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, d
     """The image as the format can store it, and Pillow's save options for it."""
     if fmt == "jpeg":
         if image.mode not in ("RGB", "L"):  # JPEG has no alpha: flatten onto white
-            flat = Image.new("RGB", image.size, "white")
-            flat.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
-            image = flat
+            image = flatten(as_image(image))
         return image, {"format": "JPEG", "quality": quality, "optimize": True}
     if fmt == "webp":
         return image, {"format": "WEBP", "quality": quality, "method": 4}

@@ -11,7 +11,7 @@ from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageEnhance, ImageFil
 
 from flowbanana.node_api import IMAGE, MASK, TEXT, Input, NodeError, Output, Pack, Param
 
-from .image_io import as_image
+from .image_io import as_image, flatten
 
 pack = Pack("image", version="0.1.0", distribution="flowbanana",
             description="Resize, crop, rotate, adjust, layer, caption and arrange images.")
@@ -82,10 +82,23 @@ def keep_alpha(image: Image.Image, change: Callable[[Image.Image], Image.Image])
     return result
 
 
-def _canvas(size: tuple[int, int], color: tuple[int, int, int, int], like: Image.Image) -> Image.Image:
-    """A blank image; RGBA when the colour or the source has transparency."""
-    mode = "RGBA" if color[3] < 255 or like.mode == "RGBA" else "RGB"
+def _canvas(size: tuple[int, int], color: tuple[int, int, int, int], alpha: bool = False) -> Image.Image:
+    """A blank image; RGBA when asked or when the colour has transparency."""
+    mode = "RGBA" if alpha or color[3] < 255 else "RGB"
     return Image.new(mode, size, color if mode == "RGBA" else color[:3])
+
+
+def _faded(alpha: Image.Image, opacity: float) -> Image.Image:
+    """An alpha channel scaled by `opacity` (0..1)."""
+    if not 0 <= opacity <= 1:
+        raise NodeError(f"opacity must be between 0 and 1, got {opacity:g}.", "1 is opaque, 0.5 half see-through.")
+    return alpha if opacity == 1 else alpha.point(lambda v: round(v * opacity))
+
+
+def _over(base: Image.Image, layer: Image.Image) -> Image.Image:
+    """`layer` (RGBA, the base's size) composited over `base`, keeping the base's mode."""
+    result = Image.alpha_composite(base.convert("RGBA"), layer)
+    return result if base.mode == "RGBA" else result.convert("RGB")
 
 
 @pack.node("image.resize", title="Resize",
@@ -119,7 +132,7 @@ def resize(image: Image.Image, mode: str, width: int, height: int, scale: float,
         if not (width and height):
             raise NodeError(f"mode {mode} needs both width and height (got {width}×{height}).",
                             "Set the box's width and height.")
-        ratio = (min if mode == "fit" else max)(width / w, height / h)
+        ratio = min(width / w, height / h)
         size = (round(w * ratio), round(h * ratio)) if mode == "fit" else (width, height)
     size = _size(max(size[0], 1), max(size[1], 1), "the resized image")
     if not enlarge and (size[0] > w or size[1] > h):
@@ -273,7 +286,7 @@ def pad(image: Image.Image, mode: str, aspect: str, border: int, color: str) -> 
         ratio = parse_ratio(aspect)
         size = (max(w, round(h * ratio)), h) if w / h < ratio else (w, max(h, round(w / ratio)))
     fill = parse_color(color)
-    canvas = _canvas(_size(*size, "the padded image"), fill, image)
+    canvas = _canvas(_size(*size, "the padded image"), fill, alpha=image.mode == "RGBA")
     canvas.paste(image, ((size[0] - w) // 2, (size[1] - h) // 2))
     return canvas
 
@@ -293,8 +306,6 @@ def pad(image: Image.Image, mode: str, aspect: str, border: int, color: str) -> 
 def composite(base: Image.Image, overlay: Image.Image, mask: Image.Image | None, position: str, x: int, y: int,
               opacity: float) -> Image.Image:
     base, layer = as_image(base), as_image(overlay).convert("RGBA")
-    if not 0 <= opacity <= 1:
-        raise NodeError(f"opacity must be between 0 and 1, got {opacity:g}.", "1 is opaque, 0.5 half see-through.")
     if mask is not None and mask.size != layer.size:
         raise NodeError(f"the mask is {mask.width}×{mask.height} but the overlay is {layer.width}×{layer.height}; "
                         "they must be the same size.", "Resize the overlay or make the mask from it.")
@@ -306,24 +317,15 @@ def composite(base: Image.Image, overlay: Image.Image, mask: Image.Image | None,
     alpha = layer.getchannel("A")
     if mask is not None:
         alpha = ImageChops.multiply(alpha, mask.convert("L"))
-    if opacity < 1:
-        alpha = alpha.point(lambda v: round(v * opacity))
-    layer.putalpha(alpha)
+    layer.putalpha(_faded(alpha, opacity))
     placed = Image.new("RGBA", base.size, (0, 0, 0, 0))
     placed.paste(layer, (left, top))
-    result = Image.alpha_composite(base.convert("RGBA"), placed)
-    return result if base.mode == "RGBA" else result.convert("RGB")
+    return _over(base, placed)
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's bundled font at a size: works with no system fonts installed."""
     return ImageFont.load_default(size=size)
-
-
-def _apply_opacity(layer: Image.Image, opacity: float) -> Image.Image:
-    if opacity < 1:
-        layer.putalpha(layer.getchannel("A").point(lambda v: round(v * opacity)))
-    return layer
 
 
 @pack.node("image.text", title="Draw text",
@@ -347,8 +349,6 @@ def text(image: Image.Image, text: str, size: int, color: str, opacity: float, p
         return image.copy()
     if not 4 <= size <= 2000:
         raise NodeError(f"size must be between 4 and 2000 pixels, got {size}.", "32 suits a 1024-pixel image.")
-    if not 0 <= opacity <= 1:
-        raise NodeError(f"opacity must be between 0 and 1, got {opacity:g}.", "1 is opaque, 0.5 half see-through.")
     _not_negative(margin=margin, outline=outline)
     font, fill, stroke = _font(size), parse_color(color), parse_color(outline_color, "outline_color")
     align = "left" if "left" in position else "right" if "right" in position else "center"
@@ -361,8 +361,8 @@ def text(image: Image.Image, text: str, size: int, color: str, opacity: float, p
                  "image and is cut off; use a smaller size or margin.")
     draw.multiline_text((x - left, y - top), text, font=font, fill=fill, align=align, stroke_width=outline,
                         stroke_fill=stroke)
-    result = Image.alpha_composite(image.convert("RGBA"), _apply_opacity(layer, opacity))
-    return result if image.mode == "RGBA" else result.convert("RGB")
+    layer.putalpha(_faded(layer.getchannel("A"), opacity))
+    return _over(image, layer)
 
 
 @pack.node("image.grid", title="Grid",
@@ -398,18 +398,18 @@ def grid(images: list[Image.Image], labels: list[str], columns: int, spacing: in
     columns = min(columns, len(images))
     rows = -(-len(images) // columns)
     size = _size(columns * (cw + spacing) + spacing, rows * (ch + label_h + spacing) + spacing, "the grid")
-    fill = parse_color(background, "background")
-    sheet = _canvas(size, fill, Image.new("RGB", (1, 1)))
+    cell = _size(cw, ch, "a grid cell")
+    sheet = _canvas(size, parse_color(background, "background"))
+    ink = parse_color(label_color, "label_color")
     draw = ImageDraw.Draw(sheet)
     for i, image in enumerate(images):
         left = spacing + (i % columns) * (cw + spacing)
         top = spacing + (i // columns) * (ch + label_h + spacing)
-        fitted = ImageOps.contain(image, (cw, _size(cw, ch, "a grid cell")[1]), Image.Resampling.LANCZOS)
+        fitted = ImageOps.contain(image, cell, Image.Resampling.LANCZOS)
         position = (left + (cw - fitted.width) // 2, top + (ch - fitted.height) // 2)
         sheet.paste(fitted, position, fitted if fitted.mode == "RGBA" else None)
         if labels:
-            draw.text((left + cw // 2, top + ch + spacing // 2 + 1), str(labels[i]), font=font, anchor="mt",
-                      fill=parse_color(label_color, "label_color"))
+            draw.text((left + cw // 2, top + ch + spacing // 2 + 1), str(labels[i]), font=font, anchor="mt", fill=ink)
     return sheet
 
 
@@ -427,10 +427,8 @@ def convert(image: Image.Image, mode: str, background: str, colors: int) -> Imag
     if colors == 1 or not 0 <= colors <= 256:
         raise NodeError(f"colors must be 0 (all) or 2 to 256, got {colors}.", "16 gives a poster look.")
     image = image if image.mode == "L" else as_image(image)
-    if image.mode == "RGBA" and mode != "RGBA":
-        flat = Image.new("RGB", image.size, parse_color(background, "background")[:3])
-        flat.paste(image, mask=image.getchannel("A"))
-        image = flat
+    if mode != "RGBA":
+        image = flatten(image, parse_color(background, "background")[:3])
     if colors:
         image = image.quantize(colors, method=Image.Quantize.FASTOCTREE if image.mode == "RGBA" else None)
     return image.convert(mode)
