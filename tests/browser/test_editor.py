@@ -1,0 +1,141 @@
+"""The editor in a real browser: build a graph from the palette, run it offline, save, reload; refusals; undo."""
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+STATE = "window.flowbananaCanvas"
+
+
+def new_workflow(page) -> None:
+    """File > New (discarding whatever the tab had), so each test starts from an empty canvas."""
+    dirty = page.locator("[data-testid=unsaved]").is_visible()
+    page.click("[data-testid=file-menu]")
+    page.get_by_text("New", exact=True).click()
+    if dirty:
+        page.get_by_role("button", name="Discard").click()
+    page.wait_for_function(f"Object.keys({STATE}.nodes).length === 0")
+
+
+def add_from_palette(page, type_id: str, x: int, y: int) -> str:
+    """Drag a palette item onto the canvas at viewport (x, y); returns the new node's id."""
+    before = set(nodes(page))
+    page.drag_and_drop(f".fb-pal-item[data-type='{type_id}']", ".fb-viewport", target_position={"x": x, "y": y})
+    page.wait_for_function(f"Object.keys({STATE}.nodes).length === {len(before) + 1}")
+    (new,) = set(nodes(page)) - before
+    return new
+
+
+def nodes(page) -> dict:
+    return page.evaluate(f"JSON.parse(JSON.stringify({STATE}.nodes))")
+
+
+def port(page, node: str, kind: str, name: str):
+    return page.locator(f".fb-node[data-node='{node}'] [data-port='{kind}|{name}']")
+
+
+def drag_link(page, source, target) -> None:
+    a, b = source.bounding_box(), target.bounding_box()
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move((a["x"] + b["x"]) / 2, (a["y"] + b["y"]) / 2, steps=5)
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=5)
+    page.mouse.up()
+
+
+def test_build_run_save_reload(page, editor_server):
+    new_workflow(page)
+    text = add_from_palette(page, "text.text", 140, 160)
+    gen = add_from_palette(page, "gemini.generate", 520, 120)
+    preview = add_from_palette(page, "image.preview", 900, 160)
+    assert (text, gen, preview) == ("text", "generate", "preview")
+
+    drag_link(page, port(page, text, "out", "text"), port(page, gen, "in", "prompt"))
+    page.wait_for_function(f"{STATE}.nodes.generate.inputs.prompt?.[0] === 'text.text'")
+    drag_link(page, port(page, gen, "out", "image"), port(page, preview, "in", "image"))
+    page.wait_for_function(f"{STATE}.nodes.preview.inputs.image?.[0] === 'generate.image'")
+    page.locator(f".fb-node[data-node='{text}'] textarea[data-param='text']").fill("a yellow bicycle by the sea")
+    page.wait_for_function(f"{STATE}.nodes.text.params.text === 'a yellow bicycle by the sea'")
+    assert page.locator(".fb-link").count() == 2
+
+    page.keyboard.press("Control+Enter")
+    thumb = page.locator(f".fb-node[data-node='{preview}'] img.fb-thumb")
+    thumb.wait_for(timeout=20000)
+    page.wait_for_function("document.querySelector(\".fb-node[data-node='preview'] img.fb-thumb\").naturalWidth > 0")
+    src = thumb.get_attribute("src")
+    assert src.startswith("/flowbanana/media/") and "?v=" in src  # served by URL, never base64
+    with urllib.request.urlopen(editor_server.url.rstrip("/") + src) as response:
+        assert response.headers["content-type"] == "image/jpeg"
+    assert page.locator(f".fb-node[data-node='{gen}'] .fb-chip").inner_text().lower().startswith("done")
+    assert page.locator("[data-testid=run-status]").inner_text() == "done"
+
+    page.locator("input[data-testid=wf-name]").fill("Bicycle")
+    page.locator("input[data-testid=wf-name]").press("Enter")
+    page.keyboard.press("Escape")
+    page.locator(".fb-viewport").click(position={"x": 700, "y": 700})
+    page.keyboard.press("Control+s")
+    page.locator("input[data-testid=save-name]").fill("bicycle")
+    page.locator("[data-testid=save-confirm]").click()
+    page.get_by_text("Saved bicycle.json").wait_for()
+    saved = json.loads((editor_server.workflows / "bicycle.json").read_text())
+    assert saved["name"] == "Bicycle"
+    assert saved["nodes"]["generate"]["inputs"] == {"prompt": "text.text"}
+    assert saved["nodes"]["text"]["params"]["text"] == "a yellow bicycle by the sea"
+    assert set(saved["ui"]["nodes"]) == {"text", "generate", "preview"}
+    assert not page.locator("[data-testid=unsaved]").is_visible()
+
+    before = nodes(page)
+    page.reload()
+    page.wait_for_function(f"{STATE} && Object.keys({STATE}.nodes).length === 3")
+    after = nodes(page)
+    assert {k: (v["type"], v["inputs"], v["params"], v["x"], v["y"]) for k, v in after.items()} == \
+           {k: (v["type"], v["inputs"], v["params"], v["x"], v["y"]) for k, v in before.items()}
+    assert page.locator(".fb-link").count() == 2
+    assert page.locator("input[data-testid=wf-name]").input_value() == "Bicycle"
+
+
+def test_type_mismatched_link_is_refused(page):
+    new_workflow(page)
+    text = add_from_palette(page, "text.text", 160, 200)
+    preview = add_from_palette(page, "image.preview", 620, 200)
+    drag_link(page, port(page, text, "out", "text"), port(page, preview, "in", "image"))
+    toast = page.locator(".fb-toast")
+    toast.wait_for()
+    assert "Refused" in toast.inner_text() and "IMAGE" in toast.inner_text()
+    assert nodes(page)[preview]["inputs"] == {}
+    assert page.locator(".fb-link").count() == 0
+
+
+def test_undo_redo(page):
+    new_workflow(page)
+    text = add_from_palette(page, "text.text", 200, 200)
+    field = page.locator(f".fb-node[data-node='{text}'] textarea[data-param='text']")
+    field.fill("first")
+    page.wait_for_function(f"{STATE}.nodes.{text}.params.text === 'first'")
+    page.wait_for_timeout(700)  # let the debounced edit reach Python
+    page.locator(".fb-viewport").click(position={"x": 900, "y": 700})
+
+    page.keyboard.press("Control+z")  # undo the param
+    page.wait_for_function(f"{STATE}.nodes.{text}.params.text === undefined")
+    assert field.input_value() == ""
+    page.keyboard.press("Control+z")  # undo adding the node
+    page.wait_for_function(f"Object.keys({STATE}.nodes).length === 0")
+    page.keyboard.press("Control+Shift+z")
+    page.wait_for_function(f"Object.keys({STATE}.nodes).length === 1")
+    page.keyboard.press("Control+Shift+z")
+    page.wait_for_function(f"{STATE}.nodes.{text}.params.text === 'first'")
+    assert field.input_value() == "first"
+
+
+def test_problems_show_on_nodes_before_running(page):
+    new_workflow(page)
+    preview = add_from_palette(page, "image.preview", 300, 200)
+    page.click("[data-testid=run]")
+    error = page.locator(f".fb-node[data-node='{preview}'] .fb-error")
+    error.wait_for()
+    assert "needs a link into its IMAGE input 'image'" in error.inner_text()
+    assert page.locator(f".fb-node[data-node='{preview}'] .fb-chip").count() == 0  # nothing ran
