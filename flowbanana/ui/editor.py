@@ -27,6 +27,8 @@ from .runner import EditorConfig, RunController
 
 log = logging.getLogger("flowbanana.ui")
 AUTOSAVE_KEY = "flowbanana.autosave"
+RESULTS_KEY = "flowbanana.results"  # per tab: result history and gallery, so a refresh keeps the thumbnails
+NOTICE_COLOURS = {"info": "blue-grey-8", "warning": "orange-9", "negative": "red-9", "positive": "green-8"}
 TABS: "weakref.WeakValueDictionary[str, Editor]" = weakref.WeakValueDictionary()  # upload token -> tab
 
 
@@ -111,7 +113,13 @@ class Editor:
         if workflow is None:
             workflow, saved = first_workflow(self.config.workflows_dir, self.config.file), True
         self.doc.replace(workflow, saved=saved)
+        results = app.storage.tab.get(RESULTS_KEY) or {}
+        self.runner.history.update(results.get("history", {}))
+        self.runner.gallery[:] = results.get("gallery", [])
+        self.summary = results.get("summary")
         self._load_canvas()
+        if self.summary or self.runner.gallery:
+            self.side.show_results(self.runner, self.summary)
 
     def _load_canvas(self) -> None:
         self.canvas.load(self.doc.view())
@@ -153,7 +161,7 @@ class Editor:
             else:
                 log.warning("unknown edit %r", op)
         except EditRefused as exc:
-            ui.notify(str(exc), type="warning", position="bottom")
+            self._notice(str(exc), "warning")
         self.refresh(select=select, form=op not in ("move",))
 
     def _add(self, args: dict) -> str:
@@ -196,7 +204,7 @@ class Editor:
         try:
             self.doc.set_param(node_id, name, value)
         except EditRefused as exc:
-            ui.notify(str(exc), type="warning")
+            self._notice(str(exc), "warning")
         self.refresh(form=False)
 
     def _set_name(self, name: str) -> None:
@@ -265,11 +273,10 @@ class Editor:
             self.canvas.run_method("revealProblems")
             first = problems[0]
             more = f" (and {len(problems) - 1} more, marked on the nodes)" if len(problems) > 1 else ""
-            ui.notify(f"Not run: {first['message']} {first['hint']}{more}", type="negative", multi_line=True,
-                      position="bottom", timeout=8000)
+            self._notice(f"Not run: {first['message']} {first['hint']}{more}", "negative", timeout=8000)
             return
         if self.runner.running:
-            ui.notify("A run is already going.", type="warning")
+            self._notice("A run is already going.", "warning")
             return
         background_tasks.create(self._run(targets, force), name="flowbanana-editor-run")
 
@@ -287,23 +294,31 @@ class Editor:
     def _statuses(self, statuses: dict) -> None:
         self.canvas.set_statuses(statuses)
         self._show_state()
+        if any("history" in s for s in statuses.values()):
+            self._keep_results()
+
+    def _keep_results(self) -> None:
+        with self.header:
+            app.storage.tab[RESULTS_KEY] = {"history": self.runner.history, "gallery": self.runner.gallery,
+                                            "summary": self.summary}
 
     def _finished(self, summary: dict) -> None:
         self.summary = summary
         self.side.show_results(self.runner, summary)
-        with self.header:
-            kind = {"done": "positive", "failed": "negative"}.get(summary["status"], "warning")
-            ui.notify(f"Run {summary['status']} in {summary['seconds']}s", type=kind, position="bottom")
+        self._keep_results()
+        kind = {"done": "positive", "failed": "negative"}.get(summary["status"], "warning")
+        self._notice(f"Run {summary['status']} in {summary['seconds']}s", kind, timeout=2500)
         if self.runner.gallery:
             self.side.tabs.value = self.side.results_tab
 
     def _run_problems(self, problems) -> None:
-        with self.header:
-            ui.notify("Not run: " + "; ".join(p.message for p in problems[:3]), type="negative", multi_line=True)
+        self._notice("Not run: " + "; ".join(p.message for p in problems[:3]), "negative")
 
-    def _notice(self, message: str, kind: str) -> None:
+    def _notice(self, message: str, kind: str, timeout: int = 7000) -> None:
+        """A toast in the editor's colours, from any task (runs report from the background)."""
         with self.header:
-            ui.notify(message, type=kind, multi_line=True, position="bottom", timeout=7000)
+            ui.notify(message, color=NOTICE_COLOURS.get(kind, "blue-grey-8"), multi_line=True, position="bottom",
+                      timeout=timeout)
 
     # ---- files ---------------------------------------------------------------------------
     async def _confirm_discard(self) -> bool:
@@ -332,7 +347,7 @@ class Editor:
         try:
             workflow = loads(path.read_text(encoding="utf-8"), path)
         except (OSError, WorkflowInvalid) as exc:
-            ui.notify(f"Cannot open {path.name}: {exc}", type="negative", multi_line=True)
+            self._notice(f"Cannot open {path.name}: {exc}", "negative")
             return
         self._open(workflow)
 
@@ -340,9 +355,7 @@ class Editor:
         try:
             workflow = loads(text)
         except WorkflowInvalid as exc:
-            with self.header:
-                ui.notify(f"{name} is not a flowbanana workflow: {exc.problems[0].message}", type="negative",
-                          multi_line=True)
+            self._notice(f"{name} is not a flowbanana workflow: {exc.problems[0].message}", "negative")
             return
         with self.header:
             if await self._confirm_discard():
@@ -375,13 +388,13 @@ class Editor:
         try:
             self.doc.workflow.save(path)
         except OSError as exc:
-            ui.notify(f"Cannot save to {path}: {exc}", type="negative")
+            self._notice(f"Cannot save to {path}: {exc}", "negative")
             return
         self.doc.mark_saved()
         self._show_state()
         self._autosave()
         self._build_file_menu()
-        ui.notify(f"Saved {path.name}", type="positive", position="bottom")
+        self._notice(f"Saved {path.name}", "positive", timeout=2500)
 
     def _save_as_dialog(self) -> None:
         folder = self.config.workflows_dir
@@ -413,5 +426,5 @@ class Editor:
             try:
                 self.doc.set_param(node_id, param, value)
             except EditRefused as exc:
-                ui.notify(str(exc), type="warning")
+                self._notice(str(exc), "warning")
             self.refresh()

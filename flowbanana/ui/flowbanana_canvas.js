@@ -55,6 +55,12 @@ const FbNode = {
     stateClass() {
       return this.status && this.status.state ? "fb-st-" + this.status.state : "";
     },
+    // a text result worth showing: not just the node's own param echoed back (text.text)
+    resultText() {
+      const text = this.current && this.current.text;
+      if (text == null || Object.values(this.node.params).some((v) => String(v) === text)) return null;
+      return text;
+    },
     problemText() {
       return this.problems.map((p) => p.message + (p.hint ? " " + p.hint : "")).join("\n");
     },
@@ -172,10 +178,10 @@ const FbNode = {
                @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)">
       </div>
       <button v-if="def.extra_inputs" class="fb-add-input" @pointerdown.stop @click="canvas.addInput(id)">+ input</button>
-      <div v-if="current" class="fb-result">
+      <div v-if="current && (current.thumb || resultText != null)" class="fb-result">
         <img v-if="current.thumb" :src="current.thumb" class="fb-thumb" draggable="false" :title="'open full size'"
              @pointerdown.stop @click="canvas.lightbox = current.full" @load="canvas.remeasure(id)">
-        <div v-if="current.text != null" class="fb-text-result" @pointerdown.stop @wheel.stop>{{ current.text }}</div>
+        <div v-if="resultText != null" class="fb-text-result" @pointerdown.stop @wheel.stop>{{ resultText }}</div>
         <div class="fb-result-bar">
           <span v-if="current.count > 1" class="fb-muted">{{ current.count }} items</span>
           <span v-if="current.seconds != null" class="fb-muted">{{ current.seconds }}</span>
