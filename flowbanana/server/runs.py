@@ -177,7 +177,7 @@ class RunService:
         tokens, cost = summarise_usage(record.nodes)
         record.usage = {**record.usage, "tokens": tokens}
         record.cost = record.usage.get("cost_usd", cost)
-        self.store.save(record)
+        self.store.save(record, wait=True)  # when the stream says run_finished, run.json is final
         self._executions.pop(record.id, None)
         self._tasks.pop(record.id, None)
         self._listeners.pop(record.id, None)
@@ -310,6 +310,7 @@ class RunService:
             self.cancel(run_id)
         if tasks:
             await asyncio.wait(tasks, timeout=10)
+        await asyncio.to_thread(self.store.flush)
 
 
 def record_json(record: RunRecord) -> dict[str, Any]:

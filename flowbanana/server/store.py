@@ -6,15 +6,17 @@ state; a server that starts up marks the runs it finds unfinished as interrupted
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+log = logging.getLogger("flowbanana.server")
 QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
 ACTIVE = frozenset({QUEUED, RUNNING})
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
@@ -52,7 +54,7 @@ class RunRecord:
         return self.status in ACTIVE
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "RunRecord":
@@ -65,14 +67,68 @@ class RunRecord:
                                               "seconds", "cost", "error")} | {"files": len(self.files)}
 
 
+class RecordWriter:
+    """Writes files atomically on a thread of its own, so the event loop never waits on the disk.
+
+    Only the newest text of each file matters: a write that was overtaken is skipped.
+    """
+
+    def __init__(self):
+        self._pending: dict[Path, tuple[int, str]] = {}
+        self._written: dict[Path, int] = {}
+        self._version = 0
+        self._busy = False
+        self._cond = threading.Condition()
+        self._io = threading.Lock()
+        threading.Thread(target=self._work, name="flowbanana-records", daemon=True).start()
+
+    def put(self, path: Path, text: str, wait: bool = False) -> None:
+        with self._cond:
+            self._version += 1
+            version = self._version
+            if not wait:
+                self._pending[path] = (version, text)
+                self._cond.notify_all()
+                return
+            self._pending.pop(path, None)
+        self._write(path, version, text)
+
+    def flush(self, timeout: float = 30) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending)
+                batch, self._pending, self._busy = self._pending, {}, True
+            for path, (version, text) in batch.items():
+                self._write(path, version, text)
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def _write(self, path: Path, version: int, text: str) -> None:
+        with self._io:
+            if self._written.get(path, 0) > version:
+                return
+            self._written[path] = version
+            tmp = path.with_name(f".{path.name}.tmp")
+            try:
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                log.exception("cannot write %s", path)
+
+
 class RunStore:
-    """The runs folder. Thread-safe for writes; the in-memory index answers listings without touching disk."""
+    """The runs folder. The in-memory index answers every question; the disk is written behind it."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
         self._records: dict[str, RunRecord] = {}
+        self._writer = RecordWriter()
         self._load()
 
     def _load(self) -> None:
@@ -90,7 +146,7 @@ class RunStore:
                 for node in record.nodes.values():
                     if node.get("status") in ("waiting", "running"):
                         node["status"] = INTERRUPTED
-                self._write(record)
+                self.save(record, wait=True)
             self._records[record.id] = record
 
     def folder(self, run_id: str) -> Path:
@@ -106,19 +162,17 @@ class RunStore:
 
     def create(self, record: RunRecord) -> RunRecord:
         (self.folder(record.id) / OUTPUTS).mkdir(parents=True)
-        self.save(record)
+        self.save(record, wait=True)  # a run that was accepted survives a crash
         return record
 
-    def save(self, record: RunRecord) -> None:
-        with self._lock:
-            self._records[record.id] = record
-            self._write(record)
+    def save(self, record: RunRecord, wait: bool = False) -> None:
+        """Keep `record` as the run's state; on disk soon, or before returning with `wait`."""
+        self._records[record.id] = record
+        text = json.dumps(record.to_json(), indent=1, sort_keys=True, default=str)
+        self._writer.put(self.folder(record.id) / RECORD, text, wait)
 
-    def _write(self, record: RunRecord) -> None:
-        path = self.folder(record.id) / RECORD
-        tmp = path.with_name(f".{RECORD}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(record.to_json(), indent=1, sort_keys=True, default=str), encoding="utf-8")
-        os.replace(tmp, path)
+    def flush(self) -> None:
+        self._writer.flush()
 
     def get(self, run_id: str) -> RunRecord | None:
         return self._records.get(run_id)
