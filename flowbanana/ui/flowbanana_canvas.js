@@ -274,9 +274,16 @@ export default {
     nodeIds() {
       return Object.keys(this.nodes);
     },
+    // per node, and the same array as before when a node's problems did not change, so that
+    // a patch re-renders only the nodes whose problems did
     problemsByNode() {
       const map = {};
       for (const p of this.problems) if (p.node) (map[p.node] = map[p.node] || []).push(p);
+      const previous = this.lastProblems || {};
+      for (const [id, list] of Object.entries(map)) {
+        if (previous[id] && JSON.stringify(previous[id]) === JSON.stringify(list)) map[id] = previous[id];
+      }
+      this.lastProblems = map;
       return map;
     },
     palette() {
@@ -302,6 +309,7 @@ export default {
     },
   },
   created() {
+    this.noProblems = Object.freeze([]);
     this.measureQueue = markRaw(new Set());
     this.paramTimers = markRaw({});
     this.pendingParams = markRaw({});
@@ -961,7 +969,7 @@ export default {
       <div ref="world" class="fb-world" :style="worldStyle" @pointerdown.self="backgroundDown">
         <fb-links :nodes="nodes" :offsets="offsets" :selected-link="selectedLink" :drag="drag" :pending="pending"></fb-links>
         <fb-node v-for="id in nodeIds" :key="id" :id="id" :node="nodes[id]" :def="types[nodes[id].type] || {id: nodes[id].type, title: nodes[id].type + ' (unknown)', category: '?', inputs: [], params: [], outputs: [], description: 'This node type is not installed.'}"
-                 :status="statuses[id]" :selected="!!selection[id]" :problems="problemsByNode[id] || []"
+                 :status="statuses[id]" :selected="!!selection[id]" :problems="problemsByNode[id] || noProblems"
                  :show-problems="showProblems" :drag="drag"></fb-node>
       </div>
       <div v-if="band" class="fb-band" :style="{left: Math.min(band.x0, band.x1) + 'px', top: Math.min(band.y0, band.y1) + 'px', width: Math.abs(band.x1 - band.x0) + 'px', height: Math.abs(band.y1 - band.y0) + 'px'}"></div>
