@@ -1,6 +1,7 @@
 """Path rules for the server: what is inside what, and server paths turned into run-relative names."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ def relative_file(path: str, outputs: Path) -> str | None:
 
 
 def public_meta(meta: Any, outputs: Path) -> Any:
-    """Node meta with file paths made relative to the run's outputs, so no server path leaves the server."""
+    """Node meta or outputs with the run's file paths made relative to its outputs folder, JSON-safe."""
     if isinstance(meta, dict):
         clean = {}
         for key, value in meta.items():
@@ -29,7 +30,10 @@ def public_meta(meta: Any, outputs: Path) -> Any:
         return clean
     if isinstance(meta, list):
         return [public_meta(v, outputs) for v in meta]
-    if meta is None or isinstance(meta, (str, int, float, bool)):
+    if isinstance(meta, str):
+        root = str(outputs.resolve()) + os.sep
+        return meta[len(root):] if meta.startswith(root) else meta
+    if meta is None or isinstance(meta, (int, float, bool)):
         return meta
     return str(meta)
 

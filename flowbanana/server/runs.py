@@ -144,7 +144,8 @@ class RunService:
             record.usage = setup.usage(result)
             record.seconds = round(result.seconds, 4)
             for node_id, node in result.to_json()["nodes"].items():
-                record.nodes[node_id] = {**node, "meta": public_meta(node["meta"], self.store.outputs(record.id))}
+                record.nodes[node_id] = {**node, "meta": public_meta(node["meta"], self.store.outputs(record.id)),
+                                         "outputs": public_meta(node["outputs"], self.store.outputs(record.id))}
         except asyncio.CancelledError:
             record.status = INTERRUPTED if self._closing else CANCELLED
             record.error = "the server stopped" if self._closing else "cancelled before it started"
