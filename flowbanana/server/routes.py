@@ -16,7 +16,7 @@ from ..validation import validate
 from ..workflow import from_dict, load
 from .runs import QueueFull, RunService, record_json
 from .security import UPLOAD_TYPES
-from .uploads import save_upload
+from .uploads import UploadRefused, save_upload
 from .store import RunRecord
 
 WORKFLOW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_ -]{0,99}$")
@@ -205,7 +205,10 @@ def api_router(service: RunService) -> APIRouter:
                      t: {"schema": {"type": "string", "format": "binary"}} for t in UPLOAD_TYPES}}})
     async def upload(request: Request) -> JSONResponse:
         data = await request.body()
-        path = await run_in_threadpool(save_upload, data, settings.uploads_dir, settings.max_image_pixels)
+        try:
+            path = await run_in_threadpool(save_upload, data, settings.uploads_dir, settings.max_image_pixels)
+        except UploadRefused as exc:
+            raise HTTPException(exc.status, str(exc)) from None
         return JSONResponse({"path": str(path), "bytes": len(data)}, status_code=201)
 
     return router

@@ -23,6 +23,12 @@ def png_header(width: int, height: int) -> bytes:
         chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
+def encoded(kind: str) -> bytes:
+    data = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(data, format=kind)
+    return data.getvalue()
+
+
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory, photo):
     """A server bound to 127.0.0.2: not 127.0.0.1/localhost/::1, so it treats itself as reachable by others."""
@@ -179,6 +185,8 @@ def test_upload_then_load(client, photo):
     (b"GIF89a-not-really", "image/gif", 400),
     (b"hello", "text/plain", 415),
     (b"", "image/png", 400),
+    (encoded("BMP"), "image/png", 400),                  # a real image, but not a format taken over HTTP
+    (encoded("TIFF"), "image/png", 400),
 ])
 def test_hostile_uploads(server, client, body, content_type, status):
     response = client.post("/api/uploads", content=body, headers={"content-type": content_type})
