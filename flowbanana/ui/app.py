@@ -72,10 +72,18 @@ def store_upload(editor: Editor, name: str, data: bytes) -> str:
 
 def main(file: Path | None, host: str, port: int, workflows: Path, out: Path, catalogue: Catalogue,
          cache_dir: Path | None = None) -> None:
+    from ..server import ServerSettings, add_api
+
     media = MediaStore()
     config = EditorConfig(catalogue=catalogue, workflows_dir=workflows.resolve(), out_root=out.resolve(),
                           cache_dir=cache_dir or default_cache_dir(), media=media,
                           uploads_dir=(out / "uploads").resolve(), file=file)
     setup(config)
+    # the HTTP API beside the editor, and its front door (Host/Origin checks, a token off loopback) for both
+    settings = add_api(app, ServerSettings(host=host, port=port, workflows_dir=workflows, cache_dir=config.cache_dir),
+                       catalogue).settings
+    print(f"flowbanana editor on {settings.base_url}/ (API at /api, docs at /docs)", flush=True)
+    if settings.token:
+        print(f"token: {settings.token}  (open {settings.base_url}/?token={settings.token})", flush=True)
     ui.run(host=host, port=port, reload=False, show=False, title="flowbanana", dark=True,
-           favicon="🍌", show_welcome_message=True, reconnect_timeout=10.0)
+           favicon="🍌", show_welcome_message=False, reconnect_timeout=10.0)
