@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from flowbanana.node_api import IMAGE, MASK, Input, NodeError, Output, Pack, Param
 
-from .image_io import IMAGE_SUFFIXES, as_image, open_image
+from .image_io import IMAGE_SUFFIXES, as_image, flatten, open_image
 
 pack = Pack("mask", version="0.1.0", distribution="flowbanana",
             description="Make and refine masks (white = the area to change).")
@@ -116,3 +116,30 @@ def feather(mask: Image.Image, radius: float) -> Image.Image:
            outputs=[MASK_OUT])
 def load(path: str, source: str, threshold: int, ctx) -> Image.Image:
     return _extract(open_image(ctx.resolve_read(path), path), source, threshold, repr(path))
+
+
+@pack.node("mask.paint", title="Paint mask",
+           description="A mask painted over the linked image in the editor (the brush button on the node), kept as "
+                       "a PNG next to the workflow: white = the area to change. It always comes out the image's size: "
+                       "a mask painted at another size is stretched to fit, with a warning; none painted yet gives an "
+                       "all-black mask (nothing to change), also with a warning.",
+           inputs=[Input("image", IMAGE, description="The picture painted over; only its size is used here.")],
+           params=[Param.mask("mask", description="The painted mask's PNG, relative to the workflow's folder.")],
+           outputs=[MASK_OUT])
+def paint(image: Image.Image, mask: str, ctx) -> Image.Image:
+    size = image.size
+    if not mask:
+        ctx.warn("no mask is painted yet, so nothing will change. Paint one with the brush button on the node.")
+        return Image.new("L", size, 0)
+    path = ctx.resolve_read(mask)
+    if not path.is_file() or path.stat().st_size == 0:
+        ctx.warn(f"the mask file {mask!r} is missing or empty, so nothing will change. Paint the mask again.")
+        return Image.new("L", size, 0)
+    painted = flatten(as_image(open_image(path, mask)), (0, 0, 0)).convert("L")
+    if painted.size != size:
+        ctx.warn(f"the mask {mask!r} is {painted.width}×{painted.height} but the image {size[0]}×{size[1]}; the "
+                 "mask was stretched to fit. Repaint it over this image to be exact.")
+        painted = painted.resize(size, Image.Resampling.BILINEAR)
+    if painted.getbbox() is None:
+        ctx.warn(f"the mask {mask!r} is all black, so nothing will change. Paint the area to change white.")
+    return painted
