@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import io
 import json
@@ -216,7 +217,15 @@ def _decode_image(data: str) -> tuple[int, int]:
 
 
 def _png(size: tuple[int, int], prompt: str) -> bytes:
-    colour = tuple(hashlib.sha256(prompt.encode()).digest()[:3])
+    return _solid_png(size, _PALETTE[hashlib.sha256(prompt.encode()).digest()[0] % len(_PALETTE)])
+
+
+_PALETTE = [(200, 40, 40), (40, 160, 60), (40, 80, 200), (220, 180, 30), (140, 60, 170), (30, 170, 170)]
+
+
+@functools.lru_cache(maxsize=64)
+def _solid_png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
+    """A picture in one of a few colours, encoded once per size and colour (the fake must not be the bottleneck)."""
     buffer = io.BytesIO()
     Image.new("RGB", size, colour).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
@@ -268,3 +277,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+if __name__ == "__main__":  # a server of its own, e.g. for bench/: prints its URL, serves until killed
+    import argparse
+    parser = argparse.ArgumentParser(description="Serve the fake Gemini API on 127.0.0.1.")
+    parser.add_argument("--latency", type=float, default=0.0)
+    fake = FakeGemini(latency=parser.parse_args().latency).start()
+    print(fake.url, flush=True)
+    threading.Event().wait()

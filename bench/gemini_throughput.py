@@ -1,0 +1,76 @@
+"""Gemini throughput: many independent generate calls against the fake server at a fixed latency.
+
+    python bench/gemini_throughput.py [--calls 64] [--latency 0.2] [--concurrency 8] [--rpm 0]
+
+Runs a workflow of `calls` independent gemini.generate nodes through the real SDK at the fake
+Gemini server (tests/gemini/fake_gemini.py, in a process of its own so that its PNG encoding does not
+compete with the client for the interpreter) and prints its makespan divided by the ideal one under
+the configured concurrency and requests per minute (1.00 is a perfect schedule). With --rpm N and
+more than N calls the ideal includes the minute-long waits the rate limit imposes.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from flowbanana.api import catalogue, run_async
+from flowbanana.workflow import from_dict
+
+FAKE = Path(__file__).parents[1] / "tests" / "gemini" / "fake_gemini.py"
+sys.path.insert(0, str(FAKE.parent))
+from fake_gemini import FAKE_KEY  # noqa: E402
+
+
+def workflow(calls: int):
+    """`calls` generate nodes and one preview (saving PNGs would measure zlib, not scheduling)."""
+    nodes = {f"gen{i}": {"type": "gemini.generate", "params": {"prompt": f"product shot {i}", "aspect_ratio": "1:1"}}
+             for i in range(calls)}
+    nodes["show"] = {"type": "image.preview", "inputs": {"image": "gen0.image"}}
+    return from_dict({"format": "flowbanana/workflow", "version": 1, "name": "throughput", "nodes": nodes})
+
+
+def ideal(calls: int, latency: float, concurrency: int, rpm: int) -> float:
+    by_slots = math.ceil(calls / concurrency) * latency
+    by_rate = ((calls - 1) // rpm) * 60.0 + latency if rpm else 0.0
+    return max(by_slots, by_rate)
+
+
+async def main(args) -> None:
+    server = subprocess.Popen([sys.executable, str(FAKE), "--latency", str(args.latency)], stdout=subprocess.PIPE,
+                              text=True)
+    os.environ.update(GOOGLE_GEMINI_BASE_URL=server.stdout.readline().strip(), GEMINI_API_KEY=FAKE_KEY)
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            nodes, wf = catalogue(), workflow(args.calls)
+            started = time.perf_counter()  # the SDK's one-time start (import, schemas) is not scheduling
+            await run_async(workflow(1), provider="gemini", out_dir=scratch, use_cache=False, nodes=nodes, rpm=0)
+            warm_up = time.perf_counter() - started
+            started = time.perf_counter()
+            result = await run_async(wf, provider="gemini", out_dir=scratch, use_cache=False, nodes=nodes,
+                                     concurrency=args.concurrency, rpm=args.rpm)
+            makespan = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait()
+    assert result.ok, [r.error for r in result.nodes.values() if r.error][:3]
+    best = ideal(args.calls, args.latency, args.concurrency, args.rpm)
+    print(f"{args.calls} generate calls, latency {args.latency:g}s, concurrency {args.concurrency}, "
+          f"rpm {args.rpm or 'unlimited'} (warm-up, one call in a fresh process: {warm_up:.2f}s)")
+    ratio = f"{makespan / best:.2f}" if best else "n/a (no latency)"
+    print(f"makespan {makespan:.2f}s, ideal {best:.2f}s, makespan / ideal = {ratio}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=64)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rpm", type=int, default=0)
+    asyncio.run(main(parser.parse_args()))
