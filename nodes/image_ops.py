@@ -268,8 +268,8 @@ def grayscale(image: Image.Image) -> Image.Image:
 
 
 @pack.node("image.pad", title="Pad",
-           description="Adds space around the image: a border of equal width, or letterboxing to an aspect ratio "
-                       "(the image centred, nothing cut). A colour with opacity (#rrggbbaa) gives a transparent pad.",
+           description="Adds space around the image: an even border, or letterboxing to an aspect ratio. The image "
+                       "stays centred and nothing is cut; a colour with opacity (#rrggbbaa) gives a transparent pad.",
            inputs=[IMAGE_IN],
            params=[Param.choice("mode", ("aspect", "border"), description="Pad to a ratio, or by a border."),
                    Param.text("aspect", "1:1", description="For mode aspect: width:height, e.g. 1:1, 4:5, 9:16."),
@@ -292,9 +292,9 @@ def pad(image: Image.Image, mode: str, aspect: str, border: int, color: str) -> 
 
 
 @pack.node("image.composite", title="Composite",
-           description="Pastes an overlay onto a base image at a position, through the overlay's alpha and an "
-                       "optional mask (white shows the overlay). The mask must be the overlay's size. "
-                       "x and y shift the overlay from the chosen position (+x right, +y down).",
+           description="Pastes an overlay onto a base image at a position, through its alpha and an optional mask. "
+                       "White in the mask shows the overlay, and the mask must be the overlay's size; x and y shift "
+                       "the overlay from the chosen position (+x right, +y down).",
            inputs=[Input("base", IMAGE, description="The picture underneath; the result has its size."),
                    Input("overlay", IMAGE, description="The picture on top, e.g. a logo."),
                    Input("mask", MASK, optional=True, description="Where the overlay shows (white); its size.")],
@@ -366,9 +366,9 @@ def text(image: Image.Image, text: str, size: int, color: str, opacity: float, p
 
 
 @pack.node("image.grid", title="Grid",
-           description="Arranges a list of images into a contact sheet, left to right and top to bottom, each fitted "
-                       "into an equal cell and optionally captioned. A cell size of 0 takes the widest image, and "
-                       "the tallest once scaled to that width.",
+           description="Arranges a list of images into a contact sheet, optionally captioned. They run left to "
+                       "right and top to bottom, each fitted into an equal cell; a cell size of 0 takes the widest "
+                       "image, and the tallest once scaled to that width.",
            inputs=[Input("images", IMAGE, list=True, description="The images, in order."),
                    Input("labels", TEXT, list=True, optional=True,
                          description="A caption under each image, e.g. the names from image.load_folder.")],
