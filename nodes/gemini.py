@@ -78,8 +78,9 @@ async def edit(image, references, instruction, model, aspect_ratio, size, seed, 
 
 
 @pack.node("gemini.inpaint", title="Inpaint",
-           description="Changes only the masked (white) area: the model sees the area outlined, and its answer is "
-                       "blended back through the mask, so every pixel outside the mask stays the original's.",
+           description="Changes only the masked (white) area: the model sees the image and a copy with the area "
+                       "outlined, and its answer is blended back through the mask, so every pixel outside the mask "
+                       "stays the original's.",
            inputs=[Input("image", IMAGE), Input("mask", MASK, description="White where to change.")],
            params=[Param.multiline("instruction", "", description="What to put in the masked area."),
                    Param.float("feather", 8.0, min=0.0, max=256.0, step=1.0,
@@ -101,10 +102,10 @@ async def inpaint(image, mask, instruction, feather, model, size, seed, temperat
     ratio = nearest_ratio(*image.size, info.aspect_ratios)
     _check_model(ctx, model, aspect_ratio=ratio, size=size, images=2)
     guide = await ctx.run_blocking(outline, image, mask)
-    prompt = (f"Edit only the area outlined in magenta in the first image (the white area of the second image, a "
-              f"mask): {instruction}. Keep everything outside that area exactly as it is, and return the whole "
-              f"picture without the outline.")
-    answer = await _ask(ctx, Request(model=info.id, prompt=prompt, images=[guide, mask], aspect_ratio=ratio,
+    prompt = (f"The second image is the first with one area outlined in magenta. Edit only that area of the first "
+              f"image: {instruction}. Keep everything outside it exactly as it is, and return the whole first "
+              f"picture, without any outline.")
+    answer = await _ask(ctx, Request(model=info.id, prompt=prompt, images=[image, guide], aspect_ratio=ratio,
                                      size=size, seed=seed, temperature=temperature, caption=instruction,
                                      origin=ctx.node_id))
     result = await ctx.run_blocking(composite, image, answer.images[0], mask, feather)

@@ -129,7 +129,7 @@ async def test_inpaint_leaves_every_pixel_outside_the_mask_untouched(run_workflo
     assert Image.composite(diff, Image.new("RGB", photo.size), outside).getbbox() is None  # outside: identical
     assert Image.composite(diff, Image.new("RGB", photo.size), mask).getbbox() is not None  # inside: changed
     if use_fake:
-        assert fake.calls[0].images == [(120, 90), (120, 90)]  # the outlined picture and the mask
+        assert fake.calls[0].images == [(120, 90), (120, 90)]  # the picture and its outlined copy
         assert "a cat" in fake.calls[0].prompt and "outlined" in fake.calls[0].prompt
 
 
