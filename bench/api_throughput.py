@@ -26,7 +26,8 @@ def workflow(i: int) -> dict:
     """Prompt -> offline image (512 px) -> PNG in the run's folder: three nodes, one file."""
     return {"format": "flowbanana/workflow", "version": 1, "name": f"bench {i}", "nodes": {
         "prompt": {"type": "text.text", "params": {"text": f"product shot number {i}"}},
-        "gen": {"type": "gemini.generate", "params": {"model": "gemini-3.1-flash-image-preview", "size": "512", "seed": i}, "inputs": {"prompt": "prompt.text"}},
+        "gen": {"type": "gemini.generate", "inputs": {"prompt": "prompt.text"},
+                "params": {"model": "gemini-3.1-flash-image-preview", "size": "512", "seed": i}},
         "save": {"type": "image.save", "params": {"filename": "shot.png"}, "inputs": {"image": "gen.image"}}}}
 
 
@@ -104,7 +105,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--max-runs", type=int, nargs="+", default=[2, 8])
     args = parser.parse_args()
-    print(f"{args.runs} offline workflows (text -> gemini.generate 512 px, offline provider -> image.save), submitted at once")
+    print(f"{args.runs} workflows (text -> gemini.generate 512 px on the offline provider -> image.save), "
+          "submitted at once")
     print(f"{'max-runs':>8} {'submit s':>9} {'runs/s':>8} {'GET p50 ms':>11} {'GET p95 ms':>11} {'GETs':>6} "
           f"{'idle p50 ms':>12}")
     for max_runs in args.max_runs:

@@ -53,6 +53,7 @@ class RunService:
         self._listeners: dict[str, list[Callable[[Event], None]]] = {}
         self._slots: asyncio.Semaphore | None = None
         self._limiters: dict[str, CallLimiter] = {}
+        self._finals: dict[str, dict[str, Any]] = {}
         self._closing = False
 
     # -- submitting -----------------------------------------------------------------------------------------
@@ -87,7 +88,8 @@ class RunService:
         original = (from_dict(workflow) if isinstance(workflow, dict) else workflow).to_dict()  # canonical form
         record = self.store.create(RunRecord(
             id=new_run_id(), workflow=original, name=model.name, inputs=dict(inputs or {}), origin=origin,
-            base_dir=str(model.base_dir), options={"provider": provider or "auto", "use_cache": use_cache, "force": force}))
+            base_dir=str(model.base_dir),
+            options={"provider": provider or "auto", "use_cache": use_cache, "force": force}))
         self._logs[record.id] = EventLog(self.store.events_path(record.id))
         self._listeners[record.id] = [on_event] if on_event else []
         options = setup.apply(RunOptions(out_dir=self.store.outputs(record.id), cache=self.cache if use_cache
@@ -183,17 +185,19 @@ class RunService:
         self._tasks.pop(record.id, None)
         self._listeners.pop(record.id, None)
         event_log = self._logs.pop(record.id, None)
-        if event_log:
-            if not event_log.events or event_log.events[-1]["event"] != "run_finished":
-                event_log.append({"event": "run_finished", "node": None, "time": time.time(),
-                                  "run_id": record.id, "status": record.status, "error": record.error})
+        if event_log:  # the stream ends with the final status (interrupted, say, where the executor saw cancelled)
+            final = self._finals.pop(record.id, {"event": "run_finished", "node": None, "time": time.time(),
+                                                  "run_id": record.id})
+            event_log.append({**final, "status": record.status, "error": record.error})
             event_log.close()
 
     def _on_event(self, record: RunRecord, event: Event) -> None:
         outputs = self.store.outputs(record.id)
         data = public_event(event.to_json(), outputs)
         event_log = self._logs.get(record.id)
-        if event_log and not event_log.closed:
+        if event.kind == "run_finished":
+            self._finals[record.id] = data  # logged by _finish, once the record is final
+        elif event_log and not event_log.closed:
             event_log.append(data)
         for callback in self._listeners.get(record.id, ()):
             try:
@@ -249,8 +253,9 @@ class RunService:
 
     def files(self, run_id: str) -> list[Path]:
         """The run's output files, as paths on this machine."""
-        root = self.store.outputs(self.get(run_id).id)
-        return [root / name for name in self.get(run_id).files]
+        record = self.get(run_id)
+        root = self.store.outputs(record.id)
+        return [root / name for name in record.files]
 
     def thumbnail(self, run_id: str) -> str | None:
         """The first image the run wrote (relative name), for a history list."""

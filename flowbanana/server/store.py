@@ -147,7 +147,16 @@ class RunStore:
                     if node.get("status") in ("waiting", "running"):
                         node["status"] = INTERRUPTED
                 self.save(record, wait=True)
+                self._end_events(record)
             self._records[record.id] = record
+
+    def _end_events(self, record: RunRecord) -> None:
+        """Close an interrupted run's event log the way a finished run's ends, for listeners that wait for it."""
+        seq = sum(1 for _ in self.read_events(record.id))
+        event = {"seq": seq, "event": "run_finished", "node": None, "time": time.time(), "run_id": record.id,
+                 "status": record.status, "error": record.error}
+        with self.events_path(record.id).open("a", encoding="utf-8") as f:
+            f.write(json.dumps(event) + "\n")
 
     def folder(self, run_id: str) -> Path:
         if not RUN_ID.match(run_id):

@@ -11,8 +11,10 @@ from nicegui import app, ui
 from ..cache import default_cache_dir
 from ..catalogue import Catalogue
 from .editor import TABS, Editor
+from .mask_editor import add_mask_route
 from .media import ROUTE, MediaStore
 from .runner import EditorConfig
+from .sharing import add_open_route
 
 HERE = Path(__file__).parent
 MAX_UPLOAD = 50 * 1024 * 1024
@@ -22,6 +24,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".ti
 def setup(config: EditorConfig) -> None:
     """Register the page and routes (once per process) on NiceGUI's app."""
     ui.add_css(HERE / "flowbanana_canvas.css", shared=True)
+    ui.add_css(HERE / "flowbanana_dialogs.css", shared=True)
 
     @ui.page("/", title="flowbanana")
     def index() -> None:
@@ -48,6 +51,8 @@ def setup(config: EditorConfig) -> None:
         editor.uploaded(node, param, value)
         return PlainTextResponse(value)
 
+    add_mask_route(TABS)
+    add_open_route(TABS)
     app.on_shutdown(config.media.close)
 
 

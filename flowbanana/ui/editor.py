@@ -20,10 +20,13 @@ from ..graph import build_graph
 from ..porttypes import compatible
 from ..workflow import Workflow, loads
 from .canvas import FlowCanvas
+from .compare import CompareDialog
 from .document import Document, EditRefused
 from .library import file_name, first_workflow, restore, templates
+from .mask_editor import MaskDialog, carry_masks
 from .panels import SidePanel, settings_dialog
 from .runner import EditorConfig, RunController
+from .sharing import MAX_SHARED_BYTES, SHARED_SUFFIXES, download_bundle, open_shared
 
 log = logging.getLogger("flowbanana.ui")
 AUTOSAVE_KEY = "flowbanana.autosave"
@@ -79,6 +82,8 @@ class Editor:
         self.canvas = FlowCanvas(self.config.catalogue, on_edit=self.on_edit, on_command=self.on_command,
                                  on_viewport=self._viewport).classes("w-full").style("height: calc(100vh - 52px)")
         self.canvas.on("ready", lambda: self._ready())
+        self.masks = MaskDialog(self)
+        self.compare = CompareDialog(self)
         self._build_file_menu()
         self._show_provider()
         self._show_state()
@@ -91,6 +96,8 @@ class Editor:
             ui.menu_item("Save  (Ctrl+S)", on_click=self.save)
             ui.menu_item("Save to workflows folder as…", on_click=self._save_as_dialog)
             ui.menu_item("Download .json", on_click=self.download)
+            ui.menu_item("Export bundle (.zip with its files)", on_click=lambda: download_bundle(self)) \
+                .props("data-testid=export-bundle")
             ui.separator()
             ui.item_label(f"Templates ({self.config.workflows_dir.name}/)").props("header") \
                 .classes("text-grey-5 text-caption")
@@ -256,6 +263,10 @@ class Editor:
             if self.doc.regenerate_seed(node):
                 self.refresh()
             self.run(targets={node} | nx.descendants(build_graph(self.doc.workflow), node), force={node})
+        elif cmd == "paint_mask" and node in self.doc.workflow.nodes:
+            background_tasks.create(self.masks.open(node), name="flowbanana-mask-open")
+        elif cmd == "compare" and node in self.doc.workflow.nodes:
+            self.compare.open(node, int(args.get("index") or 0))
         elif cmd == "open_text":
             background_tasks.create(self.open_text(args.get("text", ""), args.get("name", "dropped file")))
 
@@ -364,12 +375,17 @@ class Editor:
     def _open_dialog(self) -> None:
         async def uploaded(e):
             dialog.close()
-            await self.open_text((await e.file.read()).decode("utf-8", errors="replace"), e.file.name)
+            data = await e.file.read()
+            if Path(e.file.name).suffix.lower() in SHARED_SUFFIXES:  # an image made by flowbanana, a bundle
+                await open_shared(self, e.file.name, data)
+                return
+            await self.open_text(data.decode("utf-8", errors="replace"), e.file.name)
         with ui.dialog() as dialog, ui.card().classes("w-96"):
             ui.label("Open a workflow").classes("text-h6")
-            ui.upload(on_upload=uploaded, auto_upload=True, max_file_size=5_000_000) \
-                .props("accept=.json flat bordered color=grey-9").classes("w-full")
-            ui.label("Or drop a .json file onto the canvas.").classes("text-caption text-grey-6")
+            ui.upload(on_upload=uploaded, auto_upload=True, max_file_size=MAX_SHARED_BYTES) \
+                .props(f"accept=.json,{','.join(SHARED_SUFFIXES)} flat bordered color=grey-9").classes("w-full")
+            ui.label("A workflow .json, an image saved by flowbanana (it carries its workflow) or a .zip bundle; "
+                     "or drop one onto the canvas.").classes("text-caption text-grey-6")
         dialog.open()
 
     def _prepare_save(self) -> None:
@@ -378,13 +394,15 @@ class Editor:
 
     def save(self) -> None:
         source = self.doc.workflow.source
-        if source is None:
+        if source is None or source.suffix.lower() != ".json":  # never write JSON over an image it came from
             self._save_as_dialog()
             return
         self._write(source)
 
     def _write(self, path: Path) -> None:
         self._prepare_save()
+        if carry_masks(self.doc.workflow, self.config.catalogue, path.parent):  # painted masks go with the file
+            self.canvas.patch(self.doc.patch())
         try:
             self.doc.workflow.save(path)
         except OSError as exc:

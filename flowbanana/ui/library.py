@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from ..errors import WorkflowInvalid
-from ..workflow import Workflow, load, loads
+from ..sources import open_workflow
+from ..workflow import Workflow, loads
 
 EXAMPLE = "hello-gemini.json"  # the example a new user sees first, when the folder has it
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -25,12 +26,13 @@ def templates(folder: Path) -> list[tuple[Path, str]]:
 
 
 def first_workflow(folder: Path, file: Path | None) -> Workflow:
-    """The file given on the command line, else the example, else any template, else an empty workflow."""
+    """The file given on the command line (a .json, an image made by flowbanana, a .zip bundle), else the
+    example, else any template, else an empty workflow."""
     candidates = [file] if file else []
     candidates += [folder / EXAMPLE] + [path for path, _ in templates(folder)]
     for path in candidates:
         try:
-            return load(path)
+            return open_workflow(path)
         except WorkflowInvalid:
             continue
     return Workflow(name="Untitled")

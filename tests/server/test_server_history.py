@@ -59,7 +59,8 @@ def test_restart_lists_old_runs_and_marks_the_unfinished_interrupted(start_serve
         assert "server stopped" in record["error"]
         assert client.get(f"/api/runs/{done['id']}/files/out_1.png").status_code == 200
         replay = events(client, running["id"])  # the old run's stream, read back from its log
-        assert replay[0]["event"] == "run_started"
+        assert replay[0]["event"] == "run_started" and replay[-1]["event"] == "run_finished"
+        assert replay[-1]["status"] == "interrupted" and [e["seq"] for e in replay] == list(range(len(replay)))
         again = client.post(f"/api/runs/{running['id']}/rerun").json()
         for event in _until(client, again["id"], "node_started", "nap"):
             if event["node"] == "first":
