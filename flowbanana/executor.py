@@ -222,7 +222,8 @@ class _NodeRun:
             if cache:
                 item_digest = await _off_loop_if_heavy(
                     [value[i] for value in mapped.values()],
-                    lambda: {name: value_digest(value[i]) for name, value in mapped.items()})
+                    lambda: {name: self._link_digest(name, value[i], value_digest(value[i]))
+                             for name, value in mapped.items()})
                 key = node_key({**base, "item": item_digest})
             outcome = await self._item(i, count, item_kwargs, key, cache)
             done += 1
@@ -280,11 +281,23 @@ class _NodeRun:
             values = [results[l.node].outputs[l.output] for l in links]
             link_digests = [results[l.node].digests[l.output] for l in links]
             if self._single(name):
-                kwargs[name], digests[name] = values[0], link_digests[0]
+                kwargs[name], digests[name] = values[0], self._link_digest(name, values[0], link_digests[0])
             else:
                 kwargs[name] = [item for v in values for item in (v if isinstance(v, list) else [v])]
                 digests[name] = link_digests
         return kwargs, digests
+
+    def _path_key(self, value: str) -> dict[str, str]:
+        """A path param's share of the cache key: the path, and what the file or folder holds now."""
+        resolved = Path(value) if Path(value).is_absolute() else self.ex.workflow.base_dir / value
+        return {"path": value, "content": path_digest(resolved)}
+
+    def _link_digest(self, name: str, value: Any, digest: Any) -> Any:
+        """A linked value's digest; a path linked into a path param keys on the file's content too."""
+        param = self.type.param(name)
+        if param is not None and param.is_path and isinstance(value, str) and value:
+            return [digest, self._path_key(value)]
+        return digest
 
     def _key_parts(self, digests: dict[str, Any], exclude: set[str]) -> dict[str, Any]:
         params = {}
@@ -294,8 +307,7 @@ class _NodeRun:
                 continue
             value = values[param.name]
             if param.is_path and value:
-                resolved = Path(value) if Path(value).is_absolute() else self.ex.workflow.base_dir / value
-                value = {"path": value, "content": path_digest(resolved)}
+                value = self._path_key(value)
             params[param.name] = value
         parts = {"type": self.type.id, "version": self.type.version, "params": params,
                  "inputs": {k: v for k, v in digests.items() if k not in exclude}}

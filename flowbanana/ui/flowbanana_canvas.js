@@ -174,6 +174,12 @@ const FbNode = {
                  @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)">
           <button class="fb-icon-btn" title="upload a file" @pointerdown.stop @click="canvas.pickFile(id, p)">⇪</button>
         </span>
+        <span v-else-if="p.kind === 'mask'" class="fb-file">
+          <input class="fb-input" :value="value(p)" :data-param="p.name" placeholder="not painted yet" @pointerdown.stop
+                 @change="setValue(p, $event.target.value, true)">
+          <button class="fb-icon-btn fb-paint-btn" title="paint the mask over the image" :data-paint="id" @pointerdown.stop
+                  @click="canvas.paintMask(id)">✎ paint</button>
+        </span>
         <input v-else class="fb-input" :value="value(p)" :data-param="p.name" @pointerdown.stop
                @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)">
       </div>
@@ -186,6 +192,8 @@ const FbNode = {
           <span v-if="current.count > 1" class="fb-muted">{{ current.count }} items</span>
           <span v-if="current.seconds != null" class="fb-muted">{{ current.seconds }}</span>
           <span class="fb-spacer"></span>
+          <button v-if="canvas.canCompare(id)" class="fb-icon-btn" title="compare with the input (before/after)" :data-compare="id"
+                  @pointerdown.stop @click="canvas.compareNode(id, histIndex)">◧</button>
           <template v-if="history.length > 1">
             <button class="fb-icon-btn" title="older result" :disabled="histIndex >= history.length - 1" @pointerdown.stop @click="step(1)">‹</button>
             <span class="fb-muted">{{ histIndex + 1 }}/{{ history.length }}</span>
@@ -755,6 +763,43 @@ export default {
       this.uploadToken = token;
     },
 
+    // ---- masks, before/after, shared files (Python side: mask_editor.py, compare.py, sharing.py) ----
+    // a painted mask of its own, or one fed into a MASK input by a node that has one (inpaint <- mask.paint)
+    canPaint(id) {
+      const node = this.nodes[id], def = node && this.types[node.type];
+      if (!def) return false;
+      if (def.params.some((p) => p.kind === "mask" && !node.inputs[p.name])) return true;
+      return def.inputs.some((p) => p.type === "MASK" && (node.inputs[p.name] || []).some((text) => {
+        const src = this.nodes[linkTarget(text).node], srcDef = src && this.types[src.type];
+        return !!srcDef && srcDef.params.some((q) => q.kind === "mask");
+      }));
+    },
+    // an image made from a linked image (an edit, an inpaint, a filter), both with results to show
+    canCompare(id) {
+      const node = this.nodes[id], def = node && this.types[node.type];
+      const shown = (nid) => ((this.statuses[nid] || {}).history || []).some((h) => h.full);
+      if (!def || def.output || !shown(id) || !def.outputs.some((o) => o.type === "IMAGE")) return false;
+      return def.inputs.some((p) => p.type === "IMAGE" && (node.inputs[p.name] || []).some((text) => shown(linkTarget(text).node)));
+    },
+    paintMask(id) {
+      this.flushParams();
+      this.$emit("command", { cmd: "paint_mask", node: id });
+    },
+    compareNode(id, index) {
+      this.$emit("command", { cmd: "compare", node: id, index: index || 0 });
+    },
+    // an image that carries its workflow, or a .zip bundle: sent by HTTP, opened by the server
+    async openShared(file, e) {
+      const url = `/flowbanana/open?tab=${encodeURIComponent(this.uploadToken)}&name=${encodeURIComponent(file.name)}`;
+      const response = await fetch(url, { method: "POST", body: file });
+      if (!response.ok) {
+        const text = await response.text();
+        let detail = text;
+        try { detail = JSON.parse(text).detail || text; } catch (err) { /* plain text */ }
+        this.showToast(`Cannot open ${file.name}: ${detail}`, e);
+      }
+    },
+
     // ---- palette, search, menus ---------------------------------------------------------
     paletteDragStart(e, t) {
       e.dataTransfer.setData("application/x-flowbanana-node", t.id);
@@ -782,8 +827,10 @@ export default {
       const file = e.dataTransfer.files[0];
       if (file && /\.json$/i.test(file.name)) {
         this.$emit("command", { cmd: "open_text", name: file.name, text: await file.text() });
+      } else if (file && /\.(png|jpe?g|webp|zip)$/i.test(file.name)) {
+        this.openShared(file, e);
       } else if (file) {
-        this.showToast("Drop a workflow .json file to open it.", e);
+        this.showToast("Drop a workflow .json, an image saved by flowbanana or a .zip bundle to open it.", e);
       }
     },
     backgroundDblClick(e) {
@@ -997,6 +1044,8 @@ export default {
         <div class="fb-menu-item" @click="menuAction('run_node')">Run this node</div>
         <div class="fb-menu-item" @click="menuAction('run_from')">Run from here</div>
         <div class="fb-menu-item" @click="menuAction('regenerate')">Regenerate (new seed)</div>
+        <div v-if="canPaint(menu.id)" class="fb-menu-item" @click="menuAction('paint_mask')">Paint mask…</div>
+        <div v-if="canCompare(menu.id)" class="fb-menu-item" @click="menuAction('compare')">Compare with input</div>
         <div class="fb-menu-sep"></div>
         <div class="fb-menu-item" @click="menuAction('rename')">Rename…</div>
         <div class="fb-menu-item" @click="menuAction('duplicate')">Duplicate <span class="fb-kbd">Ctrl+D</span></div>

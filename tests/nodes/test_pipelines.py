@@ -135,3 +135,21 @@ def test_a_workflow_cannot_write_outside_its_output_folder(run, tmp_path, photo)
     assert result.nodes["save"].status == "failed"
     assert "would be written outside the output folder" in result.nodes["save"].error
     assert not list(Path(tmp_path).rglob("escaped.png"))
+
+
+@pytest.mark.parametrize("lines", ["p.png", "p.png\nq.png"], ids=["linked", "mapped"])
+def test_a_linked_path_is_cached_by_the_file_content_too(run, wf_dir, lines):
+    """A path fed by a link (a template, a CSV) re-reads a file whose content changed, like a typed path does."""
+    for name in ("p.png", "q.png"):
+        Image.new("RGB", (10, 10)).save(wf_dir / name)
+    nodes = {"paths": {"type": "list.from_lines", "params": {"text": lines}},
+             "pick": {"type": "list.pick", "inputs": {"items": "paths.items"}},
+             "load": {"type": "image.load", "inputs": {"path": "pick.item" if "\n" not in lines else "paths.items"}},
+             "show": {"type": "image.preview", "inputs": {"image": "load.image"}}}
+    run(nodes)
+    assert run(nodes)[0].nodes["load"].status == "cached"
+    Image.new("RGB", (20, 20)).save(wf_dir / "p.png")
+    result, _ = run(nodes)
+    assert result.nodes["load"].status == "done"
+    widths = result.output("load", "width")
+    assert widths == 20 if "\n" not in lines else widths == [20, 10]
