@@ -1,0 +1,255 @@
+"""The mask editor: paint the area to change over the picture it applies to, in a dialog of its own.
+
+The browser keeps the mask as pixels while painting and sends the finished PNG by HTTP POST (never
+through the websocket, which carries about 1 MB at most). The server checks it, writes it as a
+greyscale PNG named by its content next to the workflow (`masks/`; for an unsaved workflow the
+editor's uploads folder) and sets the node's mask param to it, so undo, save, reload and bundles
+all see an ordinary file. Saving a workflow elsewhere carries its masks along (`carry_masks`).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import re
+import shutil
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import HTTPException, Request
+from fastapi.responses import PlainTextResponse
+from nicegui import app, background_tasks, run, ui
+from PIL import Image, ImageOps
+
+from ..catalogue import Catalogue
+from ..porttypes import MASK
+from ..workflow import Workflow
+
+if TYPE_CHECKING:
+    from .editor import Editor
+
+MASKS = "masks"
+MASK_ROUTE = "/flowbanana/mask"
+MAX_MASK_BYTES = 64 * 2**20
+RUN_WAIT_SECONDS = 300  # how long "Run to show the image" waits before giving up on reopening
+
+
+class MaskRefused(ValueError):
+    """What the browser sent is not a mask we keep; the message says why."""
+
+
+class MaskPainter(ui.element, component="flowbanana_mask_editor.js"):
+    """Our own Vue component: the picture, the mask as pixels, the tools. `spec` says what to paint on."""
+
+    def __init__(self, *, on_cancel, on_run):
+        super().__init__()
+        self._props["spec"] = None
+        self.on("cancel", lambda e: on_cancel())
+        self.on("run", lambda e: on_run())
+
+    def show(self, spec: dict) -> None:
+        self._props["spec"] = spec
+        self.update()
+
+
+# ---- which node holds the mask, and where its file lives ---------------------------------------
+def mask_param(catalogue: Catalogue, workflow: Workflow, node_id: str) -> tuple[str, str] | None:
+    """(node, param) of the painted mask for `node_id`: its own mask param, or that of a node feeding one
+    of its MASK inputs (the inpaint node's mask from mask.paint); None when there is none."""
+    node = workflow.nodes.get(node_id)
+    node_type = catalogue.get(node.type) if node else None
+    if node_type is None:
+        return None
+    own = next((p.name for p in node_type.params if p.kind == "mask" and p.name not in node.inputs), None)
+    if own:
+        return node_id, own
+    for port in node_type.inputs:
+        if port.type != MASK:
+            continue
+        for link in node.inputs.get(port.name, []):
+            source = workflow.nodes.get(link.node)
+            source_type = catalogue.get(source.type) if source else None
+            found = next((p.name for p in source_type.params if p.kind == "mask"), None) if source_type else None
+            if found and found not in source.inputs:
+                return link.node, found
+    return None
+
+
+def mask_folder(workflow: Workflow, uploads_dir: Path) -> Path:
+    return workflow.source.parent / MASKS if workflow.source else uploads_dir / MASKS
+
+
+def readable(workflow: Workflow, uploads_dir: Path, value: str | None) -> Path | None:
+    """The file a path param names, if it exists where the editor's runs may read (beside the workflow, uploads)."""
+    if not value or not isinstance(value, str):
+        return None
+    candidate = Path(value).expanduser()
+    path = (candidate if candidate.is_absolute() else workflow.base_dir / candidate).resolve()
+    roots = (workflow.base_dir.resolve(), uploads_dir.resolve())
+    return path if path.is_file() and any(path.is_relative_to(root) for root in roots) else None
+
+
+def store_mask(workflow: Workflow, uploads_dir: Path, node_id: str, data: bytes) -> str:
+    """Check the PNG the browser sent and keep it as greyscale, named by content; return the param value.
+
+    A name made of the content means a repaint never overwrites a file an older version (undo) points at.
+    """
+    if len(data) > MAX_MASK_BYTES:
+        raise MaskRefused(f"the mask is {len(data) >> 20} MB; at most {MAX_MASK_BYTES >> 20} MB are kept.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+                image.load()
+                mask = image.convert("L")
+    except Exception as exc:  # Pillow raises many types for broken or hostile files
+        raise MaskRefused(f"not a readable PNG mask ({type(exc).__name__}).") from None
+    encoded = io.BytesIO()
+    mask.save(encoded, format="PNG", optimize=True)
+    digest = hashlib.sha256(encoded.getvalue()).hexdigest()[:12]
+    folder = mask_folder(workflow, uploads_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{re.sub(r'[^A-Za-z0-9_-]+', '-', node_id)}-{digest}.png"
+    if not path.exists():
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(encoded.getvalue())
+        tmp.replace(path)
+    return f"{MASKS}/{path.name}" if workflow.source else str(path)
+
+
+def carry_masks(workflow: Workflow, catalogue: Catalogue, dest_dir: Path) -> bool:
+    """Before the workflow is saved into `dest_dir`: copy masks kept anywhere else into `dest_dir/masks` and
+    point at them by relative path, so the file and its masks travel together. True if a param changed."""
+    changed = False
+    for node in workflow.nodes.values():
+        node_type = catalogue.get(node.type)
+        for param in node_type.params if node_type else ():
+            value = node.params.get(param.name)
+            if param.kind != "mask" or not value or not isinstance(value, str):
+                continue
+            source = Path(value) if Path(value).is_absolute() else workflow.base_dir / value
+            if not source.is_file() or source.resolve().parent == (dest_dir / MASKS).resolve():
+                continue
+            target = dest_dir / MASKS / source.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                shutil.copyfile(source, target)
+            node.params[param.name] = f"{MASKS}/{target.name}"
+            changed = True
+    return changed
+
+
+def add_mask_route(tabs) -> None:
+    """POST /flowbanana/mask?tab=&node=&param= with the PNG as the body: keep it and set the param."""
+
+    @app.post(MASK_ROUTE)
+    async def receive(request: Request, tab: str, node: str, param: str) -> PlainTextResponse:
+        editor = tabs.get(tab)
+        if editor is None:
+            raise HTTPException(403, "unknown editor tab; reload the page")
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > MAX_MASK_BYTES:
+                raise HTTPException(413, f"masks up to {MAX_MASK_BYTES >> 20} MB")
+        if node not in editor.doc.workflow.nodes:
+            raise HTTPException(409, f"there is no node {node!r} any more")
+        try:
+            value = await run.io_bound(store_mask, editor.doc.workflow, editor.config.uploads_dir, node, bytes(data))
+        except MaskRefused as exc:
+            raise HTTPException(400, str(exc)) from None
+        editor.uploaded(node, param, value)
+        editor.masks.saved(value)
+        return PlainTextResponse(value)
+
+
+# ---- the dialog ----------------------------------------------------------------------------------
+class MaskDialog:
+    """One per tab: opens the painter over the picture feeding the mask node, with the mask painted so far."""
+
+    def __init__(self, editor: "Editor"):
+        self.editor = editor
+        self.node: str | None = None
+        with ui.dialog().props("maximized persistent transition-show=fade transition-hide=fade") as self.dialog:
+            self.painter = MaskPainter(on_cancel=self.dialog.close, on_run=self._run_for_image) \
+                .classes("w-full h-full")
+
+    async def open(self, node_id: str) -> None:
+        editor = self.editor
+        found = mask_param(editor.config.catalogue, editor.doc.workflow, node_id)
+        if found is None:
+            editor._notice("This node has no mask to paint: link a Paint mask node (mask.paint) into its mask.",
+                           "warning")
+            return
+        self.node, param = found
+        workflow = editor.doc.workflow
+        node = workflow.nodes[self.node]
+        image = await self._picture(self.node)
+        mask_file = readable(workflow, editor.config.uploads_dir, node.params.get(param))
+        mask = await run.io_bound(self._media, mask_file, "mask") if mask_file and image else None
+        self.painter.show({"node": self.node, "param": param, "title": node.title or self.node,
+                           "token": editor.token, "image": image, "mask": mask and mask["full"],
+                           "source": self._source(self.node)})
+        self.dialog.open()
+
+    def saved(self, value: str) -> None:
+        self.dialog.close()
+        self.editor._notice(f"Mask saved as {Path(value).name}", "positive", timeout=2000)
+
+    def _source(self, node_id: str) -> str | None:
+        links = self.editor.doc.workflow.nodes[node_id].inputs.get("image") or []
+        return links[0].node if links else None
+
+    async def _picture(self, node_id: str) -> dict | None:
+        """The picture under the mask: the linked node's latest result, else the image file it loads."""
+        source = self._source(node_id)
+        if source is None:
+            return None
+        for entry in self.editor.runner.history.get(source, []):
+            if entry.get("images"):
+                return entry["images"][0]
+        node = self.editor.doc.workflow.nodes.get(source)
+        node_type = self.editor.config.catalogue.get(node.type) if node else None
+        for param in node_type.params if node_type else ():
+            if param.kind == "file" and param.name not in node.inputs:
+                path = readable(self.editor.doc.workflow, self.editor.config.uploads_dir, node.params.get(param.name))
+                picture = await run.io_bound(self._media, path, "image") if path else None
+                if picture:
+                    return picture
+        return None
+
+    def _media(self, path: Path, kind: str) -> dict | None:
+        """A file shown in the page by URL (through the editor's media store), or None if it is not a picture."""
+        try:
+            with Image.open(path) as opened:
+                image = ImageOps.exif_transpose(opened) if kind == "image" else opened.convert("L")
+                image.load()
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return None
+        return self.editor.config.media.add(image, hashlib.sha256(str(path).encode()).hexdigest()[:8])
+
+    def _run_for_image(self) -> None:
+        """Run what makes the picture, then reopen the painter over it."""
+        source = self.node and self._source(self.node)
+        if not source:
+            self.editor._notice("Link an image into the mask node's image input first.", "warning")
+            return
+        self.dialog.close()
+        self.editor.run(targets={source})
+        background_tasks.create(self._reopen(self.node), name="flowbanana-mask-reopen")
+
+    async def _reopen(self, node_id: str) -> None:
+        runner = self.editor.runner
+        for _ in range(20):  # the run starts from a task of its own
+            if runner.running:
+                break
+            await asyncio.sleep(0.05)
+        for _ in range(RUN_WAIT_SECONDS * 10):
+            if not runner.running:
+                break
+            await asyncio.sleep(0.1)
+        source = self._source(node_id) if node_id in self.editor.doc.workflow.nodes else None
+        if source and runner.history.get(source):
+            with self.editor.header:
+                await self.open(node_id)
