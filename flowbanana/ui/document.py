@@ -24,7 +24,7 @@ from ..graph import build_graph
 from ..node_api import SEED_MAX
 from ..porttypes import compatible
 from ..validation import _convert_hint, validate
-from ..workflow import Link, Node, Workflow, from_dict, loads
+from ..workflow import NODE_ID, Link, Node, Workflow, WorkflowInput, from_dict, loads
 
 HISTORY = 50           # undo steps kept, as in most node editors
 MERGE_SECONDS = 2.0    # edits of the same param this close together are one undo step
@@ -271,6 +271,25 @@ class Document:
         if name not in extra:
             self._checkpoint()
             self._layout(node_id)["extra_inputs"] = [*extra, name]
+
+    def expose(self, name: str, node_id: str, param: str, description: str = "") -> None:
+        """Make a node's param a workflow input: a field in the form, `--set NAME=...` on the command line."""
+        node = self._node(node_id)
+        node_type = self.catalogue.get(node.type)
+        name = name.strip()
+        if not node_type or not node_type.param(param):
+            raise EditRefused(f"node {node_id!r} has no param {param!r}.")
+        if not NODE_ID.match(name):
+            raise EditRefused(f"{name!r} cannot be an input name.", "Use letters, digits, _ and - only.")
+        if name in self.workflow.inputs:
+            raise EditRefused(f"the workflow already has an input named {name!r}.", "Pick another name.")
+        self._checkpoint()
+        self.workflow.inputs[name] = WorkflowInput(node_id, param, description.strip())
+
+    def unexpose(self, name: str) -> None:
+        if name in self.workflow.inputs:
+            self._checkpoint()
+            del self.workflow.inputs[name]
 
     def delete(self, nodes: list[str] = (), links: list[dict] = ()) -> None:
         nodes = [n for n in nodes if n in self.workflow.nodes]

@@ -78,7 +78,8 @@ class Editor:
             ui.button(icon="view_sidebar", on_click=lambda: self.drawer.toggle()) \
                 .props("flat dense round color=grey-4").tooltip("Inputs and results")
         with ui.right_drawer(value=True, fixed=True).classes("fb-side p-0").props("width=320 bordered") as self.drawer:
-            self.side = SidePanel(on_param=self._form_param, on_description=self._set_description)
+            self.side = SidePanel(on_param=self._form_param, on_description=self._set_description,
+                                  on_remove=self._unexpose)
         self.canvas = FlowCanvas(self.config.catalogue, on_edit=self.on_edit, on_command=self.on_command,
                                  on_viewport=self._viewport).classes("w-full").style("height: calc(100vh - 52px)")
         self.canvas.on("ready", lambda: self._ready())
@@ -179,11 +180,7 @@ class Editor:
             if link:
                 node_type = self.config.catalogue.get(args["type"])
                 if link["from"] == "out":
-                    ports = [*node_type.inputs, *node_type.params]
-                    port = next((p.name for p in ports if compatible(link["type"], p.type)), None)
-                    if port is None and node_type.extra_inputs and compatible(link["type"], node_type.extra_inputs):
-                        port = "input"
-                        self.doc.add_extra_input(node_id, port)
+                    port = self._port_for(node_id, node_type, link)
                     if port:
                         self.doc.connect(link["node"], link["port"], node_id, port)
                 else:
@@ -191,6 +188,22 @@ class Editor:
                     if out:
                         self.doc.connect(node_id, out, link["node"], link["port"])
         return node_id
+
+    def _port_for(self, node_id: str, node_type, link: dict) -> str | None:
+        """Where a new node takes the dragged link, ranked as the canvas's search ranks it: an input of the
+        type, then an extra input named after the source node (a template field), then a prompt-like param."""
+        kind = link["type"]
+        found = next((p.name for p in node_type.inputs if p.type != "ANY" and compatible(kind, p.type)), None)
+        if found:
+            return found
+        if node_type.extra_inputs and compatible(kind, node_type.extra_inputs):
+            name = link["node"]
+            if not name.isidentifier() or node_type.input(name) or node_type.param(name):
+                name = link["port"]
+            self.doc.add_extra_input(node_id, name)
+            return name
+        params = sorted(node_type.params, key=lambda p: p.kind != "multiline")
+        return next((p.name for p in [*params, *node_type.inputs] if compatible(kind, p.type)), None)
 
     def refresh(self, select: list[str] | None = None, form: bool = True) -> None:
         """Send what changed to the canvas, update the toolbar and the autosave."""
@@ -263,12 +276,43 @@ class Editor:
             if self.doc.regenerate_seed(node):
                 self.refresh()
             self.run(targets={node} | nx.descendants(build_graph(self.doc.workflow), node), force={node})
+        elif cmd == "expose" and node in self.doc.workflow.nodes:
+            self._expose_dialog(node)
         elif cmd == "paint_mask" and node in self.doc.workflow.nodes:
             background_tasks.create(self.masks.open(node), name="flowbanana-mask-open")
         elif cmd == "compare" and node in self.doc.workflow.nodes:
             self.compare.open(node, int(args.get("index") or 0))
         elif cmd == "open_text":
             background_tasks.create(self.open_text(args.get("text", ""), args.get("name", "dropped file")))
+
+    def _expose_dialog(self, node_id: str) -> None:
+        node_type = self.config.catalogue.get(self.doc.workflow.nodes[node_id].type)
+        params = [p.name for p in node_type.params]
+        with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
+            ui.label(f"Add a param of “{node_id}” to the inputs form").classes("text-h6")
+            param = ui.select(params, value=params[0], label="Param").props("outlined dense").classes("w-full")
+            name = ui.input("Input name", value=params[0]).props("outlined dense").classes("w-full")
+            param.on_value_change(lambda e: name.set_value(e.value))
+            about = ui.input("Description (optional)").props("outlined dense").classes("w-full")
+
+            def confirm():
+                try:
+                    self.doc.expose(name.value, node_id, param.value, about.value)
+                except EditRefused as exc:
+                    self._notice(str(exc), "warning")
+                    return
+                dialog.close()
+                self.refresh()
+                self.drawer.show()
+                self.side.tabs.value = self.side.form_tab
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=dialog.close).props("flat")
+                ui.button("Add", on_click=confirm).props("unelevated text-color=black")
+        dialog.open()
+
+    def _unexpose(self, name: str) -> None:
+        self.doc.unexpose(name)
+        self.refresh()
 
     def undo(self) -> None:
         if self.doc.undo():
@@ -319,8 +363,7 @@ class Editor:
         self._keep_results()
         kind = {"done": "positive", "failed": "negative"}.get(summary["status"], "warning")
         self._notice(f"Run {summary['status']} in {summary['seconds']}s", kind, timeout=2500)
-        if self.runner.gallery:
-            self.side.tabs.value = self.side.results_tab
+        self.side.tabs.value = self.side.results_tab
 
     def _run_problems(self, problems) -> None:
         self._notice("Not run: " + "; ".join(p.message for p in problems[:3]), "negative")

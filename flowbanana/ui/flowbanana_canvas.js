@@ -235,7 +235,7 @@ const FbLinks = {
   template: `
   <svg class="fb-links" width="1" height="1">
     <g v-for="p in paths" :key="p.key">
-      <path class="fb-link-hit" :d="p.d" @pointerdown.stop="canvas.selectLink($event, p)"></path>
+      <path class="fb-link-hit" :d="p.d" :data-link-to="p.target + '.' + p.port" @pointerdown.stop="canvas.selectLink($event, p)"></path>
       <path class="fb-link" :class="{'fb-link-selected': selectedLink && selectedLink.key === p.key}" :d="p.d" :stroke="p.color"></path>
     </g>
     <path v-if="drag && drag.d" class="fb-link fb-link-drag" :d="drag.d" :stroke="drag.color"></path>
@@ -306,7 +306,14 @@ export default {
     searchResults() {
       if (!this.search) return [];
       const q = this.search.query.trim().toLowerCase();
-      return this.catalogue.nodes.filter((t) => (!q || this.matches(t, q)) && this.fitsFilter(t, this.search.filter)).slice(0, 14);
+      const f = this.search.filter;
+      const scored = [];
+      for (const t of this.catalogue.nodes) {
+        const score = this.fitScore(t, f);
+        if (score && (!q || this.matches(t, q))) scored.push([score, t]);
+      }
+      scored.sort((a, b) => a[0] - b[0]);
+      return scored.slice(0, 40).map((x) => x[1]);
     },
     worldStyle() {
       return { transform: `translate(${this.view.x}px, ${this.view.y}px) scale(${this.view.zoom})` };
@@ -417,14 +424,17 @@ export default {
     matches(t, q) {
       return (t.title + " " + t.id + " " + t.category + " " + t.description).toLowerCase().includes(q);
     },
-    fitsFilter(t, f) {
-      if (!f) return true;
-      if (f.from === "out") {
-        const ports = [...t.inputs.map((p) => p.type), ...t.params.map((p) => p.type)];
-        if (t.extra_inputs) ports.push(t.extra_inputs);
-        return ports.some((type) => this.compatible(f.type, type));
-      }
-      return t.outputs.some((o) => this.compatible(o.type, f.type));
+    // 0: does not fit the dragged link; else a rank, lower first: a declared input of the type, then
+    // extra inputs, then a multiline param (a prompt), then any other param of the type
+    fitScore(t, f) {
+      if (!f) return 1;
+      if (f.from === "in") return t.outputs.some((o) => this.compatible(o.type, f.type)) ? 1 : 0;
+      const fits = (type) => type !== "ANY" && this.compatible(f.type, type);
+      if (t.inputs.some((p) => fits(p.type))) return 1;
+      if (t.extra_inputs && fits(t.extra_inputs)) return 2;
+      if (t.params.some((p) => p.kind === "multiline" && fits(p.type))) return 3;
+      if (t.params.some((p) => fits(p.type)) || t.inputs.some((p) => this.compatible(f.type, p.type))) return 4;
+      return 0;
     },
     toWorld(clientX, clientY) {
       const r = this.$refs.viewport.getBoundingClientRect();
@@ -1048,6 +1058,7 @@ export default {
         <div v-if="canCompare(menu.id)" class="fb-menu-item" @click="menuAction('compare')">Compare with input</div>
         <div class="fb-menu-sep"></div>
         <div class="fb-menu-item" @click="menuAction('rename')">Rename…</div>
+        <div v-if="types[nodes[menu.id].type] && types[nodes[menu.id].type].params.length" class="fb-menu-item" @click="menuAction('expose')">Add a param to the inputs form…</div>
         <div class="fb-menu-item" @click="menuAction('duplicate')">Duplicate <span class="fb-kbd">Ctrl+D</span></div>
         <div class="fb-menu-item fb-danger" @click="menuAction('delete')">Delete <span class="fb-kbd">Del</span></div>
       </div>

@@ -13,9 +13,11 @@ from .runner import EditorConfig, RunController
 class SidePanel:
     """Right-hand drawer: the workflow's description and inputs (usable without touching the graph), then results."""
 
-    def __init__(self, on_param: Callable[[str, str, object], None], on_description: Callable[[str], None]):
+    def __init__(self, on_param: Callable[[str, str, object], None], on_description: Callable[[str], None],
+                 on_remove: Callable[[str], None]):
         self.on_param = on_param
         self.on_description = on_description
+        self.on_remove = on_remove
         self.doc: Document | None = None
         self.runner: RunController | None = None
         self.summary: dict | None = None
@@ -39,8 +41,9 @@ class SidePanel:
                 .on("blur", lambda e: self.on_description(e.sender.value))
             ui.label("Inputs").classes("text-subtitle2 text-grey-5 q-mt-sm")
             if not workflow.inputs:
-                ui.label("This workflow exposes no inputs. A shared workflow lists its inputs in the file's "
-                         "\"inputs\"; they appear here as a form.").classes("text-caption text-grey-6")
+                ui.label("No inputs yet. Add a node's param here from the node's ⋮ menu, so that the workflow "
+                         "can be used without touching the graph (and with --set NAME=... on the command line).") \
+                    .classes("text-caption text-grey-6")
             for name, spec in workflow.inputs.items():
                 node = workflow.nodes.get(spec.node)
                 node_type = doc.catalogue.get(node.type) if node else None
@@ -51,13 +54,16 @@ class SidePanel:
                     continue
                 linked = spec.param in node.inputs
                 value = node.params.get(spec.param, param.default)
-                self._field(name, spec.node, param, value, spec.description, linked)
+                with ui.row().classes("w-full no-wrap items-start gap-1"):
+                    self._field(name, spec.node, param, value, spec.description, linked)
+                    ui.button(icon="close", on_click=lambda n=name: self.on_remove(n)) \
+                        .props("flat round dense size=sm color=grey-6").tooltip("Remove from the inputs form")
 
     def _field(self, label: str, node_id: str, param: Param, value, description: str, linked: bool) -> None:
         def changed(e):
             self.on_param(node_id, param.name, e.value)
         hint = description or param.description
-        with ui.column().classes("w-full gap-0"):
+        with ui.column().classes("col gap-0"):
             if linked:
                 ui.input(label, value="(fed by a link in the graph)").props("outlined dense readonly") \
                     .classes("w-full")

@@ -61,7 +61,8 @@ class EditorServer:
         env.update(NICEGUI_STORAGE_PATH=str(self.root / "storage"), XDG_CONFIG_HOME=str(self.root / "config"),
                    FLOWBANANA_CACHE_DIR=str(self.root / "cache"))
         command = [sys.executable, "-m", "flowbanana", "ui", "--port", str(self.port), "--workflows",
-                   str(self.workflows), "--out", str(self.out), "--cache-dir", str(self.root / "cache")]
+                   str(self.workflows), "--out", str(self.out), "--cache-dir", str(self.root / "cache"),
+                   "--nodes-dir", str(ROOT / "tests" / "packs")]  # test.sleep, for stopping a run
         self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=self.log.open("w"),
                                         stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30

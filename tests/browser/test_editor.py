@@ -139,3 +139,103 @@ def test_problems_show_on_nodes_before_running(page):
     error.wait_for()
     assert "needs a link into its IMAGE input 'image'" in error.inner_text()
     assert page.locator(f".fb-node[data-node='{preview}'] .fb-chip").count() == 0  # nothing ran
+
+
+def open_template(page, stem: str) -> None:
+    """File > the template, discarding what the tab had; waits for the template's graph."""
+    new_workflow(page)
+    page.click("[data-testid=file-menu]")
+    page.click(f"[data-testid=template-{stem}]")
+    page.wait_for_function(f"Object.keys({STATE}.nodes).length > 0")
+
+
+def link_midpoint(page, into: str) -> dict:
+    """Where on screen the middle of the link into `node.port` is drawn."""
+    return page.evaluate("""(into) => { const p = document.querySelector(`.fb-link-hit[data-link-to="${into}"]`);
+        const pt = p.getPointAtLength(p.getTotalLength() / 2); const m = p.getScreenCTM();
+        return {x: pt.x * m.a + m.e, y: pt.y * m.d + m.f}; }""", into)
+
+
+def test_select_a_link_and_delete_it_then_duplicate_a_node(page):
+    open_template(page, "hello-gemini")
+    page.wait_for_function(f"{STATE}.nodes.preview && {STATE}.nodes.preview.inputs.image")
+    links = page.locator(".fb-link").count()
+    point = link_midpoint(page, "preview.image")
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_selector(".fb-link-selected")
+    page.keyboard.press("Delete")
+    page.wait_for_function(f"Object.keys({STATE}.nodes.preview.inputs).length === 0")
+    assert page.locator(".fb-link").count() == links - 1
+
+    page.click(".fb-node[data-node='generate'] .fb-head .fb-title")
+    page.keyboard.press("Control+d")
+    page.wait_for_function(f"{STATE}.nodes.generate_2 !== undefined")
+    copy = nodes(page)["generate_2"]
+    assert copy["inputs"] == {"prompt": ["prompt.text"]}  # links from outside the selection are kept
+    assert copy["params"]["aspect_ratio"] == "4:3"
+
+
+def test_a_link_dropped_on_empty_space_offers_only_nodes_that_fit(page):
+    new_workflow(page)
+    text = add_from_palette(page, "text.text", 160, 200)
+    source = port(page, text, "out", "text").bounding_box()
+    page.mouse.move(source["x"] + 6, source["y"] + 6)
+    page.mouse.down()
+    page.mouse.move(700, 500, steps=8)
+    page.mouse.up()
+    items = page.locator(".fb-search-item")
+    items.first.wait_for()
+    offered = page.locator(".fb-search-item .fb-pal-id").all_inner_texts()
+    assert "text.template" in offered and "image.preview" not in offered  # a preview takes an IMAGE
+    page.keyboard.type("generate image")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"{STATE}.nodes.generate && {STATE}.nodes.generate.inputs.prompt")
+    assert nodes(page)["generate"]["inputs"] == {"prompt": ["text.text"]}
+
+
+def test_stop_cancels_a_running_node(page):
+    new_workflow(page)
+    sleep = add_from_palette(page, "test.sleep", 160, 200)
+    show = add_from_palette(page, "test.show", 620, 200)
+    drag_link(page, port(page, sleep, "out", "label"), port(page, show, "in", "value"))
+    page.wait_for_function(f"{STATE}.nodes.{show}.inputs.value")
+    page.locator(f".fb-node[data-node='{sleep}'] input[data-param='seconds']").fill("60")
+    page.locator(f".fb-node[data-node='{sleep}'] input[data-param='seconds']").press("Enter")
+    page.wait_for_function(f"{STATE}.nodes.{sleep}.params.seconds === 60")
+    page.click("[data-testid=run]")
+    page.locator(f".fb-node[data-node='{sleep}'] .fb-spinner").wait_for()
+    page.click("[data-testid=stop]")
+    chip = page.locator(f".fb-node[data-node='{sleep}'] .fb-chip")
+    page.wait_for_function(f"{STATE}.statuses.{sleep}.state === 'cancelled'")
+    assert chip.inner_text() == "cancelled"
+    assert page.locator("[data-testid=run-status]").inner_text() == "cancelled"
+
+
+def test_regenerate_keeps_a_history_to_step_back_through(page):
+    open_template(page, "hello-gemini")
+    page.wait_for_function(f"{STATE}.nodes.generate")
+    page.click("[data-testid=run]")
+    thumb = page.locator(".fb-node[data-node='generate'] img.fb-thumb")
+    thumb.wait_for()
+    first = thumb.get_attribute("src")
+    seed = nodes(page)["generate"]["params"]["seed"]
+    page.click(".fb-node[data-node='generate'] .fb-menu-btn")
+    page.get_by_text("Regenerate (new seed)").click()
+    page.wait_for_function(f"({STATE}.statuses.generate.history || []).length === 2")
+    assert nodes(page)["generate"]["params"]["seed"] != seed
+    assert thumb.get_attribute("src") != first
+    page.click(".fb-node[data-node='generate'] button[title='older result']")
+    assert thumb.get_attribute("src") == first
+
+
+def test_a_param_added_to_the_inputs_form_edits_the_node(page):
+    new_workflow(page)
+    text = add_from_palette(page, "text.text", 200, 200)
+    page.click(f".fb-node[data-node='{text}'] .fb-menu-btn")
+    page.get_by_text("Add a param to the inputs form…").click()
+    page.get_by_role("button", name="Add", exact=True).click()
+    field = page.get_by_label("text", exact=True)
+    field.fill("from the form")
+    field.blur()
+    page.wait_for_function(f"{STATE}.nodes.{text}.params.text === 'from the form'")
+    assert page.locator(f".fb-node[data-node='{text}'] textarea").input_value() == "from the form"

@@ -140,3 +140,17 @@ def test_replace_starts_a_fresh_history(doc):
     doc.set_param("a", "text", "blue")
     doc.replace(Workflow(name="other"))
     assert not doc.undo() and not doc.dirty
+
+
+def test_expose_a_param_as_a_workflow_input_and_undo_it(doc):
+    doc.expose("colour", "a", "text", "Which colour")
+    assert doc.workflow.inputs["colour"].to_dict() == {"node": "a", "param": "text", "description": "Which colour"}
+    with pytest.raises(EditRefused, match="already"):
+        doc.expose("colour", "t", "template")
+    with pytest.raises(EditRefused, match="no param"):
+        doc.expose("size", "a", "size")
+    doc.undo()
+    assert "colour" not in doc.workflow.inputs
+    doc.redo()
+    doc.unexpose("colour")
+    assert not doc.workflow.inputs
