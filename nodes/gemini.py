@@ -53,7 +53,13 @@ async def generate(prompt, model, aspect_ratio, size, seed, temperature, system_
     requests = [Request(model=info.id, prompt=prompt, images=list(references), aspect_ratio=aspect_ratio, size=size,
                         seed=(seed + i) % (SEED_MAX + 1), temperature=temperature,
                         system_instruction=system_instruction or "", origin=ctx.node_id) for i in range(count)]
-    answers = await asyncio.gather(*(_ask(ctx, r) for r in requests))
+    tasks = [asyncio.create_task(_ask(ctx, r)) for r in requests]
+    try:
+        answers = await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:  # one variation failed: stop paying for the others
+            task.cancel()
+        raise
     return {"image": [image for a in answers for image in a.images[:1]], "text": _joined(answers)}
 
 
@@ -98,9 +104,8 @@ async def inpaint(image, mask, instruction, feather, model, size, seed, temperat
     if mask.getbbox() is None:
         raise NodeError("the mask is empty (all black), so there is nothing to inpaint.",
                         "Paint the area to change white, or check the mask node's shape and position.")
-    info = lookup(model)
+    info = _check_model(ctx, model, size=size, images=2)
     ratio = nearest_ratio(*image.size, info.aspect_ratios)
-    _check_model(ctx, model, aspect_ratio=ratio, size=size, images=2)
     guide = await ctx.run_blocking(outline, image, mask)
     prompt = (f"The second image is the first with one area outlined in magenta. Edit only that area of the first "
               f"image: {instruction}. Keep everything outside it exactly as it is, and return the whole first "
@@ -176,8 +181,6 @@ async def _ask(ctx, request: Request) -> Answer:
     answer = await provider.generate(request, ctx.resources["limiter"], notify=ctx.warn)
     for warning in answer.warnings:
         ctx.warn(warning)
-    for image in answer.images:
-        image.info["provider"] = provider.name
     _record(ctx, provider, request, answer)
     return answer
 

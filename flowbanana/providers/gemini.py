@@ -54,7 +54,8 @@ class GeminiProvider:
         self.retry = retry
         self.stats = Stats()
         self._sleep = sleep
-        self._key = None if uses_vertex() else find_key()
+        self._key = None if uses_vertex() else find_key()  # Vertex: the SDK reads its own variables
+        self._secret = find_key()  # whatever key is in reach is blotted out of every message
         self._client = None
 
     def _aio(self):
@@ -68,7 +69,7 @@ class GeminiProvider:
             try:
                 self._client = genai.Client(api_key=self._key, http_options=options)
             except ValueError as exc:
-                raise NodeError(f"the Gemini client could not start: {scrub(str(exc), self._key)}", HOW_TO_SET)
+                raise NodeError(f"the Gemini client could not start: {scrub(str(exc), self._secret)}", HOW_TO_SET)
         return self._client.aio
 
     async def aclose(self) -> None:
@@ -120,20 +121,20 @@ class GeminiProvider:
                             hint="Large sizes (4K) can take minutes: raise timeout_seconds in the config file.")
         if isinstance(exc, (ConnectionError, OSError)) or type(exc).__module__.split(".")[0] in ("aiohttp", "httpx",
                                                                                               "httpx2"):
-            return _Failure(f"could not reach Gemini ({type(exc).__name__}: {scrub(str(exc), self._key)})",
+            return _Failure(f"could not reach Gemini ({type(exc).__name__}: {scrub(str(exc), self._secret)})",
                             "Check the network connection (and GOOGLE_GEMINI_BASE_URL if you use a proxy).",
                             retryable=True)
         if isinstance(exc, (json.JSONDecodeError, ValueError)):
             return _Failure(f"Gemini's answer could not be read ({type(exc).__name__}: "
-                            f"{scrub(str(exc), self._key)[:200]})",
+                            f"{scrub(str(exc), self._secret)[:200]})",
                             "The server (or a proxy in between) sent a damaged body; try again later.")
-        log.debug("unexpected error from the Gemini SDK: %s", scrub(traceback.format_exc(), self._key))
-        return _Failure(f"unexpected error calling Gemini ({type(exc).__name__}: {scrub(str(exc), self._key)[:300]})",
+        log.debug("unexpected error from the Gemini SDK: %s", scrub(traceback.format_exc(), self._secret))
+        return _Failure(f"unexpected error calling Gemini ({type(exc).__name__}: {scrub(str(exc), self._secret)[:300]})",
                         "Run with --debug for the details and report it if it persists.")
 
     def _api_failure(self, exc, request: Request) -> _Failure:
         code, status = exc.code, exc.status or ""
-        message = scrub(str(exc.message or ""), self._key)[:500]
+        message = scrub(str(exc.message or ""), self._secret)[:500]
         said = f"Gemini answered {code} {status}: {message}".rstrip(": ")
         if code in RETRY_STATUS:
             return _Failure(said, "Gemini is busy or over quota; lower --rpm or --concurrency, or try later.",

@@ -160,3 +160,10 @@ async def test_offline_workflow_runs_without_key_and_says_what_it_is(run_workflo
     assert meta["provider"] == "offline preview" and meta["cost"] == 0.0
     assert result.output("gen", "text").startswith("(offline preview)")
     assert [Image.open(f).size for f in result.files] == [(1344, 768)] * 2
+
+
+async def test_a_failed_variation_stops_the_ones_still_waiting(run_workflow, provider, fake):
+    fake.fail("blocked")
+    result, _ = await run_workflow({**GEN, "gen": {**GEN["gen"], "params": {"count": 4}}}, provider, concurrency=1)
+    assert "blocked the prompt" in result.nodes["gen"].error
+    assert len(fake.bodies_seen) == 1  # the three waiting for a slot were never sent
