@@ -288,9 +288,17 @@ class _NodeRun:
         return kwargs, digests
 
     def _path_key(self, value: str) -> dict[str, str]:
-        """A path param's share of the cache key: the path, and what the file or folder holds now."""
-        resolved = Path(value) if Path(value).is_absolute() else self.ex.workflow.base_dir / value
-        return {"path": value, "content": path_digest(resolved)}
+        """A path param's share of the cache key: the path, and what the file or folder holds now.
+
+        Only paths the run may read are hashed (the node itself refuses the others, with a clear error).
+        """
+        try:
+            resolved = (Path(value) if Path(value).is_absolute() else self.ex.workflow.base_dir / value).resolve()
+            roots = (self.ex.workflow.base_dir, *self.ex.options.read_roots)
+            readable = any(resolved.is_relative_to(root.resolve()) for root in roots)
+            return {"path": value, "content": path_digest(resolved) if readable else "not readable"}
+        except (OSError, ValueError):  # a name too long, a NUL byte: the node reports it
+            return {"path": value, "content": "not readable"}
 
     def _link_digest(self, name: str, value: Any, digest: Any) -> Any:
         """A linked value's digest; a path linked into a path param keys on the file's content too."""

@@ -317,8 +317,11 @@ class NodeContext:
         """A path from the workflow, relative to its folder, allowed only inside the read roots."""
         if not path:
             raise NodeError("no file given.", "Set the path param to a file next to the workflow.")
-        candidate = Path(path).expanduser()
-        resolved = (candidate if candidate.is_absolute() else self.base_dir / candidate).resolve()
+        try:
+            candidate = Path(path).expanduser()
+            resolved = (candidate if candidate.is_absolute() else self.base_dir / candidate).resolve()
+        except (OSError, ValueError) as exc:  # a NUL byte, an unknown ~user
+            raise NodeError(f"{path!r} is not a usable path: {exc}.", "Check the path param.") from None
         if not any(resolved.is_relative_to(root.resolve()) for root in self.read_roots):
             roots = ", ".join(str(r) for r in self.read_roots)
             raise NodeError(f"{path!r} is outside the folders this run may read ({roots}).",

@@ -100,7 +100,11 @@ def _natural_key(path: Path) -> list:
                     Output("names", TEXT, list=True, description="Each file's name without its extension.")])
 def load_folder(folder: str, pattern: str, limit: int, ctx) -> dict:
     root = ctx.resolve_read(folder)
-    if not root.is_dir():
+    try:
+        found_folder = root.is_dir()
+    except OSError as exc:  # a name too long, say
+        raise NodeError(f"cannot open folder {folder!r}: {exc.strerror}.", "Check the path.") from None
+    if not found_folder:
         raise NodeError(f"{folder!r} is not a folder." if root.exists() else f"no folder at {folder!r}.",
                         "Check the path; it is relative to the workflow's folder.")
     if not pattern.strip() or Path(pattern).is_absolute() or ".." in Path(pattern).parts:

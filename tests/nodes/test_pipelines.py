@@ -153,3 +153,14 @@ def test_a_linked_path_is_cached_by_the_file_content_too(run, wf_dir, lines):
     assert result.nodes["load"].status == "done"
     widths = result.output("load", "width")
     assert widths == 20 if "\n" not in lines else widths == [20, 10]
+
+
+@pytest.mark.parametrize("path", ["/", "..", "x" * 5000, "bad\x00name.png"])
+def test_paths_outside_or_unusable_fail_clearly_without_being_hashed(run, path):
+    """The cache key must not walk a folder the run may not read (or choke on a name): the node says what is wrong."""
+    nodes = {"folder": {"type": "image.load_folder", "params": {"folder": path}},
+             "sheet": {"type": "image.grid", "inputs": {"images": "folder.images"}},
+             "show": {"type": "image.preview", "inputs": {"image": "sheet.image"}}}
+    result, _ = run(nodes)
+    folder = result.nodes["folder"]
+    assert folder.status == "failed" and "unexpected" not in folder.hint, folder.error
