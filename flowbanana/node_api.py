@@ -320,7 +320,7 @@ class NodeContext:
         try:
             candidate = Path(path).expanduser()
             resolved = (candidate if candidate.is_absolute() else self.base_dir / candidate).resolve()
-        except (OSError, ValueError) as exc:  # a NUL byte, an unknown ~user
+        except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, an unknown ~user
             raise NodeError(f"{path!r} is not a usable path: {exc}.", "Check the path param.") from None
         if not any(resolved.is_relative_to(root.resolve()) for root in self.read_roots):
             roots = ", ".join(str(r) for r in self.read_roots)
