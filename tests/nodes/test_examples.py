@@ -1,6 +1,9 @@
 """Every workflows/*.json is canonical, valid and runs offline; the node library's examples make what they say."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +84,14 @@ async def test_contact_sheet_captions_every_shot(tmp_path):
     assert sheet.getpixel(first_cell)[:3] == pytest.approx((245, 208, 50), abs=12)  # the lemon triangle
     caption = sheet.crop((40, 40 + 180, 40 + 240, 40 + 180 + 16)).convert("L")
     assert caption.getextrema()[1] > 150  # light caption text on the dark sheet
+
+
+def test_the_readme_first_command_runs(tmp_path):
+    """`flowbanana run workflows/social-sizes.json`, as a user types it, with no key and no cache."""
+    done = subprocess.run([sys.executable, "-m", "flowbanana", "run", str(WORKFLOWS / "social-sizes.json"),
+                           "--out", str(tmp_path / "out"), "--no-cache"], capture_output=True, text=True,
+                          timeout=120, env={k: v for k, v in os.environ.items() if "API_KEY" not in k})
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "portrait_1080x1350.jpg", "square_1080x1080.jpg", "story_1080x1920.jpg"]
+    assert "square_1080x1080.jpg" in done.stdout

@@ -110,6 +110,14 @@ def test_load_folder_pattern_and_limit(node, wf_dir, reports):
     assert reports.warnings() == ["3 images match; reading the first 2 (raise limit to read more)."]
 
 
+def test_load_folder_refuses_a_link_pointing_outside(node, wf_dir, tmp_path):
+    Image.new("RGB", (4, 4)).save(tmp_path / "secret.png")
+    (wf_dir / "shots").mkdir()
+    (wf_dir / "shots" / "innocent.png").symlink_to(tmp_path / "secret.png")
+    with pytest.raises(NodeError, match="outside the folders this run may read"):
+        node("image.load_folder", folder="shots")
+
+
 @pytest.mark.parametrize("folder, pattern, message", [
     ("shots", "*.webp", "no image in 'shots' matches '*.webp'"),
     ("nowhere", "*", "no folder at 'nowhere'"),
