@@ -302,6 +302,13 @@ class NodeContext:
         """
         return self._lineage()
 
+    def provenance(self, image_format: str) -> dict[str, Any]:
+        """Keyword arguments for `Image.save` that embed this run's workflow and a record of how the
+        image was made (models, seeds, finish reasons, usage: never a secret) in PNG, JPEG or WebP."""
+        from . import provenance
+        record = provenance.run_record(self.node_id, self.lineage(), item=self.item_index + 1)
+        return provenance.save_options(image_format, self.workflow, record)
+
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress (0..1) to whoever listens: the CLI's line, the editor's node."""
         self._report("progress", fraction=max(0.0, min(1.0, fraction)), message=message)

@@ -189,10 +189,15 @@ def write_image(image: Image.Image, options: dict, path: Path, overwrite: bool) 
                    Param.choice("format", ("auto", "png", "jpeg", "webp"),
                                 description="auto: from the filename's extension (PNG when it has none)."),
                    Param.int("quality", 90, min=1, max=100, description="JPEG and WebP quality; PNG ignores it."),
-                   Param.bool("overwrite", False, description="Replace a file of the same name.")],
+                   Param.bool("overwrite", False, description="Replace a file of the same name."),
+                   Param.bool("embed_workflow", True,
+                              description="Write the workflow and a record of how the image was made (model, "
+                                          "seed, finish reason, usage; never a key) into the file, so "
+                                          "`flowbanana inspect` can trace it and dropping it on the editor reopens "
+                                          "the workflow.")],
            outputs=[Output("path", TEXT, description="The file written.")])
 def save(image: Image.Image, name: str | None, filename: str, format: str, quality: int, overwrite: bool,
-         ctx) -> str:
+         embed_workflow: bool, ctx) -> str:
     if not 1 <= quality <= 100:
         raise NodeError(f"quality must be between 1 and 100, got {quality}.", "90 is a good default.")
     relative = expand_filename(filename, name=name or ctx.node_id, index=ctx.item_index + 1, node=ctx.node_id)
@@ -204,6 +209,8 @@ def save(image: Image.Image, name: str | None, filename: str, format: str, quali
         raise NodeError(f"filename {relative!r} ends in {suffix} but format is {format}.",
                         f"Set format to auto, or end the filename in .{'jpg' if fmt == 'jpeg' else fmt}.")
     image, options = encoding(image, fmt, quality)
+    if embed_workflow:
+        options.update(ctx.provenance(fmt.upper()))
     written = write_image(image, options, ctx.resolve_write(relative), overwrite)
     ctx.add_file(written)
     return str(written)

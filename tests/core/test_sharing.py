@@ -131,3 +131,30 @@ def test_not_a_bundle(tmp_path):
         open_bundle(tmp_path / "x.zip" if (tmp_path / "x.zip").write_text("nope") else None, tmp_path / "i")
     with pytest.raises(WorkflowInvalid, match="not a flowbanana bundle"):
         open_bundle(hostile_zip(tmp_path / "y.zip", {"a.txt": b"a"}, manifest=False), tmp_path / "j")
+
+
+def test_saved_images_carry_their_workflow_and_run_again(tmp_path, monkeypatch):
+    """image.save embeds the workflow and record; inspect prints it; run IMAGE runs it again."""
+    import subprocess
+    import sys
+    import flowbanana
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)   # present, but never written anywhere
+    doc = {"format": "flowbanana/workflow", "version": 1, "name": "Provenance", "nodes": {
+        "p": {"type": "text.text", "params": {"text": "a kite"}},
+        "g": {"type": "gemini.generate", "params": {"seed": 5}, "inputs": {"prompt": "p.text"}},
+        "s": {"type": "image.save", "params": {"filename": "kite.png"}, "inputs": {"image": "g.image"}}}}
+    (tmp_path / "wf.json").write_text(json.dumps(doc))
+    result = flowbanana.run(tmp_path / "wf.json", out_dir=tmp_path / "out", use_cache=False, provider="offline")
+    (image,) = result.files
+    workflow, record = provenance.read(image)
+    assert workflow["nodes"]["g"]["params"]["seed"] == 5 and record["node"] == "s"
+    assert [(s["node"], s["seed"], s["provider"]) for s in record["steps"]] == [("g", 5, "offline preview")]
+    assert FAKE_KEY not in image.read_bytes().decode("latin-1")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "GEMINI_API_KEY"}
+    shown = subprocess.run([sys.executable, "-m", "flowbanana", "inspect", str(image)], capture_output=True,
+                           text=True, env=env, timeout=60)
+    assert "step g (gemini.generate)" in shown.stdout and "seed 5" in shown.stdout
+    again = subprocess.run([sys.executable, "-m", "flowbanana", "run", str(image), "--no-cache", "--out",
+                            str(tmp_path / "again")], capture_output=True, text=True, env=env, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again" / "kite.png").exists()
