@@ -37,7 +37,15 @@ const FbNode = {
       const names = new Set([...declared.map((p) => p.name), ...this.def.params.map((p) => p.name)]);
       const extras = [];
       if (this.def.extra_inputs) {
-        for (const name of [...this.node.extra, ...Object.keys(this.node.inputs)]) {
+        // extra inputs: added by hand, linked, or named by a {field} in the node's text params
+        const fields = [];
+        for (const p of this.def.params) {
+          const v = this.node.params[p.name] ?? p.default;
+          if ((p.kind === "multiline" || p.kind === "text") && typeof v === "string") {
+            for (const m of v.replace(/\{\{|\}\}/g, "").matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) fields.push(m[1]);
+          }
+        }
+        for (const name of [...this.node.extra, ...Object.keys(this.node.inputs), ...fields]) {
           if (!names.has(name)) {
             names.add(name);
             extras.push({ name, type: this.def.extra_inputs, optional: true, list: false, extra: true });

@@ -104,6 +104,7 @@ def page(browser, editor_server, request):
     page.errors = errors
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+    if not page.is_closed():  # a test may close its tab on purpose
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

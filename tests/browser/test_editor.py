@@ -239,3 +239,63 @@ def test_a_param_added_to_the_inputs_form_edits_the_node(page):
     field.blur()
     page.wait_for_function(f"{STATE}.nodes.{text}.params.text === 'from the form'")
     assert page.locator(f".fb-node[data-node='{text}'] textarea").input_value() == "from the form"
+
+
+def test_a_closed_tab_loses_nothing(browser, editor_server, page):
+    new_workflow(page)
+    text = add_from_palette(page, "text.text", 220, 220)
+    page.locator(f".fb-node[data-node='{text}'] textarea").fill("not saved anywhere yet")
+    page.wait_for_timeout(700)  # the debounced edit reaches Python, which autosaves it
+    page.context.close()
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    other = context.new_page()
+    other.goto(editor_server.url)
+    other.wait_for_function(f"{STATE} && Object.keys({STATE}.nodes).length === 1")
+    assert nodes(other)[text]["params"]["text"] == "not saved anywhere yet"
+    assert other.locator("[data-testid=unsaved]").is_visible()
+    context.close()
+
+
+def test_template_fields_become_inputs(page):
+    new_workflow(page)
+    template = add_from_palette(page, "text.template", 400, 200)
+    page.locator(f".fb-node[data-node='{template}'] textarea").fill("{subject} on {surface}")
+    port(page, template, "in", "surface").wait_for()
+    text = add_from_palette(page, "text.text", 60, 200)
+    drag_link(page, port(page, text, "out", "text"), port(page, template, "in", "surface"))
+    page.wait_for_function(f"{STATE}.nodes.{template}.inputs.surface")
+
+
+def test_upload_an_image_into_a_load_node_and_run_it(page, tmp_path):
+    from PIL import Image
+    picture = tmp_path / "red.png"
+    Image.new("RGB", (64, 48), (220, 30, 30)).save(picture)
+    new_workflow(page)
+    load = add_from_palette(page, "image.load", 120, 200)
+    preview = add_from_palette(page, "image.preview", 640, 200)
+    drag_link(page, port(page, load, "out", "image"), port(page, preview, "in", "image"))
+    with page.expect_file_chooser() as chooser:
+        page.click(f".fb-node[data-node='{load}'] button[title='upload a file']")
+    chooser.value.set_files(str(picture))
+    page.wait_for_function(f"({STATE}.nodes.{load}.params.path || '').endsWith('.png')")
+    page.keyboard.press("Control+Enter")
+    page.locator(f".fb-node[data-node='{preview}'] img.fb-thumb").wait_for()
+    assert page.locator(f".fb-node[data-node='{preview}'] .fb-chip").inner_text().startswith("done")
+
+
+def test_copy_in_one_tab_and_paste_in_another(browser, editor_server, page):
+    open_template(page, "hello-gemini")
+    page.click(".fb-node[data-node='prompt'] .fb-head .fb-title")
+    page.click(".fb-node[data-node='subject'] .fb-head .fb-title", modifiers=["Shift"])
+    page.keyboard.press("Control+c")
+    other = page.context.new_page()
+    other.goto(editor_server.url)
+    other.wait_for_function(f"{STATE} && Object.keys({STATE}.nodes).length > 0")
+    count = len(nodes(other))
+    other.mouse.move(700, 700)
+    other.keyboard.press("Control+v")
+    other.wait_for_function(f"Object.keys({STATE}.nodes).length === {count + 2}")
+    pasted = {k: v for k, v in nodes(other).items() if k not in ("prompt", "subject", "style", "generate", "preview")}
+    template = next(v for v in pasted.values() if v["type"] == "text.template")
+    source = next(k for k, v in pasted.items() if v["type"] == "text.text")
+    assert template["inputs"] == {"subject": [f"{source}.text"]}  # the link inside the copy survives

@@ -1,0 +1,194 @@
+"""Masks and sharing in a real browser: paint a mask with the pointer and inpaint through it, compare before and
+after, open a workflow from a picture or a bundle dropped on the canvas, export a bundle from the File menu."""
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageDraw
+
+from flowbanana import provenance
+from flowbanana.bundle import export_bundle
+from flowbanana.catalogue import load_catalogue
+from flowbanana.workflow import load
+from test_editor import STATE, nodes, open_template
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+PAINT = {
+    "format": "flowbanana/workflow", "version": 1, "name": "Paint and inpaint",
+    "nodes": {
+        "photo": {"type": "image.load", "params": {"path": "inputs/stripes.png"}},
+        "paint": {"type": "mask.paint", "inputs": {"image": "photo.image"}},
+        "inpaint": {"type": "gemini.inpaint", "params": {"instruction": "a red balloon", "feather": 0},
+                    "inputs": {"image": "photo.image", "mask": "paint.mask"}},
+        "save": {"type": "image.save", "params": {"filename": "painted.png"}, "inputs": {"image": "inpaint.image"}},
+    },
+    "ui": {"nodes": {"photo": {"x": 40, "y": 60}, "paint": {"x": 380, "y": 300}, "inpaint": {"x": 720, "y": 40},
+                     "save": {"x": 1060, "y": 80}}},
+}
+
+
+@pytest.fixture(scope="module")
+def workflows(editor_server) -> Path:
+    """The server's workflows folder with a picture to paint on, the paint workflow and the inpaint example."""
+    folder = editor_server.workflows
+    (folder / "inputs").mkdir(exist_ok=True)
+    stripes = Image.new("RGB", (320, 200), (40, 60, 90))
+    draw = ImageDraw.Draw(stripes)
+    for x in range(0, 320, 20):
+        draw.rectangle((x, 0, x + 9, 199), fill=(220, 200, 80))
+    stripes.save(folder / "inputs" / "stripes.png")
+    (folder / "paint-and-inpaint.json").write_text(json.dumps(PAINT))
+    shutil.copy(ROOT / "workflows" / "inpaint-mask.json", folder)
+    shutil.copy(ROOT / "workflows" / "inputs" / "product.jpg", folder / "inputs")
+    shutil.copytree(ROOT / "workflows" / "masks", folder / "masks", dirs_exist_ok=True)
+    return folder
+
+
+def drop_file(page, path: Path, mime: str) -> None:
+    """Drop a file from 'the desktop' onto the canvas, as a user dragging it from a file manager."""
+    data = base64.b64encode(path.read_bytes()).decode()
+    transfer = page.evaluate_handle("""([name, data, mime]) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer(); dt.items.add(new File([bytes], name, {type: mime})); return dt; }""",
+                                    [path.name, data, mime])
+    box = page.locator(".fb-viewport").bounding_box()
+    page.dispatch_event(".fb-viewport", "drop", {"dataTransfer": transfer, "clientX": box["x"] + 300,
+                                                "clientY": box["y"] + 300})
+
+
+def run_and_wait(page, node: str) -> None:
+    page.click("[data-testid=run]")
+    page.wait_for_function(f"({STATE}.statuses.{node} || {{}}).state === 'done'", timeout=30000)
+
+
+def test_paint_a_stroke_inpaint_and_keep_every_pixel_outside(page, workflows, editor_server):
+    open_template(page, "paint-and-inpaint")
+    page.click(".fb-node[data-node='paint'] [data-paint]")
+    canvas = page.locator("[data-testid=mask-canvas]")
+    canvas.wait_for()
+    page.wait_for_function("window.flowbananaMask && window.flowbananaMask.loaded")
+    box = canvas.bounding_box()
+    left, top = box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5
+    page.mouse.move(left, top)
+    page.mouse.down()
+    page.mouse.move(left + box["width"] * 0.4, top + 10, steps=12)
+    page.mouse.up()
+    page.click("[data-testid=mask-save]")
+    page.wait_for_function(f"({STATE}.nodes.paint.params.mask || '').startsWith('masks/paint-')")
+    value = nodes(page)["paint"]["params"]["mask"]
+    mask = Image.open(workflows / value)
+    assert mask.mode == "L" and mask.size == (320, 200)  # the image's size, whatever the zoom
+    painted = mask.point(lambda v: 255 if v else 0).getbbox()
+    assert painted and painted[2] - painted[0] > 100 and 60 < painted[1] < 100  # a horizontal stroke across the middle
+    assert mask.getpixel((5, 5)) == 0
+
+    page.keyboard.press("Control+s")  # the mask is a file beside the saved workflow: it survives a reload
+    page.get_by_text("Saved paint-and-inpaint.json").wait_for()
+    assert json.loads((workflows / "paint-and-inpaint.json").read_text())["nodes"]["paint"]["params"]["mask"] == value
+    page.reload()
+    page.wait_for_function(f"{STATE} && {STATE}.nodes.paint && {STATE}.nodes.paint.params.mask === '{value}'")
+
+    run_and_wait(page, "save")
+    result = Image.open(editor_server.out / "paint-and-inpaint" / "painted.png").convert("RGB")
+    original = Image.open(workflows / "inputs" / "stripes.png").convert("RGB")
+    outside = mask.point(lambda v: 255 if v == 0 else 0)
+    changed = ImageChops.difference(result, original).convert("L").point(lambda v: 255 if v else 0)
+    assert ImageChops.multiply(changed, outside).getbbox() is None  # not one pixel outside the mask changed
+    assert ImageChops.multiply(changed, mask.point(lambda v: 255 if v == 255 else 0)).getbbox()  # inside did
+
+
+def test_the_mask_editor_undoes_inverts_and_asks_for_a_picture_first(page, workflows):
+    open_template(page, "paint-and-inpaint")
+    page.evaluate(f"{STATE}.statuses = {{}}")  # as if nothing had run: the picture comes from the file it loads
+    page.click(".fb-node[data-node='paint'] [data-paint]")
+    page.wait_for_function("window.flowbananaMask && window.flowbananaMask.loaded")
+    painted = "window.flowbananaMask.mask.reduce((a, v) => a + v, 0)"
+    page.click("[data-testid=mask-invert]")
+    page.wait_for_function(f"{painted} > 0")
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"{painted} === 0 || window.flowbananaMask.undoCount === 0")
+    page.keyboard.press("Escape")
+    page.locator("[data-testid=mask-canvas]").wait_for(state="detached")
+    assert nodes(page)["paint"]  # Escape left the dialog, not the graph (Delete and Ctrl+Z stay in the dialog)
+
+    page.locator(".fb-node[data-node='photo'] input[data-param='path']").fill("inputs/missing.png")
+    page.locator(".fb-node[data-node='photo'] input[data-param='path']").press("Enter")
+    page.wait_for_function(f"{STATE}.nodes.photo.params.path === 'inputs/missing.png'")
+    page.wait_for_timeout(600)
+    page.click(".fb-node[data-node='paint'] [data-paint]")
+    prompt = page.locator("[data-testid=mask-no-image]")
+    prompt.wait_for()
+    assert "Run photo once" in prompt.inner_text() and page.locator("[data-testid=mask-run]").is_visible()
+    page.click("[data-testid=mask-cancel]")
+
+
+def test_compare_slider_over_an_inpaint_result(page, workflows):
+    open_template(page, "inpaint-mask")
+    run_and_wait(page, "inpaint")
+    page.click(".fb-node[data-node='inpaint'] [data-compare]")
+    compare = page.locator("[data-testid=compare]")
+    compare.wait_for()
+    before, after = (page.locator(f"[data-testid=compare] img[alt={n}]") for n in ("before", "after"))
+    assert before.get_attribute("src").startswith("/flowbanana/media/")
+    assert after.get_attribute("src") != before.get_attribute("src")
+    page.wait_for_function("document.querySelector(\"[data-testid=compare] img[alt=after]\").naturalWidth === 900")
+    box = compare.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] / 2)
+    page.wait_for_function("Math.abs(window.flowbananaCompare.split - 20) < 2")
+    assert "inset(0px 80%" in before.evaluate("e => getComputedStyle(e).clipPath")
+    assert page.locator("[data-testid=compare-slider]").is_visible()
+    page.click("[data-testid=compare-close]")
+    compare.wait_for(state="detached")
+
+
+def test_dropping_a_picture_opens_the_workflow_inside_it(page, tmp_path):
+    workflow = json.loads((ROOT / "workflows" / "hello-gemini.json").read_text())
+    workflow["name"] = "Made this picture"
+    picture = tmp_path / "made.png"
+    Image.new("RGB", (48, 32), "teal").save(picture, **provenance.save_options("PNG", workflow, {"node": "save"}))
+    open_template(page, "inpaint-mask")
+    drop_file(page, picture, "image/png")
+    discard = page.get_by_role("button", name="Discard")
+    page.wait_for_function(f"{STATE}.nodes.generate !== undefined || document.body.innerText.includes('Discard')")
+    if discard.is_visible():
+        discard.click()
+    page.wait_for_function(f"{STATE}.nodes.generate !== undefined && {STATE}.nodes.paint === undefined")
+    assert page.locator("input[data-testid=wf-name]").input_value() == "Made this picture"
+    assert set(nodes(page)) == set(workflow["nodes"])
+
+    plain = tmp_path / "plain.png"
+    Image.new("RGB", (8, 8)).save(plain)
+    drop_file(page, plain, "image/png")
+    page.get_by_text("holds no flowbanana workflow").wait_for()
+
+
+def test_bundles_open_by_drop_and_export_from_the_file_menu(page, workflows, tmp_path):
+    bundle = export_bundle(load(workflows / "inpaint-mask.json"), load_catalogue(), tmp_path / "shared.zip")
+    open_template(page, "paint-and-inpaint")
+    drop_file(page, bundle, "application/zip")
+    discard = page.get_by_role("button", name="Discard")
+    page.wait_for_function(f"{STATE}.nodes.photo && {STATE}.nodes.photo.params.path === 'inputs/product.jpg'"
+                           " || document.body.innerText.includes('Discard')")
+    if discard.is_visible():
+        discard.click()
+    page.wait_for_function(f"{STATE}.nodes.paint && {STATE}.nodes.paint.params.mask === 'masks/inpaint-ball.png'")
+    run_and_wait(page, "inpaint")  # reads the photo and the mask from the unpacked bundle
+
+    page.click("[data-testid=file-menu]")
+    with page.expect_download() as download:
+        page.click("[data-testid=export-bundle]")
+    path = tmp_path / "exported.zip"
+    download.value.save_as(path)
+    assert download.value.suggested_filename == "Inpaint-a-painted-area.zip"
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        shipped = json.loads(archive.read("workflow.json"))
+    assert {"workflow.json", "manifest.json", "masks/inpaint-ball.png", "inputs/product.jpg"} <= names
+    assert shipped["nodes"]["paint"]["params"]["mask"] == "masks/inpaint-ball.png"
