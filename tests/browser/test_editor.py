@@ -299,3 +299,41 @@ def test_copy_in_one_tab_and_paste_in_another(browser, editor_server, page):
     template = next(v for v in pasted.values() if v["type"] == "text.template")
     source = next(k for k, v in pasted.items() if v["type"] == "text.text")
     assert template["inputs"] == {"subject": [f"{source}.text"]}  # the link inside the copy survives
+
+
+def test_run_this_node_runs_only_what_it_needs(page):
+    open_template(page, "hello-gemini")
+    page.click(".fb-node[data-node='prompt'] .fb-menu-btn")
+    page.get_by_text("Run this node").click()
+    page.wait_for_function(f"{STATE}.statuses.prompt && ['done', 'cached'].includes({STATE}.statuses.prompt.state)")
+    statuses = page.evaluate(f"JSON.parse(JSON.stringify({STATE}.statuses))")
+    assert {n for n, s in statuses.items() if s.get("state")} == {"prompt", "subject", "style"}
+    result = page.locator(".fb-node[data-node='prompt'] .fb-text-result")
+    assert "tiny sunglasses, studio product photo" in result.inner_text()  # the filled template
+
+
+def test_rubber_band_selects_and_moves_several_nodes_in_one_edit(page):
+    new_workflow(page)
+    a = add_from_palette(page, "text.text", 200, 150)
+    b = add_from_palette(page, "text.text", 200, 450)
+    box = page.locator(".fb-viewport").bounding_box()
+    page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + 120, box["y"] + 80)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 700, box["y"] + 800, steps=6)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    page.wait_for_function(f"Object.keys({STATE}.selection).length === 2")
+    before = nodes(page)
+    head = page.locator(f".fb-node[data-node='{a}'] .fb-title").bounding_box()
+    page.mouse.move(head["x"] + 10, head["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(head["x"] + 210, head["y"] + 105, steps=6)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    after = nodes(page)
+    for node in (a, b):
+        assert after[node]["x"] - before[node]["x"] == pytest.approx(200, abs=2)
+        assert after[node]["y"] - before[node]["y"] == pytest.approx(100, abs=2)
+    page.keyboard.press("Control+z")  # one move, one undo step, for both nodes
+    page.wait_for_function(f"{STATE}.nodes.{b}.x === {before[b]['x']} && {STATE}.nodes.{a}.x === {before[a]['x']}")
