@@ -254,8 +254,8 @@ class Editor:
     def _show_provider(self) -> None:
         label = self.config.provider_label()
         self.badge.text = label
-        self.badge.props(f"color={'amber-5' if label == 'Gemini' else 'grey-5'} icon={'bolt' if label == 'Gemini' else 'science'}")
-        self.badge.tooltip(f"Provider: {label}. Click to change it or set a key.")
+        self.badge.props(f"color={'amber-5' if label == 'Gemini' else 'grey-5'} icon={'bolt' if label == 'Gemini' else 'science'}"
+                         f' title="Provider: {label}. Click to change it or set a key."')
 
     # ---- commands ------------------------------------------------------------------------
     def on_command(self, args: dict) -> None:

@@ -60,6 +60,11 @@ const FbNode = {
     current() {
       return this.history[Math.min(this.histIndex, this.history.length - 1)];
     },
+    // the result shown is from an earlier run: this one failed, was skipped, or has not finished
+    stale() {
+      const state = this.status && this.status.state;
+      return ["failed", "skipped", "cancelled", "queued", "running"].includes(state);
+    },
     stateClass() {
       return this.status && this.status.state ? "fb-st-" + this.status.state : "";
     },
@@ -192,7 +197,7 @@ const FbNode = {
                @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)">
       </div>
       <button v-if="def.extra_inputs" class="fb-add-input" @pointerdown.stop @click="canvas.addInput(id)">+ input</button>
-      <div v-if="current && (current.thumb || resultText != null)" class="fb-result">
+      <div v-if="current && (current.thumb || resultText != null)" class="fb-result" :class="{'fb-stale': stale}">
         <img v-if="current.thumb" :src="current.thumb" class="fb-thumb" draggable="false" :title="'open full size'"
              @pointerdown.stop @click="canvas.lightbox = current.full" @load="canvas.remeasure(id)">
         <div v-if="resultText != null" class="fb-text-result" @pointerdown.stop @wheel.stop>{{ resultText }}</div>

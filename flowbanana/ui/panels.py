@@ -57,7 +57,7 @@ class SidePanel:
                 with ui.row().classes("w-full no-wrap items-start gap-1"):
                     self._field(name, spec.node, param, value, spec.description, linked)
                     ui.button(icon="close", on_click=lambda n=name: self.on_remove(n)) \
-                        .props("flat round dense size=sm color=grey-6").tooltip("Remove from the inputs form")
+                        .props('flat round dense size=sm color=grey-6 title="Remove from the inputs form"')
 
     def _field(self, label: str, node_id: str, param: Param, value, description: str, linked: bool) -> None:
         def changed(e):
@@ -104,7 +104,8 @@ class SidePanel:
                     ui.label(f"{len(summary['files'])} files in {summary['out_dir']}") \
                         .classes("text-caption text-grey-6").style("word-break: break-all")
             if not runner.gallery:
-                ui.label("Run the workflow (Ctrl+Enter) to see every image it makes here.") \
+                ui.label("This run made no images." if summary else
+                         "Run the workflow (Ctrl+Enter) to see every image it makes here.") \
                     .classes("text-caption text-grey-6")
                 return
             with ui.grid(columns=2).classes("w-full gap-2"):

@@ -46,6 +46,7 @@ class EditorConfig:
     file: Path | None = None
     provider: str = "auto"  # auto | gemini | offline, changed in the settings dialog for this process
     key_from_settings: bool = False
+    banner_shown: bool = False
 
     def provider_label(self) -> str:
         if self.provider == "offline" or not has_credentials():
@@ -105,8 +106,8 @@ class RunController:
             read_roots=(self.config.uploads_dir.resolve(),)))
         self.execution = Execution(workflow, self.config.catalogue, options, on_event=self._event)
         self.gallery = []
-        if setup.banner and not getattr(self, "_banner_shown", False):
-            self._banner_shown = True
+        if setup.banner and not self.config.banner_shown:  # once per server, not on every run
+            self.config.banner_shown = True
             self.on_notice(setup.banner, "info")
         try:
             result = await self.execution.run()
