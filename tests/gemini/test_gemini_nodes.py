@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 import pytest
 from PIL import Image, ImageChops
 
+from flowbanana import provenance
 from flowbanana.providers import OfflineProvider
 from fake_gemini import FAKE_KEY
 
@@ -32,6 +33,9 @@ async def test_workflow_file_to_written_images_through_the_sdk(run_workflow, pro
     again, _ = await run_workflow(GEN, provider)
     assert again.nodes["gen"].status == "cached" and len(fake.calls) == 2
     assert FAKE_KEY.encode() not in all_bytes(tmp_path)  # not in the cache, the outputs or the workflow
+    embedded = [provenance.read(f) for f in files]  # the images' metadata (compressed, so read it back)
+    assert all(run["providers"] == ["gemini"] for _, run in embedded)
+    assert FAKE_KEY not in repr(embedded)
     assert FAKE_KEY not in repr([e.to_json() for e in events]) + repr(result.to_json())
 
 
@@ -160,6 +164,7 @@ async def test_offline_workflow_runs_without_key_and_says_what_it_is(run_workflo
     assert meta["provider"] == "offline preview" and meta["cost"] == 0.0
     assert result.output("gen", "text").startswith("(offline preview)")
     assert [Image.open(f).size for f in result.files] == [(1344, 768)] * 2
+    assert all(provenance.read(f)[1]["providers"] == ["offline preview"] for f in result.files)
 
 
 async def test_a_failed_variation_stops_the_ones_still_waiting(run_workflow, provider, fake):
