@@ -160,7 +160,7 @@ def api_router(service: RunService) -> APIRouter:
             raise HTTPException(404, f"run {record.id} has no output file {name!r}.") from None
         inline = path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".gif")
         return FileResponse(path, content_disposition_type="inline" if inline else "attachment",
-                            filename=path.name, headers={"x-content-type-options": "nosniff"})
+                            filename=path.name)
 
     @router.get("/workflows", summary="The saved workflows")
     def workflows() -> dict[str, Any]:

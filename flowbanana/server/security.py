@@ -22,6 +22,9 @@ from .settings import LOOPBACK_NAMES, ServerSettings
 COOKIE = "flowbanana_token"
 UPLOAD_PATH = "/api/uploads"
 UPLOAD_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
+# no framing by other sites (clickjacking), no content sniffing, and no ?token= leaking through Referer
+SAFE_HEADERS = ((b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
+                (b"referrer-policy", b"no-referrer"))
 _BRACKETS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
@@ -56,8 +59,10 @@ class SecurityMiddleware:
             return await _refuse(scope, receive, send, *refusal)
         if scope["type"] == "websocket":
             return await self.app(scope, receive, send)
+        extra = list(SAFE_HEADERS)
         if self._query_token(scope):  # a browser that came with ?token= keeps it as a cookie
-            send = _with_cookie(send, self.settings.token)
+            extra.append((b"set-cookie", f"{COOKIE}={self.settings.token}; Path=/; HttpOnly; SameSite=Strict".encode()))
+        send = _with_headers(send, extra)
         path = scope["path"]
         if not path.startswith("/api/") or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             return await self.upload_limited(scope, receive, send)
@@ -149,11 +154,10 @@ def _hostname(host: str | None) -> str:
     return host.rsplit(":", 1)[0].lower() if host.count(":") == 1 else host.lower()
 
 
-def _with_cookie(send: Send, token: str) -> Send:
+def _with_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
     async def sender(message: Message) -> None:
         if message["type"] == "http.response.start":
-            cookie = f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
-            message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
+            message = {**message, "headers": [*message.get("headers", []), *headers]}
         await send(message)
     return sender
 

@@ -219,6 +219,13 @@ def test_no_api_key_reaches_a_response_a_record_or_the_log(start_server):
     assert not [t for t in texts if key in t]
 
 
+@pytest.mark.parametrize("route", ["/api/health", "/docs", "/api/runs/nonsense"])
+def test_responses_cannot_be_framed_or_sniffed(client, route):
+    headers = client.get(route).headers
+    assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+
+
 def test_server_keeps_serving(server):
     with httpx.Client(base_url=server.url) as client:
         assert client.get("/api/health").json()["status"] == "ok"
