@@ -65,7 +65,7 @@ def drop_file(page, path: Path, mime: str) -> None:
 
 def run_and_wait(page, node: str) -> None:
     page.click("[data-testid=run]")
-    page.wait_for_function(f"({STATE}.statuses.{node} || {{}}).state === 'done'", timeout=30000)
+    page.wait_for_function(f"['done', 'cached'].includes(({STATE}.statuses.{node} || {{}}).state)", timeout=30000)
 
 
 def test_paint_a_stroke_inpaint_and_keep_every_pixel_outside(page, workflows, editor_server):
