@@ -21,7 +21,7 @@ import networkx as nx
 from ..catalogue import Catalogue
 from ..errors import WorkflowInvalid
 from ..graph import build_graph
-from ..node_api import SEED_MAX
+from ..node_api import SEED_MAX, NodeError
 from ..porttypes import compatible
 from ..validation import _convert_hint, validate
 from ..workflow import NODE_ID, Link, Node, Workflow, WorkflowInput, from_dict, loads
@@ -31,16 +31,8 @@ MERGE_SECONDS = 2.0    # edits of the same param this close together are one und
 COLUMN, ROW = 340, 240  # auto-layout spacing for nodes without a saved position
 
 
-class EditRefused(Exception):
-    """An edit the document will not make; `message` is shown to the user as is."""
-
-    def __init__(self, message: str, hint: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message} {self.hint}".strip()
+class EditRefused(NodeError):
+    """An edit the document will not make; shown to the user as is, message then hint, like a node's error."""
 
 
 @dataclass
@@ -145,18 +137,17 @@ class Document:
             self.workflow.ui["viewport"] = viewport
 
     def undo(self) -> bool:
-        if not self.undo_stack:
-            return False
-        self.redo_stack.append(self._snapshot())
-        self._restore(self.undo_stack.pop())
-        self._merge_key = None
-        return True
+        return self._step(self.undo_stack, self.redo_stack)
 
     def redo(self) -> bool:
-        if not self.redo_stack:
+        return self._step(self.redo_stack, self.undo_stack)
+
+    def _step(self, back: list[dict], forth: list[dict]) -> bool:
+        """Go to the newest snapshot of `back`, keeping the present on `forth`."""
+        if not back:
             return False
-        self.undo_stack.append(self._snapshot())
-        self._restore(self.redo_stack.pop())
+        forth.append(self._snapshot())
+        self._restore(back.pop())
         self._merge_key = None
         return True
 

@@ -701,10 +701,26 @@ export default {
       const o = def && def.outputs.find((x) => x.name === output);
       return o ? o.type : "ANY";
     },
+    // a link dropped on a node's body goes to its first fitting port, an unlinked one if there is one
+    portOnNode(nodeEl, drag) {
+      const want = drag.from === "out" ? "in|" : "out|";
+      const node = this.nodes[nodeEl.dataset.node];
+      const fitting = [...nodeEl.querySelectorAll(`[data-port^="${want}"]`)].filter((el) =>
+        drag.from === "out" ? this.compatible(drag.type, el.dataset.type) : this.compatible(el.dataset.type, drag.type));
+      return fitting.find((el) => !node.inputs[el.dataset.port.slice(3)]) || fitting[0] || null;
+    },
     dropLink(ev, drag, pending) {
       const el = document.elementFromPoint(ev.clientX, ev.clientY);
-      const portEl = el && el.closest("[data-port]");
       const nodeEl = el && el.closest(".fb-node");
+      let portEl = el && el.closest("[data-port]");
+      if (!portEl && nodeEl && nodeEl.dataset.node !== drag.node) {
+        portEl = this.portOnNode(nodeEl, drag);
+        if (!portEl) {
+          this.showToast(`Refused: nothing on this node fits a ${drag.type} link.`, ev);
+          if (pending) this.$emit("edit", { op: "disconnect", target: pending.target, port: pending.port, link: pending.link });
+          return;
+        }
+      }
       if (portEl && nodeEl) {
         const [kind, port] = portEl.dataset.port.split("|");
         const target = nodeEl.dataset.node;

@@ -138,8 +138,12 @@ class RunController:
         elif event.kind in _STATES:
             state = _STATES[event.kind]
             status: dict[str, Any] = {"state": state, "label": state, "progress": None}
-            if event.kind == "node_failed":
-                status.update(error=event.data.get("error"), hint=event.data.get("hint"))
+            if event.kind == "node_failed":  # on the node itself, "node 'x' (type):" goes without saying
+                error = str(event.data.get("error") or "")
+                prefix = f"node {event.node!r} ("
+                if error.startswith(prefix) and "): " in error:
+                    error = error.split("): ", 1)[1]
+                status.update(error=error, hint=event.data.get("hint"))
             elif event.kind == "node_skipped":
                 status.update(error=event.data.get("reason"), hint=None)
             seconds = event.data.get("seconds")

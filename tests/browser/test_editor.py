@@ -107,6 +107,9 @@ def test_type_mismatched_link_is_refused(page):
     toast.wait_for()
     assert "Refused" in toast.inner_text() and "IMAGE" in toast.inner_text()
     assert nodes(page)[preview]["inputs"] == {}
+    drag_link(page, port(page, text, "out", "text"), page.locator(f".fb-node[data-node='{preview}'] .fb-title"))
+    page.get_by_text("nothing on this node fits a TEXT link").wait_for()
+    assert nodes(page)[preview]["inputs"] == {}
     assert page.locator(".fb-link").count() == 0
 
 
@@ -264,6 +267,11 @@ def test_template_fields_become_inputs(page):
     text = add_from_palette(page, "text.text", 60, 200)
     drag_link(page, port(page, text, "out", "text"), port(page, template, "in", "surface"))
     page.wait_for_function(f"{STATE}.nodes.{template}.inputs.surface")
+    other = add_from_palette(page, "text.text", 60, 520)
+    body = page.locator(f".fb-node[data-node='{template}'] .fb-title")  # dropped on the node, not on a port
+    drag_link(page, port(page, other, "out", "text"), body)
+    page.wait_for_function(f"{STATE}.nodes.{template}.inputs.subject")  # the first field still unlinked
+    assert nodes(page)[template]["inputs"] == {"surface": [f"{text}.text"], "subject": [f"{other}.text"]}
 
 
 def test_upload_an_image_into_a_load_node_and_run_it(page, tmp_path):
