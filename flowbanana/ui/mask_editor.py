@@ -153,8 +153,12 @@ def add_mask_route(tabs) -> None:
             data += chunk
             if len(data) > MAX_MASK_BYTES:
                 raise HTTPException(413, f"masks up to {MAX_MASK_BYTES >> 20} MB")
-        if node not in editor.doc.workflow.nodes:
+        target = editor.doc.workflow.nodes.get(node)
+        node_type = editor.config.catalogue.get(target.type) if target else None
+        if node_type is None:
             raise HTTPException(409, f"there is no node {node!r} any more")
+        if not node_type.param(param) or node_type.param(param).kind != "mask":
+            raise HTTPException(400, f"{node_type.id} has no mask param {param!r}")
         try:
             value = await run.io_bound(store_mask, editor.doc.workflow, editor.config.uploads_dir, node, bytes(data))
         except MaskRefused as exc:
