@@ -57,20 +57,26 @@ class GeminiProvider:
         self._key = None if uses_vertex() else find_key()  # Vertex: the SDK reads its own variables
         self._secret = find_key()  # whatever key is in reach is blotted out of every message
         self._client = None
+        self._starting = asyncio.Lock()
 
-    def _aio(self):
-        if self._client is None:
-            from google import genai
-            from google.genai import types
-            options = types.HttpOptions(timeout=int(self.timeout * 1000),
-                                        retry_options=types.HttpRetryOptions(attempts=1))  # we retry ourselves
-            if not uses_vertex() and not os.environ.get("GOOGLE_GENAI_API_VERSION"):
-                options.api_version = "v1beta"  # where image generation is documented
-            try:
-                self._client = genai.Client(api_key=self._key, http_options=options)
-            except ValueError as exc:
-                raise NodeError(f"the Gemini client could not start: {scrub(str(exc), self._secret)}", HOW_TO_SET)
+    async def _aio(self):
+        """The SDK's async client, made on first use in a worker thread (importing the SDK takes seconds)."""
+        async with self._starting:
+            if self._client is None:
+                self._client = await asyncio.to_thread(self._make_client)
         return self._client.aio
+
+    def _make_client(self):
+        from google import genai
+        from google.genai import types
+        options = types.HttpOptions(timeout=int(self.timeout * 1000),  # the SDK counts milliseconds
+                                    retry_options=types.HttpRetryOptions(attempts=1))  # we retry ourselves
+        if not uses_vertex() and not os.environ.get("GOOGLE_GENAI_API_VERSION"):
+            options.api_version = "v1beta"  # where image generation is documented
+        try:
+            return genai.Client(api_key=self._key, http_options=options)
+        except ValueError as exc:
+            raise NodeError(f"the Gemini client could not start: {scrub(str(exc), self._secret)}", HOW_TO_SET)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -79,7 +85,7 @@ class GeminiProvider:
 
     async def generate(self, request: Request, limiter: CallLimiter,
                        notify: Callable[[str], None] | None = None) -> Answer:
-        aio = self._aio()
+        aio = await self._aio()
         contents, config = await asyncio.to_thread(_payload, request)
         retries = 0
         for attempt in range(1, self.retry.attempts + 1):
