@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     editor = sub.add_parser("ui", help="open the node editor in the browser", epilog=UI_HELP,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    editor.add_argument("file", nargs="?", type=Path, help="workflow .json to open (default: an example)")
+    editor.add_argument("file", nargs="?", type=Path,
+                        help="workflow to open: .json, an image saved by flowbanana, or a .zip bundle (default: an example)")
     editor.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     editor.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     editor.add_argument("--workflows", type=Path, default=None, metavar="DIR",
@@ -322,6 +323,7 @@ UI_HELP = """\
 examples:
   flowbanana ui                          the editor at http://127.0.0.1:8080 with an example loaded
   flowbanana ui product.json --port 9000 open a workflow file
+  flowbanana ui shared.zip               open a bundle someone sent (checked, unpacked under the cache)
   flowbanana ui --workflows my-flows/    templates menu and saves in my-flows/
 """
 
