@@ -31,13 +31,11 @@ def test_list_is_newest_first_and_paginated(start_server):
         assert client.get("/api/runs", params={"offset": -1}).status_code == 422
 
 
-def test_thumbnail_points_at_the_first_image(start_server):
-    server = start_server()
-    with server.client() as client:
-        run = finish(client, submit(client, save_workflow())["id"])
-        listed = client.get("/api/runs").json()["runs"][0]
-        assert listed["thumbnail"] == run["files"][0]["url"] and listed["files"] == 1
-        assert client.get(listed["thumbnail"]).status_code == 200
+def test_thumbnail_points_at_the_first_image(client):
+    run = finish(client, submit(client, save_workflow())["id"])
+    listed = client.get("/api/runs").json()["runs"][0]
+    assert listed["id"] == run["id"] and listed["thumbnail"] == run["files"][0]["url"] and listed["files"] == 1
+    assert client.get(listed["thumbnail"]).status_code == 200
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["crash", "clean stop"])
@@ -69,11 +67,9 @@ def test_restart_lists_old_runs_and_marks_the_unfinished_interrupted(start_serve
         assert finish(client, again["id"])["status"] == "cancelled"
 
 
-def test_a_run_record_is_a_complete_json_file_at_every_step(start_server):
-    server = start_server()
-    with server.client() as client:
-        run = submit(client, save_workflow())
-        events(client, run["id"])
+def test_a_run_record_is_a_complete_json_file_at_every_step(server, client):
+    run = submit(client, save_workflow())
+    events(client, run["id"])
     record = json.loads((server.runs / run["id"] / "run.json").read_text())
     assert record["status"] == "done" and record["workflow"] == save_workflow()
     assert set(record) >= {"workflow", "inputs", "nodes", "files", "usage", "created", "started", "finished"}
