@@ -30,6 +30,8 @@ examples:
   flowbanana run wf.json --set gen.seed=7         set any node's param as NODE.PARAM
   flowbanana run wf.json --out renders/ --json    machine-readable result on stdout
   flowbanana run wf.json --force gen              run node 'gen' again even if it is cached
+  flowbanana run wf.json --dry-run                the model calls it would make and their cost; calls nothing
+  flowbanana run wf.json --provider offline       placeholder images: no API key, no quota
   flowbanana run outputs/shoe/shoe_0.png          run the workflow embedded in an image it made
   flowbanana run shared.zip                       run a bundle (it reads only its own files)
 
