@@ -110,6 +110,8 @@ def _print_plan(plan: dict, stream: TextIO) -> None:
         print(f"  {call['node']:<{width}}  {call['model']:<32} {call['what']:<22} {cost}", file=stream)
     unknown = f" plus {plan['unpriced']} calls of unknown price" if plan["unpriced"] else ""
     print(f"Estimated cost: ${plan['cost_usd']:.3f}{unknown} (estimates; Google bills by tokens).", file=stream)
+    if plan.get("note"):
+        print(plan["note"], file=stream)
 
 
 def _outputs(outputs: dict) -> str:

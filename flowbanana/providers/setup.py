@@ -118,8 +118,10 @@ class RunSetup:
     def plan(self) -> dict[str, Any]:
         calls = getattr(self.provider, "calls", [])
         priced = [c.cost_usd for c in calls if c.cost_usd is not None]
+        note = "" if self.provider.real.offline or has_credentials() else \
+            "No API key is set, so a real run with --provider gemini would stop before it starts."
         return {"provider": self.provider.real.name, "calls": [c.__dict__ for c in calls],
-                "cost_usd": round(sum(priced), 4), "unpriced": len(calls) - len(priced)}
+                "cost_usd": round(sum(priced), 4), "unpriced": len(calls) - len(priced), "note": note}
 
 
 def prepare_run(provider: str = "auto", *, config: str | Path | None = None, rpm: int | None = None,

@@ -89,3 +89,10 @@ def test_a_bad_config_file_is_a_usage_error(cli, tmp_path):
     config.write_text('gemini_api_key = "AIza..."\n')
     done = cli("--config", config)
     assert done.returncode == 2 and "API keys belong in the environment" in done.stderr
+
+
+def test_dry_run_with_gemini_but_no_key_plans_and_warns(cli, tmp_path):
+    done = cli("--dry-run", "--provider", "gemini")
+    assert done.returncode == 0, done.stderr
+    assert "would make 2 model calls" in done.stdout and "Estimated cost: $0.078" in done.stdout
+    assert "No API key is set" in done.stdout and not (tmp_path / "out").exists()
