@@ -1,6 +1,7 @@
 """A real `flowbanana serve` process on a free port, an HTTP client for it, and the files its runs read."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import pytest
 from PIL import Image
 
 PACKS = Path(__file__).parents[1] / "packs"
+GEMINI_TESTS = Path(__file__).parents[1] / "gemini"
 SECRET_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "NANO_BANANA_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI",
                     "FLOWBANANA_CONFIG", "PYTEST_CURRENT_TEST")
 
@@ -152,6 +154,21 @@ def photo() -> Image.Image:
     image = Image.new("RGB", (64, 48))
     image.putdata([(x * 4, y * 5, 128) for y in range(48) for x in range(64)])
     return image
+
+
+@pytest.fixture
+def fake_gemini():
+    """tests/gemini's fake Gemini API (a real HTTP server), loaded by path: test folders are not packages."""
+    name = "server_tests_fake_gemini"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, GEMINI_TESTS / "fake_gemini.py")
+        module = sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    fake = module.FakeGemini().start()
+    fake.key = module.FAKE_KEY
+    yield fake
+    fake.stop()
 
 
 def prepare(server: Server, photo: Image.Image) -> Server:

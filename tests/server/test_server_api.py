@@ -51,6 +51,24 @@ def test_submit_follow_download(client, photo):
         assert image.size == photo.size and image.convert("RGB").getpixel((10, 20)) == photo.getpixel((10, 20))
 
 
+def test_usage_and_cost_of_a_gemini_run_and_its_rerun(start_server, fake_gemini):
+    server = start_server(env={"GEMINI_API_KEY": fake_gemini.key, "GOOGLE_GEMINI_BASE_URL": fake_gemini.url})
+    body = make_workflow({"gen": {"type": "gemini.generate", "params": {"prompt": "a teapot", "count": 2,
+                                                                       "model": "gemini-3.1-flash-image-preview"}},
+                          "save": {"type": "image.save", "inputs": {"image": "gen.image"}}})
+    with server.client() as client:
+        first = finish(client, submit(client, body)["id"])  # provider auto: a key is set, so Gemini
+        assert first["status"] == "done" and len(first["files"]) == 2
+        assert first["usage"]["provider"] != "offline preview" and first["usage"]["calls"] == 2
+        assert first["cost"] == pytest.approx(2 * 0.067) and first["usage"]["tokens"]
+        assert first["nodes"]["gen"]["meta"]["calls"] == 2 and first["nodes"]["gen"]["meta"]["model"]
+        listed = client.get("/api/runs").json()["runs"][0]
+        assert listed["cost"] == first["cost"]
+        again = finish(client, client.post(f"/api/runs/{first['id']}/rerun").json()["id"])
+        assert again["nodes"]["gen"]["status"] == "cached" and again["cost"] == 0 and again["usage"]["calls"] == 0
+    assert len(fake_gemini.calls) == 2
+
+
 def test_late_listener_gets_the_whole_stream(client):
     run = submit(client, save_workflow())
     first = events(client, run["id"])

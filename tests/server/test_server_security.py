@@ -3,6 +3,7 @@ image bombs. Each gets a clear 4xx, nothing lands outside a run's folder, and th
 from __future__ import annotations
 
 import io
+import json
 import struct
 import zlib
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from conftest import finish, make_workflow, save_workflow, submit
+from conftest import events, finish, make_workflow, save_workflow, submit
 
 ROUTES = ["/api/health", "/api/nodes", "/api/runs", "/api/workflows", "/docs", "/openapi.json", "/anything"]
 
@@ -206,17 +207,23 @@ def test_an_image_bomb_in_an_input_folder_fails_its_node_only(server, client):
     assert record["nodes"]["other"]["status"] == "done"
 
 
-def test_no_api_key_reaches_a_response_a_record_or_the_log(start_server):
-    key = "AIzaSy-not-a-real-key-0123456789"
-    server = start_server(env={"GEMINI_API_KEY": key})
+def test_no_api_key_reaches_a_response_a_record_or_the_log(start_server, fake_gemini):
+    """A real Gemini run (against the fake API) with a key in the server's environment, and the key nowhere."""
+    server = start_server(env={"GEMINI_API_KEY": fake_gemini.key, "GOOGLE_GEMINI_BASE_URL": fake_gemini.url})
+    body = make_workflow({"gen": {"type": "gemini.generate", "params": {"prompt": "a red teapot", "size": "512",
+                                                                       "model": "gemini-3.1-flash-image-preview"}},
+                          "save": {"type": "image.save", "inputs": {"image": "gen.image"}}})
     with server.client() as client:
-        texts = [client.get(route).text for route in ("/api/nodes", "/openapi.json", "/api/health")]
-        run = finish(client, submit(client, save_workflow(), options={"provider": "offline"})["id"])
-        texts += [client.get(f"/api/runs/{run['id']}").text, client.get("/api/runs").text]
+        run = submit(client, body, options={"provider": "gemini"})
+        texts = [json.dumps(e) for e in events(client, run["id"])]
+        record = client.get(f"/api/runs/{run['id']}").json()
+        texts += [client.get(route).text for route in ("/api/nodes", "/openapi.json", "/api/runs",
+                                                        f"/api/runs/{run['id']}")]
     server.stop()
-    texts += [p.read_text(errors="replace") for p in server.runs.rglob("*") if p.is_file() and p.suffix != ".png"]
-    texts.append(server.log.read_text())
-    assert not [t for t in texts if key in t]
+    assert record["status"] == "done" and len(fake_gemini.calls) == 1  # the key did reach Gemini, and only it
+    texts += [p.read_text(errors="replace") for p in server.root.rglob("*") if p.is_file() and p.suffix != ".png"]
+    texts += [p.read_bytes().decode("latin-1") for p in server.runs.rglob("*.png")]  # image metadata too
+    assert not [t for t in texts if fake_gemini.key in t]
 
 
 @pytest.mark.parametrize("route", ["/api/health", "/docs", "/api/runs/nonsense"])
