@@ -74,7 +74,30 @@ class RunService:
             # relative paths resolve against the first input folder (else the workflows folder)
             base = self.settings.input_dirs[0] if self.settings.input_dirs else self.settings.workflows_dir
             model.source = base.resolve() / "submitted.json"
+        self._check_paths(model)
         return model
+
+    def _check_paths(self, model: Workflow) -> None:
+        """Refuse file params that point outside the readable folders now, not when the node runs.
+
+        The nodes check again when they run (ctx.resolve_read), which also covers paths fed by links.
+        """
+        problems = []
+        for node_id, node in model.nodes.items():
+            node_type = self.catalogue.get(node.type)
+            for param in node_type.params:
+                value = node.params.get(param.name)
+                if param.kind != "file" or not value or param.name in node.inputs or not isinstance(value, str):
+                    continue
+                path = Path(value).expanduser()
+                if not any(inside(path if path.is_absolute() else model.base_dir / path, root)
+                           for root in self.settings.read_roots):
+                    problems.append(Problem(
+                        "path", f"node {node_id!r} ({node.type}), param {param.name!r}: {value!r} is outside the "
+                        "folders this server lets runs read.", node=node_id, port=param.name,
+                        hint="Upload the file (POST /api/uploads) or put it in an input folder of the server."))
+        if problems:
+            raise WorkflowInvalid(problems)
 
     def submit(self, workflow: Workflow | dict, *, inputs: dict[str, Any] | None = None, provider: str | None = None,
                use_cache: bool = True, force: Iterable[str] = (), origin: str = "api",

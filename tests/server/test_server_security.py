@@ -131,10 +131,26 @@ def test_malformed_json_is_a_4xx(client, body):
     assert 400 <= response.status_code < 500
 
 
-@pytest.mark.parametrize("path", ["../secret.png", "{root}/secret.png", "link.png", "/etc/passwd",
-                                  "../../../../../../etc/hostname", "~/.bashrc"])
-def test_reads_outside_the_input_folders_are_refused(server, client, path):
-    record = finish(client, submit(client, save_workflow(path=path.format(root=server.root)))["id"])
+ESCAPES = ["../secret.png", "{root}/secret.png", "link.png", "/etc/passwd", "../../../../../../etc/hostname",
+           "~/.bashrc"]
+
+
+@pytest.mark.parametrize("path", ESCAPES)
+def test_reads_outside_the_input_folders_are_refused_up_front(server, client, path):
+    before = client.get("/api/runs").json()["total"]
+    response = client.post("/api/runs", json={"workflow": save_workflow(path=path.format(root=server.root))})
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem["code"] == "path" and problem["node"] == "load" and problem["port"] == "path"
+    assert client.get("/api/runs").json()["total"] == before
+
+
+@pytest.mark.parametrize("path", ESCAPES)
+def test_a_path_fed_by_a_link_is_refused_when_the_node_runs(server, client, path):
+    body = save_workflow()
+    body["nodes"]["where"] = {"type": "text.text", "params": {"text": path.format(root=server.root)}}
+    body["nodes"]["load"] = {"type": "image.load", "inputs": {"path": "where.text"}}
+    record = finish(client, submit(client, body)["id"])
     load = record["nodes"]["load"]
     assert record["status"] == "failed" and load["status"] == "failed"
     assert "outside the folders this run may read" in load["error"]
