@@ -62,6 +62,10 @@ def api_router(service: RunService) -> APIRouter:
         base = str(request.url_for("get_run", run_id=record.id))
         data = record_json(record)
         data["files"] = [{"name": f, "url": f"{base}/files/{f}"} for f in record.files]
+        kept = set(record.files)
+        for node in data["nodes"].values():  # each node's own files, to download beside its outputs
+            written = (node.get("meta") or {}).get("files") or []
+            node["files"] = [{"name": f, "url": f"{base}/files/{f}"} for f in written if f in kept]
         data["links"] = {"self": base, "events": f"{base}/events", "cancel": f"{base}/cancel",
                          "rerun": f"{base}/rerun"}
         return data

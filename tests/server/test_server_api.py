@@ -44,6 +44,7 @@ def test_submit_follow_download(client, photo):
     assert [f["name"] for f in record["files"]] == ["out_1.png"]
     assert record["nodes"]["save"]["meta"]["files"] == ["out_1.png"]  # relative: no server path leaves
     assert record["nodes"]["save"]["outputs"] == {"path": "out_1.png"}
+    assert record["nodes"]["save"]["files"] == record["files"] and record["nodes"]["load"]["files"] == []
     assert record["usage"]["provider"] and record["cost"] == 0.0
     download = client.get(record["files"][0]["url"])
     assert download.status_code == 200 and download.headers["content-type"] == "image/png"
