@@ -58,6 +58,21 @@ async def test_live_execution_and_subscription(service):
     assert service.execution(record.id) is None
 
 
+async def test_a_live_stream_resumes_after_a_given_event(service):
+    record = service.submit(sleepy_workflow())
+    seen = [e async for e in _take(service.events(record.id), "node_started", "nap")]
+
+    async def rest():
+        return [e async for e in service.events(record.id, after=1)]
+    resumed = asyncio.create_task(rest())
+    await asyncio.sleep(0)
+    service.cancel(record.id)
+    events = await resumed
+    assert [e["seq"] for e in events] == list(range(2, len(events) + 2))
+    assert events[:len(seen) - 2] == seen[2:] and events[-1]["event"] == "run_finished"
+    assert events[-1]["status"] == "cancelled"
+
+
 async def test_rerun_and_close_marks_interrupted(service):
     first = await service.wait(service.submit(save_workflow()).id)
     again = await service.wait(service.rerun(first.id).id)
