@@ -5,7 +5,7 @@ import re
 from typing import Any, AsyncIterator
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
@@ -154,6 +154,14 @@ def api_router(service: RunService) -> APIRouter:
         except QueueFull as exc:
             raise HTTPException(429, str(exc), headers={"retry-after": "10"}) from None
         return JSONResponse(run_json(new, request), status_code=202)
+
+    @router.delete("/runs/{run_id}", status_code=204, summary="Remove an ended run and its files")
+    def delete_run(record: RunRecord = Depends(get_record)) -> Response:
+        try:
+            service.delete(record.id)
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from None
+        return Response(status_code=204)
 
     @router.get("/runs/{run_id}/files/{name:path}", summary="Download one output file of a run",
                 response_class=FileResponse)

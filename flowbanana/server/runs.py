@@ -331,6 +331,13 @@ class RunService:
             self._tasks[run_id].cancel()
         return record
 
+    def delete(self, run_id: str) -> None:
+        """Remove an ended run, its record, events and files; ValueError while it is queued or running."""
+        record = self.get(run_id)
+        if record.active:
+            raise ValueError(f"run {run_id} is {record.status}; cancel it first.")
+        self.store.delete(record.id)
+
     async def close(self) -> None:
         """Stop every run; unfinished ones are recorded as interrupted, so a restart can run them again."""
         self._closing = True

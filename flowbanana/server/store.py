@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -179,6 +180,11 @@ class RunStore:
         self._records[record.id] = record
         text = json.dumps(record.to_json(), indent=1, sort_keys=True, default=str)
         self._writer.put(self.folder(record.id) / RECORD, text, wait)
+
+    def delete(self, run_id: str) -> None:
+        """Forget an ended run and remove its folder."""
+        self._records.pop(run_id, None)
+        shutil.rmtree(self.folder(run_id), ignore_errors=True)
 
     def flush(self) -> None:
         self._writer.flush()

@@ -76,3 +76,16 @@ def test_a_run_record_is_a_complete_json_file_at_every_step(server, client):
     assert not list((server.runs / run["id"]).glob("*.tmp"))
     lines = (server.runs / run["id"] / "events.jsonl").read_text().splitlines()
     assert json.loads(lines[-1])["event"] == "run_finished"
+
+
+def test_delete_an_ended_run(server, client):
+    run = finish(client, submit(client, save_workflow())["id"])
+    busy = submit(client, sleepy_workflow())
+    assert client.delete(f"/api/runs/{busy['id']}").status_code == 409
+    assert client.delete(f"/api/runs/{run['id']}").status_code == 204
+    assert client.get(f"/api/runs/{run['id']}").status_code == 404
+    assert not (server.runs / run["id"]).exists()
+    assert run["id"] not in [r["id"] for r in client.get("/api/runs", params={"limit": 500}).json()["runs"]]
+    client.post(f"/api/runs/{busy['id']}/cancel")
+    finish(client, busy["id"])
+    assert client.delete(f"/api/runs/{busy['id']}").status_code == 204
