@@ -44,7 +44,8 @@ export default {
       error: null,
       spaceDown: false,
       panning: false,
-      loaded: false,
+      loaded: false, // fitted to the window
+      ready: false, // the saved mask is in: painting may start
       painted: 0, // share of the image that is masked, for the status line
     };
   },
@@ -117,6 +118,7 @@ export default {
       this.redoStack = markRaw([]);
       this.undoCount = this.redoCount = 0;
       this.loaded = false;
+      this.ready = false;
       if (!this.image) return;
       this.mask = markRaw(new Uint8ClampedArray(this.width * this.height));
       this.$nextTick(() => {
@@ -128,7 +130,10 @@ export default {
         this.pixels = markRaw(this.ctx.createImageData(this.width, this.height));
         this.fit();
         if (this.spec.mask) this.loadMask(this.spec.mask);
-        else this.flush(0, 0, this.width, this.height);
+        else {
+          this.flush(0, 0, this.width, this.height);
+          this.ready = true;
+        }
       });
     },
     loadMask(url) {
@@ -142,8 +147,12 @@ export default {
         const data = c.getImageData(0, 0, this.width, this.height).data;
         for (let i = 0; i < this.mask.length; i++) this.mask[i] = data[i * 4];
         this.flush(0, 0, this.width, this.height);
+        this.ready = true;
       };
-      picture.onerror = () => (this.error = "The saved mask could not be loaded; painting starts empty.");
+      picture.onerror = () => {
+        this.error = "The saved mask could not be loaded; painting starts empty.";
+        this.ready = true;
+      };
       picture.src = url;
     },
     // Redraw the overlay inside a rectangle of image pixels: the tint colour, the mask as alpha.
@@ -307,7 +316,7 @@ export default {
 
     // ---- pointers: mouse, pen and touch alike; two fingers pinch and pan ----------------------
     down(e) {
-      if (!this.image || this.saving) return;
+      if (!this.image || !this.ready || this.saving) return;
       this.$refs.stage.setPointerCapture(e.pointerId);
       this.pointers = this.pointers || markRaw(new Map());
       this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
@@ -435,7 +444,7 @@ export default {
       if (!this.saving) this.$emit("cancel");
     },
     async save() {
-      if (this.saving || !this.image) return;
+      if (this.saving || !this.image || !this.ready) return;
       this.saving = true;
       this.error = null;
       try {

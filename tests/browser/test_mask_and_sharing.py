@@ -15,7 +15,7 @@ from flowbanana import provenance
 from flowbanana.bundle import export_bundle
 from flowbanana.catalogue import load_catalogue
 from flowbanana.workflow import load
-from test_editor import STATE, nodes, open_template
+from test_editor import STATE, nodes
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +51,23 @@ def workflows(editor_server) -> Path:
     return folder
 
 
+def discard_if_asked(page, opened: str) -> None:
+    """Wait until `opened` (a JS condition) holds, answering a 'discard unsaved changes?' question on the way."""
+    asked = "document.body.innerText.includes('Discard the unsaved')"
+    page.wait_for_function(f"({opened}) || {asked}")
+    if page.evaluate(asked):
+        page.get_by_role("button", name="Discard").click()
+    page.wait_for_function(opened)
+
+
+def open_template(page, stem: str, node: str) -> None:
+    """File > the template; waits until the canvas has loaded it afresh (a new graph with the node `node`)."""
+    page.evaluate(f"window.shownBefore = {STATE}.nodes")
+    page.click("[data-testid=file-menu]")
+    page.click(f"[data-testid=template-{stem}]")
+    discard_if_asked(page, f"{STATE}.nodes !== window.shownBefore && {STATE}.nodes['{node}'] !== undefined")
+
+
 def drop_file(page, path: Path, mime: str) -> None:
     """Drop a file from 'the desktop' onto the canvas, as a user dragging it from a file manager."""
     data = base64.b64encode(path.read_bytes()).decode()
@@ -69,11 +86,11 @@ def run_and_wait(page, node: str) -> None:
 
 
 def test_paint_a_stroke_inpaint_and_keep_every_pixel_outside(page, workflows, editor_server):
-    open_template(page, "paint-and-inpaint")
+    open_template(page, "paint-and-inpaint", "paint")
     page.click(".fb-node[data-node='paint'] [data-paint]")
     canvas = page.locator("[data-testid=mask-canvas]")
     canvas.wait_for()
-    page.wait_for_function("window.flowbananaMask && window.flowbananaMask.loaded")
+    page.wait_for_function("window.flowbananaMask && window.flowbananaMask.ready")
     box = canvas.bounding_box()
     left, top = box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5
     page.mouse.move(left, top)
@@ -105,10 +122,10 @@ def test_paint_a_stroke_inpaint_and_keep_every_pixel_outside(page, workflows, ed
 
 
 def test_the_mask_editor_undoes_inverts_and_asks_for_a_picture_first(page, workflows):
-    open_template(page, "paint-and-inpaint")
+    open_template(page, "paint-and-inpaint", "paint")
     page.evaluate(f"{STATE}.statuses = {{}}")  # as if nothing had run: the picture comes from the file it loads
     page.click(".fb-node[data-node='paint'] [data-paint]")
-    page.wait_for_function("window.flowbananaMask && window.flowbananaMask.loaded")
+    page.wait_for_function("window.flowbananaMask && window.flowbananaMask.ready")
     painted = "window.flowbananaMask.mask.reduce((a, v) => a + v, 0)"
     page.click("[data-testid=mask-invert]")
     page.wait_for_function(f"{painted} > 0")
@@ -129,8 +146,59 @@ def test_the_mask_editor_undoes_inverts_and_asks_for_a_picture_first(page, workf
     page.click("[data-testid=mask-cancel]")
 
 
+def test_touch_paints_two_fingers_zoom_and_a_pen_paints_by_pressure(page, workflows):
+    """Pointer events from a touch screen and a pen, as the browser makes them from real devices (through CDP)."""
+    open_template(page, "paint-and-inpaint", "paint")
+    page.click(".fb-node[data-node='paint'] [data-paint]")
+    page.wait_for_function("window.flowbananaMask && window.flowbananaMask.ready")
+    cdp = page.context.new_cdp_session(page)
+    box = page.locator("[data-testid=mask-canvas]").bounding_box()
+    painted = "window.flowbananaMask.mask.reduce((n, v) => n + (v > 0), 0)"
+
+    def touch(kind, *points):
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y} for x, y in points]})
+
+    def pen(kind, x, y, force):
+        cdp.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "buttons": 1,
+                                              "clickCount": 1, "pointerType": "pen", "force": force})
+
+    x, y = box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3
+    touch("touchStart", (x, y))
+    for step in range(1, 8):
+        touch("touchMove", (x + step * 25, y))
+    touch("touchEnd")
+    page.wait_for_function(f"{painted} > 0")
+    by_finger = page.evaluate(painted)
+
+    zoom = page.evaluate("window.flowbananaMask.view.zoom")
+    middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.7)
+    touch("touchStart", (middle[0] - 30, middle[1]), (middle[0] + 30, middle[1]))
+    for step in range(1, 6):
+        touch("touchMove", (middle[0] - 30 - step * 20, middle[1]), (middle[0] + 30 + step * 20, middle[1]))
+    touch("touchEnd")
+    page.wait_for_function(f"window.flowbananaMask.view.zoom > {zoom * 1.5}")
+    assert page.evaluate(painted) == by_finger  # a pinch zooms; it paints nothing
+
+    page.click("[data-testid=mask-clear]")
+    page.wait_for_function(f"{painted} === 0")
+    widths = []
+    for force in (0.15, 1.0):
+        top = box["y"] + 20
+        pen("mousePressed", x, top, force)
+        for step in range(1, 8):
+            pen("mouseMoved", x + step * 25, top, force)
+        pen("mouseReleased", x + 175, top, force)
+        page.wait_for_function(f"{painted} > 0")
+        widths.append(page.evaluate("""() => { const m = window.flowbananaMask; let top = m.height, bottom = -1;
+            for (let i = 0; i < m.mask.length; i++) if (m.mask[i]) { const r = Math.floor(i / m.width);
+                top = Math.min(top, r); bottom = Math.max(bottom, r); } return bottom - top + 1; }"""))
+        page.click("[data-testid=mask-clear]")
+    assert widths[0] < widths[1] / 3  # light pressure, a thin line
+    page.click("[data-testid=mask-cancel]")
+
+
 def test_compare_slider_over_an_inpaint_result(page, workflows):
-    open_template(page, "inpaint-mask")
+    open_template(page, "inpaint-mask", "paint")
     run_and_wait(page, "inpaint")
     page.click(".fb-node[data-node='inpaint'] [data-compare]")
     compare = page.locator("[data-testid=compare]")
@@ -153,13 +221,9 @@ def test_dropping_a_picture_opens_the_workflow_inside_it(page, tmp_path):
     workflow["name"] = "Made this picture"
     picture = tmp_path / "made.png"
     Image.new("RGB", (48, 32), "teal").save(picture, **provenance.save_options("PNG", workflow, {"node": "save"}))
-    open_template(page, "inpaint-mask")
+    open_template(page, "inpaint-mask", "paint")
     drop_file(page, picture, "image/png")
-    discard = page.get_by_role("button", name="Discard")
-    page.wait_for_function(f"{STATE}.nodes.generate !== undefined || document.body.innerText.includes('Discard')")
-    if discard.is_visible():
-        discard.click()
-    page.wait_for_function(f"{STATE}.nodes.generate !== undefined && {STATE}.nodes.paint === undefined")
+    discard_if_asked(page, f"{STATE}.nodes.generate !== undefined && {STATE}.nodes.paint === undefined")
     assert page.locator("input[data-testid=wf-name]").input_value() == "Made this picture"
     assert set(nodes(page)) == set(workflow["nodes"])
 
@@ -171,14 +235,9 @@ def test_dropping_a_picture_opens_the_workflow_inside_it(page, tmp_path):
 
 def test_bundles_open_by_drop_and_export_from_the_file_menu(page, workflows, tmp_path):
     bundle = export_bundle(load(workflows / "inpaint-mask.json"), load_catalogue(), tmp_path / "shared.zip")
-    open_template(page, "paint-and-inpaint")
+    open_template(page, "paint-and-inpaint", "paint")
     drop_file(page, bundle, "application/zip")
-    discard = page.get_by_role("button", name="Discard")
-    page.wait_for_function(f"{STATE}.nodes.photo && {STATE}.nodes.photo.params.path === 'inputs/product.jpg'"
-                           " || document.body.innerText.includes('Discard')")
-    if discard.is_visible():
-        discard.click()
-    page.wait_for_function(f"{STATE}.nodes.paint && {STATE}.nodes.paint.params.mask === 'masks/inpaint-ball.png'")
+    discard_if_asked(page, f"{STATE}.nodes.paint && {STATE}.nodes.paint.params.mask === 'masks/inpaint-ball.png'")
     run_and_wait(page, "inpaint")  # reads the photo and the mask from the unpacked bundle
 
     page.click("[data-testid=file-menu]")
