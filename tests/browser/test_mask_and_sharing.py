@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from flowbanana import provenance
 from flowbanana.bundle import export_bundle
 from flowbanana.catalogue import load_catalogue
 from flowbanana.workflow import load
@@ -216,16 +215,17 @@ def test_compare_slider_over_an_inpaint_result(page, workflows):
     compare.wait_for(state="detached")
 
 
-def test_dropping_a_picture_opens_the_workflow_inside_it(page, tmp_path):
-    workflow = json.loads((ROOT / "workflows" / "hello-gemini.json").read_text())
-    workflow["name"] = "Made this picture"
-    picture = tmp_path / "made.png"
-    Image.new("RGB", (48, 32), "teal").save(picture, **provenance.save_options("PNG", workflow, {"node": "save"}))
+def test_dropping_a_picture_opens_the_workflow_inside_it(page, workflows, editor_server, tmp_path):
     open_template(page, "inpaint-mask", "paint")
-    drop_file(page, picture, "image/png")
-    discard_if_asked(page, f"{STATE}.nodes.generate !== undefined && {STATE}.nodes.paint === undefined")
-    assert page.locator("input[data-testid=wf-name]").input_value() == "Made this picture"
-    assert set(nodes(page)) == set(workflow["nodes"])
+    run_and_wait(page, "save")  # image.save embeds the workflow in the PNG it writes
+    made = max((editor_server.out / "inpaint-a-painted-area").glob("inpainted_*.png"), key=lambda p: p.stat().st_mtime)
+    open_template(page, "hello-gemini", "generate")
+    drop_file(page, made, "image/png")
+    discard_if_asked(page, f"{STATE}.nodes.paint !== undefined && {STATE}.nodes.generate === undefined")
+    assert page.locator("input[data-testid=wf-name]").input_value() == "Inpaint a painted area"
+    shown = nodes(page)
+    assert set(shown) == {"photo", "paint", "inpaint", "save"}
+    assert shown["paint"]["params"]["mask"] == "masks/inpaint-ball.png"
 
     plain = tmp_path / "plain.png"
     Image.new("RGB", (8, 8)).save(plain)
