@@ -31,8 +31,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped on purpose: sync Playwright keeps an event loop running on this thread while it is open,
+    and every asyncio test after the browser tests would fail with "asyncio.run() cannot be called from a
+    running event loop" if it stayed open for the session."""
     if not CHROMIUM.exists():
         if os.environ.get("FLOWBANANA_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is missing and FLOWBANANA_REQUIRE_BROWSER=1: install Debian's chromium.")
