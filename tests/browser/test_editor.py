@@ -13,12 +13,17 @@ STATE = "window.flowbananaCanvas"
 
 def new_workflow(page) -> None:
     """File > New (discarding whatever the tab had), so each test starts from an empty canvas."""
-    dirty = page.locator("[data-testid=unsaved]").is_visible()
     page.click("[data-testid=file-menu]")
     page.get_by_text("New", exact=True).click()
-    if dirty:
+    discard_if_asked(page, f"Object.keys({STATE}.nodes).length === 0")
+
+
+def discard_if_asked(page, done: str) -> None:
+    """Wait until `done` (a JS condition) holds, answering 'discard the unsaved changes?' if it is asked."""
+    page.wait_for_function(f"({done}) || document.body.innerText.includes('Discard the unsaved')")
+    if not page.evaluate(done):
         page.get_by_role("button", name="Discard").click()
-    page.wait_for_function(f"Object.keys({STATE}.nodes).length === 0")
+    page.wait_for_function(done)
 
 
 def add_from_palette(page, type_id: str, x: int, y: int) -> str:
@@ -149,7 +154,7 @@ def open_template(page, stem: str) -> None:
     new_workflow(page)
     page.click("[data-testid=file-menu]")
     page.click(f"[data-testid=template-{stem}]")
-    page.wait_for_function(f"Object.keys({STATE}.nodes).length > 0")
+    discard_if_asked(page, f"Object.keys({STATE}.nodes).length > 0")
 
 
 def link_midpoint(page, into: str) -> dict:
