@@ -25,6 +25,7 @@ from PIL import Image, ImageOps
 from ..catalogue import Catalogue
 from ..porttypes import MASK
 from ..workflow import Workflow
+from .sharing import read_body
 
 if TYPE_CHECKING:
     from .editor import Editor
@@ -148,11 +149,7 @@ def add_mask_route(tabs) -> None:
         editor = tabs.get(tab)
         if editor is None:
             raise HTTPException(403, "unknown editor tab; reload the page")
-        data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > MAX_MASK_BYTES:
-                raise HTTPException(413, f"masks up to {MAX_MASK_BYTES >> 20} MB")
+        data = await read_body(request, MAX_MASK_BYTES, "masks")
         target = editor.doc.workflow.nodes.get(node)
         node_type = editor.config.catalogue.get(target.type) if target else None
         if node_type is None:
@@ -160,7 +157,7 @@ def add_mask_route(tabs) -> None:
         if not node_type.param(param) or node_type.param(param).kind != "mask":
             raise HTTPException(400, f"{node_type.id} has no mask param {param!r}")
         try:
-            value = await run.io_bound(store_mask, editor.doc.workflow, editor.config.uploads_dir, node, bytes(data))
+            value = await run.io_bound(store_mask, editor.doc.workflow, editor.config.uploads_dir, node, data)
         except MaskRefused as exc:
             raise HTTPException(400, str(exc)) from None
         editor.uploaded(node, param, value)

@@ -27,6 +27,16 @@ SHARED_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".zip")
 MAX_SHARED_BYTES = 512 * 2**20
 
 
+async def read_body(request: Request, limit: int, what: str) -> bytes:
+    """A POST body read as it streams in, refused (413) as soon as it passes `limit` bytes."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise HTTPException(413, f"{what} up to {limit >> 20} MB")
+    return bytes(data)
+
+
 def read_shared(config: "EditorConfig", name: str, data: bytes) -> Workflow:
     """The workflow inside an image or a bundle someone sent (blocking: call from a thread).
 
@@ -72,12 +82,8 @@ def add_open_route(tabs) -> None:
             raise HTTPException(403, "unknown editor tab; reload the page")
         if Path(name).suffix.lower() not in SHARED_SUFFIXES:
             raise HTTPException(415, "drop a workflow .json, an image saved by flowbanana, or a .zip bundle")
-        data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > MAX_SHARED_BYTES:
-                raise HTTPException(413, f"files up to {MAX_SHARED_BYTES >> 20} MB")
-        background_tasks.create(open_shared(editor, Path(name).name, bytes(data)), name="flowbanana-open-shared")
+        data = await read_body(request, MAX_SHARED_BYTES, "files")
+        background_tasks.create(open_shared(editor, Path(name).name, data), name="flowbanana-open-shared")
         return Response(status_code=202)
 
 
