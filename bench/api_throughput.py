@@ -68,7 +68,7 @@ async def measure(url: str, count: int, pollers: int = 4) -> dict:
             runs = (await client.get("/api/runs", params={"limit": count})).json()["runs"]
             if all(r["status"] not in ("queued", "running") for r in runs):
                 break
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.25)
         running = False
         await asyncio.gather(*watchers)
         idle = []

@@ -7,7 +7,7 @@
     runs, total = service.list_runs(limit=20)      # newest first: RunRecord (status, cost, files, nodes...)
     service.open_workflow(run_id)                  # the Workflow as submitted; service.get(run_id).inputs
     service.rerun(run_id)                          # same workflow, inputs and options; the cache does the rest
-    service.files(run_id), service.thumbnail(run_id), service.cancel(run_id), service.delete(run_id)
+    service.files(run_id), service.thumbnail(run_id), service.cancel(run_id), await service.delete(run_id)
     await service.wait(run_id); async for event in service.events(run_id): ...   # replayed from the start
 
 No NiceGUI here: only flowbanana/ui imports it.

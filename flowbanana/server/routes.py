@@ -52,14 +52,17 @@ def api_router(service: RunService) -> APIRouter:
     settings = service.settings
     router = APIRouter(tags=["flowbanana"])
 
-    def get_record(run_id: str) -> RunRecord:
+    async def get_record(run_id: str) -> RunRecord:  # async: in-memory, no trip through the thread pool
         try:
             return service.get(run_id)
         except KeyError:
             raise HTTPException(404, f"no run {run_id!r}; GET /api/runs lists them.") from None
 
+    def run_url(record: RunRecord, request: Request) -> str:
+        return f"{request.url_for('list_runs')}/{record.id}"
+
     def run_json(record: RunRecord, request: Request) -> dict[str, Any]:
-        base = str(request.url_for("get_run", run_id=record.id))
+        base = run_url(record, request)
         data = record_json(record)
         data["files"] = [{"name": f, "url": f"{base}/files/{f}"} for f in record.files]
         kept = set(record.files)
@@ -70,8 +73,7 @@ def api_router(service: RunService) -> APIRouter:
                          "rerun": f"{base}/rerun"}
         return data
 
-    def summary_json(record: RunRecord, request: Request) -> dict[str, Any]:
-        base = str(request.url_for("get_run", run_id=record.id))
+    def summary_json(record: RunRecord, base: str) -> dict[str, Any]:
         thumb = service.thumbnail(record.id)
         return {**record.summary(), "url": base, "thumbnail": f"{base}/files/{thumb}" if thumb else None}
 
@@ -82,7 +84,7 @@ def api_router(service: RunService) -> APIRouter:
         return settings.workflows_dir / f"{stem}.json"
 
     @router.get("/health", summary="Whether the server is up")
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         return {"status": "ok", "flowbanana": __version__}
 
     @router.get("/nodes", summary="The node catalogue (as `flowbanana nodes --json`)")
@@ -118,17 +120,18 @@ def api_router(service: RunService) -> APIRouter:
         except QueueFull as exc:
             raise HTTPException(429, str(exc), headers={"retry-after": "10"}) from None
         return JSONResponse(run_json(record, request), status_code=202,
-                            headers={"location": str(request.url_for("get_run", run_id=record.id))})
+                            headers={"location": run_url(record, request)})
 
     @router.get("/runs", summary="Past and current runs, newest first")
-    def list_runs(request: Request, limit: int = Query(50, ge=1, le=500),
-                  offset: int = Query(0, ge=0)) -> dict[str, Any]:
+    async def list_runs(request: Request, limit: int = Query(50, ge=1, le=500),
+                        offset: int = Query(0, ge=0)) -> dict[str, Any]:
         records, total = service.list_runs(limit, offset)
-        return {"runs": [summary_json(r, request) for r in records], "total": total, "limit": limit,
+        base = str(request.url_for("list_runs"))
+        return {"runs": [summary_json(r, f"{base}/{r.id}") for r in records], "total": total, "limit": limit,
                 "offset": offset, "next": offset + limit if offset + limit < total else None}
 
     @router.get("/runs/{run_id}", summary="One run: status, nodes, outputs with URLs, usage and cost")
-    def get_run(request: Request, record: RunRecord = Depends(get_record)) -> dict[str, Any]:
+    async def get_run(request: Request, record: RunRecord = Depends(get_record)) -> dict[str, Any]:
         return run_json(record, request)
 
     @router.get("/runs/{run_id}/events", response_class=EventSourceResponse,
@@ -156,9 +159,9 @@ def api_router(service: RunService) -> APIRouter:
         return JSONResponse(run_json(new, request), status_code=202)
 
     @router.delete("/runs/{run_id}", status_code=204, summary="Remove an ended run and its files")
-    def delete_run(record: RunRecord = Depends(get_record)) -> Response:
+    async def delete_run(record: RunRecord = Depends(get_record)) -> Response:
         try:
-            service.delete(record.id)
+            await service.delete(record.id)
         except ValueError as exc:
             raise HTTPException(409, str(exc)) from None
         return Response(status_code=204)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -331,12 +332,13 @@ class RunService:
             self._tasks[run_id].cancel()
         return record
 
-    def delete(self, run_id: str) -> None:
+    async def delete(self, run_id: str) -> None:
         """Remove an ended run, its record, events and files; ValueError while it is queued or running."""
         record = self.get(run_id)
         if record.active:
             raise ValueError(f"run {run_id} is {record.status}; cancel it first.")
-        self.store.delete(record.id)
+        folder = self.store.forget(record.id)
+        await asyncio.to_thread(shutil.rmtree, folder, True)
 
     async def close(self) -> None:
         """Stop every run; unfinished ones are recorded as interrupted, so a restart can run them again."""

@@ -10,7 +10,6 @@ import logging
 import os
 import re
 import secrets
-import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -181,10 +180,10 @@ class RunStore:
         text = json.dumps(record.to_json(), indent=1, sort_keys=True, default=str)
         self._writer.put(self.folder(record.id) / RECORD, text, wait)
 
-    def delete(self, run_id: str) -> None:
-        """Forget an ended run and remove its folder."""
+    def forget(self, run_id: str) -> Path:
+        """Drop a run from the index; its folder, returned, is the caller's to remove."""
         self._records.pop(run_id, None)
-        shutil.rmtree(self.folder(run_id), ignore_errors=True)
+        return self.folder(run_id)
 
     def flush(self) -> None:
         self._writer.flush()
