@@ -119,7 +119,7 @@ def load(path: str, source: str, threshold: int, ctx) -> Image.Image:
 
 
 @pack.node("mask.paint", title="Paint mask",
-           description="A mask painted over the linked image in the editor (the brush button on the node), kept as "
+           description="A mask painted over the linked image in the editor (the paint button on the node), kept as "
                        "a PNG next to the workflow: white = the area to change. It always comes out the image's size: "
                        "a mask painted at another size is stretched to fit, with a warning; none painted yet gives an "
                        "all-black mask (nothing to change), also with a warning.",
@@ -129,7 +129,7 @@ def load(path: str, source: str, threshold: int, ctx) -> Image.Image:
 def paint(image: Image.Image, mask: str, ctx) -> Image.Image:
     size = image.size
     if not mask:
-        ctx.warn("no mask is painted yet, so nothing will change. Paint one with the brush button on the node.")
+        ctx.warn("no mask is painted yet, so nothing will change. Paint one with the paint button on the node.")
         return Image.new("L", size, 0)
     path = ctx.resolve_read(mask)
     if not path.is_file() or path.stat().st_size == 0:
