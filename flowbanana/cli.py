@@ -157,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-read", action="append", default=[], type=Path, metavar="DIR",
                        help="an input folder runs may read besides the workflows folder (repeatable)")
     serve.add_argument("--max-runs", type=positive_int, default=2, metavar="N", help="runs at once (default 2)")
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="URL",
+                       help="let pages from this origin call the API, e.g. https://studio.example.com (repeatable)")
     serve.add_argument("--no-cache", action="store_true", help="keep no result cache")
     serve.add_argument("--cache-dir", type=Path, help="cache folder (default ~/.cache/flowbanana)")
     serve.add_argument("--nodes-dir", action="append", default=[], type=Path, metavar="DIR",
@@ -362,7 +364,7 @@ def cmd_serve(args) -> int:
 
     settings = ServerSettings(host=args.host, port=args.port, workflows_dir=args.workflows, runs_dir=args.runs,
                               input_dirs=tuple(args.allow_read), nodes_dirs=tuple(args.nodes_dir),
-                              token=args.token, max_runs=args.max_runs,
+                              token=args.token, max_runs=args.max_runs, allowed_origins=tuple(args.allow_origin),
                               **({"cache_dir": None} if args.no_cache else
                                  {"cache_dir": args.cache_dir} if args.cache_dir else {}))
     app = create_app(settings)

@@ -51,8 +51,9 @@ class Server:
     """One server process over one folder; `restart()` keeps the folder, as a real restart would."""
 
     def __init__(self, root: Path, host: str = "127.0.0.1", token: str | None = None, max_runs: int = 4,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, args: tuple[str, ...] = ()):
         self.root, self.host, self.token, self.max_runs, self.env = root, host, token, max_runs, env or {}
+        self.args = args
         self.runs, self.workflows, self.inputs = root / "runs", root / "workflows", root / "inputs"
         for folder in (self.workflows, self.inputs):
             folder.mkdir(parents=True, exist_ok=True)
@@ -71,6 +72,7 @@ class Server:
                    "--max-runs", str(self.max_runs)]
         if self.token:
             command += ["--token", self.token]
+        command += self.args
         env = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
         env.update(XDG_CONFIG_HOME=str(self.root / "config"), **self.env)
         with self.log.open("a") as log:

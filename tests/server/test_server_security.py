@@ -95,6 +95,13 @@ def test_cross_site_requests_are_refused(server, client, origin, status):
     assert client.get("/api/runs").json()["total"] == before + (status == 202)
 
 
+def test_an_allowed_origin_may_call(start_server):
+    server = start_server(args=("--allow-origin", "https://studio.example"))
+    with server.client() as client:
+        assert client.get("/api/runs", headers={"origin": "https://studio.example"}).status_code == 200
+        assert client.get("/api/runs", headers={"origin": "https://other.example"}).status_code == 403
+
+
 def test_body_size_limit(client):
     big = {"workflow": save_workflow(), "inputs": {"x": "a" * (3 * 1024 * 1024)}}
     assert client.post("/api/runs", json=big).status_code == 413
