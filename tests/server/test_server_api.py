@@ -28,6 +28,16 @@ def test_validate_reports_every_problem(client):
     assert all(p["message"] for p in report["problems"])
 
 
+def test_validate_is_the_cli_validate(client, tmp_path):
+    body = make_workflow({"a": {"type": "test.upper", "params": {"suffix": 3}}, "b": {"type": "text.nope"}})
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(body))
+    cli = subprocess.run([sys.executable, "-m", "flowbanana", "validate", str(path), "--json", "--nodes-dir",
+                          str(PACKS)], capture_output=True, text=True)
+    assert cli.returncode == 2
+    assert client.post("/api/validate", json=body).json()["problems"] == json.loads(cli.stdout)[str(path)]
+
+
 def test_validate_accepts_a_good_workflow(client):
     assert client.post("/api/validate", json=save_workflow()).json() == {"valid": True, "problems": []}
 
