@@ -47,6 +47,13 @@ def setup(config: EditorConfig) -> None:
         data = await request.body()
         if len(data) > MAX_UPLOAD:
             raise HTTPException(413, f"files up to {MAX_UPLOAD // 2**20} MB")
+        node_type = editor.doc.workflow.nodes.get(node) and config.catalogue.get(editor.doc.workflow.nodes[node].type)
+        spec = node_type.param(param) if node_type else None
+        if spec is None or spec.kind != "file":
+            raise HTTPException(400, f"node {node!r} has no file param {param!r}")
+        suffix = Path(name).suffix.lower()
+        if spec.file_types and suffix not in spec.file_types:
+            raise HTTPException(415, f"{param} takes {', '.join(spec.file_types)} files, not {suffix or 'this'}")
         value = store_upload(editor, name, data)
         editor.uploaded(node, param, value)
         return PlainTextResponse(value)
@@ -70,7 +77,10 @@ def store_upload(editor: Editor, name: str, data: bytes) -> str:
         path = save_upload(data, folder, 100_000_000)
     else:
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / safe
+        path, n = folder / safe, 1
+        while path.exists() and path.read_bytes() != data:  # never replace a different file of that name
+            n += 1
+            path = folder / f"{Path(safe).stem}-{n}{Path(safe).suffix}"
         path.write_bytes(data)
     return str(path.relative_to(source.parent)) if source else str(path)
 

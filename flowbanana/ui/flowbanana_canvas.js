@@ -193,12 +193,21 @@ const FbNode = {
           <button class="fb-icon-btn fb-paint-btn" title="paint the mask over the image" :data-paint="id" @pointerdown.stop
                   @click="canvas.paintMask(id)">✎ paint</button>
         </span>
-        <input v-else class="fb-input" :value="value(p)" :data-param="p.name" @pointerdown.stop
-               @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)">
+        <span v-else class="fb-text">
+          <!-- a text param with choices takes any value; the choices are suggestions (a model id, say) -->
+          <input class="fb-input" :value="value(p)" :data-param="p.name" @pointerdown.stop
+                 :list="p.choices ? 'fb-dl-' + id + '-' + p.name : null"
+                 @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)">
+          <datalist v-if="p.choices" :id="'fb-dl-' + id + '-' + p.name"><option v-for="c in p.choices" :key="c" :value="c"></option></datalist>
+        </span>
       </div>
       <button v-if="def.extra_inputs" class="fb-add-input" @pointerdown.stop @click="canvas.addInput(id)">+ input</button>
       <div v-if="current && (current.thumb || resultText != null)" class="fb-result" :class="{'fb-stale': stale}">
-        <img v-if="current.thumb" :src="current.thumb" class="fb-thumb" draggable="false" :title="'open full size'"
+        <div v-if="current.images && current.images.length > 1" class="fb-thumb-grid" @pointerdown.stop>
+          <img v-for="(im, i) in current.images.slice(0, 4)" :key="i" :src="im.thumb" draggable="false"
+               title="open full size" @click="canvas.lightbox = im.full" @load="canvas.remeasure(id)">
+        </div>
+        <img v-else-if="current.thumb" :src="current.thumb" class="fb-thumb" draggable="false" :title="'open full size'"
              @pointerdown.stop @click="canvas.lightbox = current.full" @load="canvas.remeasure(id)">
         <div v-if="resultText != null" class="fb-text-result" @pointerdown.stop @wheel.stop>{{ resultText }}</div>
         <div class="fb-result-bar">
@@ -794,7 +803,12 @@ export default {
         const url = `/flowbanana/upload?tab=${encodeURIComponent(this.uploadToken)}&node=${encodeURIComponent(id)}` +
           `&param=${encodeURIComponent(param.name)}&name=${encodeURIComponent(file.name)}`;
         const response = await fetch(url, { method: "POST", body: file });
-        if (!response.ok) this.showToast("Upload failed: " + (await response.text()), null);
+        if (!response.ok) {
+          const text = await response.text();
+          let message = text;
+          try { message = JSON.parse(text).detail || text; } catch (e) { /* plain text */ }
+          this.showToast("Upload refused: " + message, null);
+        }
       };
       input.click();
     },

@@ -350,3 +350,17 @@ def test_rubber_band_selects_and_moves_several_nodes_in_one_edit(page):
         assert after[node]["y"] - before[node]["y"] == pytest.approx(100, abs=2)
     page.keyboard.press("Control+z")  # one move, one undo step, for both nodes
     page.wait_for_function(f"{STATE}.nodes.{b}.x === {before[b]['x']} && {STATE}.nodes.{a}.x === {before[a]['x']}")
+
+
+def test_an_upload_of_the_wrong_kind_is_refused_with_the_reason(page, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    new_workflow(page)
+    load = add_from_palette(page, "image.load", 200, 200)
+    with page.expect_file_chooser() as chooser:
+        page.click(f".fb-node[data-node='{load}'] button[title='upload a file']")
+    chooser.value.set_files(str(notes))
+    toast = page.locator(".fb-toast")
+    toast.wait_for()
+    assert "Upload refused" in toast.inner_text() and ".png" in toast.inner_text()
+    assert "path" not in nodes(page)[load]["params"]
