@@ -170,6 +170,9 @@ class Editor:
                 log.warning("unknown edit %r", op)
         except EditRefused as exc:
             self._notice(str(exc), "warning")
+        except (KeyError, TypeError, ValueError) as exc:  # a malformed message from the page: say so, keep going
+            log.warning("edit %r not applied: %r", op, exc)
+            self._notice(f"That edit could not be applied ({op}).", "warning")
         self.refresh(select=select, form=op not in ("move",))
 
     def _add(self, args: dict) -> str:

@@ -1,0 +1,75 @@
+"""The editor's run controller without a browser: executor events become node statuses, images become URLs."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from flowbanana.ui.media import MediaStore
+from flowbanana.ui.runner import EditorConfig, RunController
+from flowbanana.workflow import load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def controller(catalogue, tmp_path, monkeypatch):
+    for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "NANO_BANANA_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    config = EditorConfig(catalogue=catalogue, workflows_dir=ROOT / "workflows", out_root=tmp_path / "out",
+                          cache_dir=tmp_path / "cache", media=MediaStore(tmp_path / "media"),
+                          uploads_dir=tmp_path / "uploads", provider="offline")
+    seen = {"statuses": [], "finished": [], "problems": [], "notices": []}
+    runner = RunController(config, on_status=seen["statuses"].append, on_finished=seen["finished"].append,
+                           on_problems=seen["problems"].append, on_notice=lambda m, k: seen["notices"].append(m))
+    runner.seen = seen
+    return runner
+
+
+def states(seen, node):
+    return [s[node]["state"] for s in seen["statuses"] if node in s and "state" in s[node]]
+
+
+async def test_a_run_reports_statuses_in_order_and_images_as_urls(controller):
+    await controller.run(load(ROOT / "workflows" / "hello-gemini.json"))
+    seen = controller.seen
+    assert states(seen, "generate") == ["queued", "running", "done"]
+    assert seen["finished"][0]["status"] == "done"
+    entry = controller.history["generate"][0]
+    assert entry["thumb"].startswith("/flowbanana/media/") and "?v=" in entry["thumb"]
+    name = entry["full"].split("/")[-1].split("?")[0]
+    assert controller.config.media.path(name).stat().st_size > 0
+    assert {item["node"] for item in controller.gallery} == {"generate", "preview"}
+    assert controller.history["prompt"][0]["text"].startswith("a ripe banana wearing tiny sunglasses")
+
+    await controller.run(load(ROOT / "workflows" / "hello-gemini.json"))
+    assert states(seen, "generate")[-1] == "cached"
+    assert len(controller.history["generate"]) == 2  # a short history per node, newest first
+
+
+async def test_stop_cancels_the_running_node(controller, make_workflow):
+    workflow = make_workflow({"wait": {"type": "test.sleep", "params": {"seconds": 30}},
+                              "show": {"type": "test.show", "inputs": {"value": "wait.label"}}})
+    task = asyncio.ensure_future(controller.run(workflow))
+    while "running" not in states(controller.seen, "wait"):
+        await asyncio.sleep(0.01)
+    controller.stop()
+    await asyncio.wait_for(task, 5)
+    assert states(controller.seen, "wait")[-1] == "cancelled"
+    assert states(controller.seen, "show")[-1] == "skipped"
+    assert controller.seen["finished"][0]["status"] == "cancelled"
+    assert not controller.running
+
+
+async def test_a_failing_node_shows_its_own_message(controller, make_workflow):
+    workflow = make_workflow({"a": {"type": "test.fail"}, "b": {"type": "test.show", "inputs": {"value": "a.value"}}})
+    await controller.run(workflow)
+    failed = next(s["a"] for s in controller.seen["statuses"] if s.get("a", {}).get("state") == "failed")
+    assert failed["error"] == "this node always fails." and failed["hint"] == "Remove it."
+
+
+async def test_an_invalid_workflow_is_reported_not_run(controller, make_workflow):
+    await controller.run(make_workflow({"b": {"type": "test.show"}}))
+    assert controller.seen["problems"] and not controller.seen["finished"]
