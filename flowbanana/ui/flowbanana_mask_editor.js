@@ -481,7 +481,7 @@ export default {
     <div class="fbm-bar">
       <div class="fbm-title"><q-icon name="brush" size="18px" class="fbm-accent"></q-icon><span>Paint mask</span>
         <span class="fbm-sub">{{ spec.title }}</span></div>
-      <template v-if="image">
+      <div v-if="image" class="fbm-tools">
         <div class="fbm-group">
           <button v-for="t in tools" :key="t.id" class="fbm-tool" :class="{'fbm-on': tool === t.id}" :data-tool="t.id"
                   :title="t.label + ' (' + t.key.toUpperCase() + ')'" @click="tool = t.id"><q-icon :name="t.icon" size="19px"></q-icon></button>
@@ -502,8 +502,8 @@ export default {
         </div>
         <label class="fbm-field" title="How strongly the overlay shows">Opacity
           <input type="range" min="0.1" max="1" step="0.05" v-model.number="opacity"><span class="fbm-num">{{ Math.round(opacity * 100) }}%</span></label>
-      </template>
-      <span class="fbm-spacer"></span>
+      </div>
+      <span v-else class="fbm-spacer"></span>
       <span v-if="error" class="fbm-error">{{ error }}</span>
       <button class="fbm-btn" data-testid="mask-cancel" @click="cancel">Cancel</button>
       <button v-if="image" class="fbm-btn fbm-primary" data-testid="mask-save" :disabled="saving" @click="save">
