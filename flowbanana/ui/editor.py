@@ -42,6 +42,7 @@ class Editor:
         TABS[self.token] = self
         self.doc = Document(Workflow(name="Untitled"), config.catalogue)
         self.summary: dict | None = None
+        self._title = ""
         self.runner = RunController(config, on_status=self._statuses, on_finished=self._finished,
                                     on_problems=self._run_problems, on_notice=self._notice)
         self._build()
@@ -253,6 +254,11 @@ class Editor:
         self.redo_btn.enabled = bool(self.doc.redo_stack)
         self.run_btn.enabled = not self.runner.running
         self.stop_btn.set_visibility(self.runner.running)
+        title = f"{'● ' if self.doc.dirty else ''}{self.doc.workflow.name} · flowbanana"
+        if title != self._title:  # the browser tab shows the unsaved mark too
+            self._title = title
+            with self.header:
+                ui.page_title(title)
 
     def _show_provider(self) -> None:
         label = self.config.provider_label()

@@ -364,3 +364,22 @@ def test_an_upload_of_the_wrong_kind_is_refused_with_the_reason(page, tmp_path):
     toast.wait_for()
     assert "Upload refused" in toast.inner_text() and ".png" in toast.inner_text()
     assert "path" not in nodes(page)[load]["params"]
+
+
+def test_download_and_open_by_dropping_the_file(page, tmp_path):
+    open_template(page, "hello-gemini")
+    page.wait_for_function("document.title.includes('Hello, Nano Banana')")
+    page.click("[data-testid=file-menu]")
+    with page.expect_download() as download:
+        page.get_by_text("Download .json").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert json.loads(saved.read_text())["nodes"]["generate"]["inputs"] == {"prompt": "prompt.text"}
+
+    new_workflow(page)
+    transfer = page.evaluate_handle("""([name, text]) => { const dt = new DataTransfer();
+        dt.items.add(new File([text], name, {type: 'application/json'})); return dt; }""",
+                                    [saved.name, saved.read_text()])
+    page.dispatch_event(".fb-viewport", "drop", {"dataTransfer": transfer, "clientX": 600, "clientY": 400})
+    discard_if_asked(page, f"Object.keys({STATE}.nodes).length === 5")
+    assert page.locator("input[data-testid=wf-name]").input_value() == "Hello, Nano Banana"
