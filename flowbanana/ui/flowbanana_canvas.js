@@ -293,6 +293,14 @@ export default {
       paletteQuery: "",
       collapsed: {},
       pointerWorld: { x: 0, y: 0 },
+      help: false,
+      shortcuts: [
+        ["Double-click", "add a node here"], ["Drag background", "pan"], ["Wheel", "zoom at the cursor"],
+        ["Shift+drag", "select with a rubber band"], ["Shift+click", "add to the selection"], ["F", "fit the graph"],
+        ["Delete", "delete the selection or link"], ["Ctrl+Z / Ctrl+Shift+Z", "undo / redo"],
+        ["Ctrl+C / Ctrl+V", "copy / paste (across tabs)"], ["Ctrl+D", "duplicate"], ["Ctrl+A", "select all"],
+        ["Ctrl+S", "save"], ["Ctrl+Enter", "run"], ["Esc", "close menus"],
+      ],
     };
   },
   computed: {
@@ -1079,6 +1087,10 @@ export default {
         <span class="fb-zoom-label" title="zoom">{{ Math.round(view.zoom * 100) }}%</span>
         <button class="fb-icon-btn" title="zoom in" @click="zoomBy(1.2)">+</button>
         <button class="fb-icon-btn fb-fit" title="fit to view (F)" @click="fitView()">⤢</button>
+        <button class="fb-icon-btn" title="keyboard shortcuts" :class="{'fb-on': help}" @click="help = !help">?</button>
+      </div>
+      <div v-if="help" class="fb-help" @pointerdown.stop @dblclick.stop>
+        <div v-for="[keys, what] in shortcuts" :key="keys" class="fb-help-row"><span class="fb-kbd">{{ keys }}</span><span>{{ what }}</span></div>
       </div>
       <canvas ref="minimap" class="fb-minimap" width="200" height="130" @pointerdown.stop="minimapDown" @dblclick.stop></canvas>
       <div v-if="search" class="fb-search" :style="{left: search.left + 'px', top: search.top + 'px'}" @pointerdown.stop @dblclick.stop @wheel.stop>
