@@ -352,5 +352,5 @@ class RunService:
 
 
 def record_json(record: RunRecord) -> dict[str, Any]:
-    """A record made JSON-safe (node meta may hold anything a pack recorded)."""
-    return json.loads(json.dumps(record.to_json(), default=str))
+    """A record made JSON-safe: node meta may hold anything a pack recorded, NaN turns into null."""
+    return json.loads(json.dumps(record.to_json(), default=str), parse_constant=lambda _: None)

@@ -134,6 +134,8 @@ class SecurityMiddleware:
             if not upload and json_depth(bytes(body), self.settings.max_json_depth) > self.settings.max_json_depth:
                 return await _refuse(scope, receive, send, 400, "the JSON nests deeper than "
                                      f"{self.settings.max_json_depth} levels.")
+            if not upload and body and (problem := _json_problem(bytes(body))):
+                return await _refuse(scope, receive, send, 400, problem)
         sent = False
 
         async def replay() -> Message:
@@ -144,6 +146,17 @@ class SecurityMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _json_problem(body: bytes) -> str | None:
+    """Why `body` is not strict JSON (Python's parser would take NaN and Infinity, which no JSON reply can hold)."""
+    def refuse(constant: str):
+        raise ValueError(f"{constant} is not a JSON value")
+    try:
+        json.loads(body, parse_constant=refuse)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return f"the body is not valid JSON: {exc}."
+    return None
 
 
 def _hostname(host: str | None) -> str:

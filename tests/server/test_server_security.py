@@ -132,7 +132,8 @@ def test_bodies_must_be_json(client, content_type):
     assert response.status_code == 415
 
 
-@pytest.mark.parametrize("body", [b"{", b"\xff\xfe", b"[1, 2]", b'"text"', b"null"])
+@pytest.mark.parametrize("body", [b"{", b"\xff\xfe", b"[1, 2]", b'"text"', b"null", b'{"workflow": NaN}',
+                                  b'{"inputs": {"x": -Infinity}}'])
 def test_malformed_json_is_a_4xx(client, body):
     response = client.post("/api/runs", content=body, headers={"content-type": "application/json"})
     assert 400 <= response.status_code < 500
@@ -191,6 +192,14 @@ def test_workflow_names_cannot_escape_the_folder(server, client, name):
     response = client.put(f"/api/workflows/{name}", json=save_workflow())
     assert 400 <= response.status_code < 500
     assert not list(server.root.glob("escape*")) and not list(server.workflows.glob(".*"))
+
+
+def test_nan_hidden_in_a_workflow_cannot_poison_the_run_list(client):
+    body = b'{"workflow": {"format": "flowbanana/workflow", "version": 1, "name": "x", "ui": {"zoom": NaN},' \
+           b' "nodes": {"n": {"type": "test.number"}, "s": {"type": "test.show", "inputs": {"value": "n.value"}}}}}'
+    response = client.post("/api/runs", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400 and "NaN" in response.json()["detail"]
+    assert client.get("/api/runs").status_code == 200
 
 
 def test_upload_then_load(client, photo):
