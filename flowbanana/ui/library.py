@@ -1,4 +1,4 @@
-"""The workflows folder (templates and saves), uploads for file params, and which workflow a tab opens with."""
+"""The workflows folder (templates and saves), which workflow a tab opens with, and its autosave records."""
 from __future__ import annotations
 
 import json
