@@ -443,9 +443,6 @@ export default {
       const first = this.problems.find((p) => p.node && this.nodes[p.node]);
       if (first) this.centerOn(first.node);
     },
-    flashToast(text) {
-      this.showToast(text, null);
-    },
 
     // ---- geometry -----------------------------------------------------------------------
     compatible(source, target) {
