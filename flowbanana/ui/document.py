@@ -71,6 +71,7 @@ class Document:
         return {"type": node.type, "title": node.title or "", "params": copy.deepcopy(node.params),
                 "inputs": {port: [str(link) for link in links] for port, links in node.inputs.items()},
                 "x": layout.get("x", 0), "y": layout.get("y", 0), "disabled": node.disabled,
+                "collapsed": bool(layout.get("collapsed")),
                 "extra": list(layout.get("extra_inputs", []))}
 
     def view(self) -> dict:
@@ -198,6 +199,24 @@ class Document:
         node = self._node(node_id)
         self._checkpoint(merge_key=("title", node_id))
         node.title = title.strip() or None
+
+    def set_disabled(self, node_id: str, disabled: bool) -> None:
+        """A disabled node is kept in the file but skipped by runs, with what depends on it."""
+        node = self._node(node_id)
+        if node.disabled != bool(disabled):
+            self._checkpoint()
+            node.disabled = bool(disabled)
+
+    def set_collapsed(self, node_id: str, collapsed: bool) -> None:
+        """Folded to its header on the canvas: layout only, kept under ui."""
+        self._node(node_id)
+        layout = self._layout(node_id)
+        if bool(layout.get("collapsed")) != bool(collapsed):
+            self._checkpoint()
+            if collapsed:
+                layout["collapsed"] = True
+            else:
+                layout.pop("collapsed", None)
 
     def set_meta(self, name: str | None = None, description: str | None = None) -> None:
         self._checkpoint(merge_key=("meta",))

@@ -149,6 +149,10 @@ class Editor:
                 self.doc.set_param(args["node"], args["name"], args["value"])
             elif op == "title":
                 self.doc.set_title(args["node"], args["title"])
+            elif op == "disable":
+                self.doc.set_disabled(args["node"], args["value"])
+            elif op == "collapse":
+                self.doc.set_collapsed(args["node"], args["value"])
             elif op == "connect":
                 with self.doc.group():
                     if args.get("replace"):

@@ -125,18 +125,21 @@ const FbNode = {
     },
   },
   template: `
-  <div class="fb-node" :class="[stateClass, {'fb-selected': selected, 'fb-has-problem': problems.length, 'fb-disabled': node.disabled}]"
+  <div class="fb-node" :class="[stateClass, {'fb-selected': selected, 'fb-has-problem': problems.length, 'fb-disabled': node.disabled, 'fb-collapsed': node.collapsed}]"
        :style="{transform: 'translate(' + node.x + 'px,' + node.y + 'px)', '--cat': color}"
        :data-node="id" @pointerdown="canvas.nodeDown($event, id)">
-    <div class="fb-head">
+    <div class="fb-head" @dblclick.stop="canvas.$emit('edit', {op: 'collapse', node: id, value: !node.collapsed})">
+      <button class="fb-icon-btn fb-fold" :title="node.collapsed ? 'unfold' : 'fold to the header'" @pointerdown.stop
+              @click.stop="canvas.$emit('edit', {op: 'collapse', node: id, value: !node.collapsed})">{{ node.collapsed ? '▸' : '▾' }}</button>
       <span class="fb-title" :title="def.description">{{ node.title || def.title }}</span>
+      <span v-if="node.disabled" class="fb-chip">off</span>
       <span v-if="status && status.state === 'running'" class="fb-spinner" title="running"></span>
       <span v-if="status && status.state" class="fb-chip" :class="'fb-chip-' + status.state">{{ status.label || status.state }}</span>
       <span v-if="problems.length" class="fb-warn" :title="problemText">!</span>
       <button class="fb-icon-btn fb-menu-btn" title="Node actions" @pointerdown.stop @click.stop="canvas.openMenu($event, id)">⋮</button>
     </div>
     <div v-if="status && status.state === 'running' && status.progress != null" class="fb-progress"><div :style="{width: (status.progress * 100) + '%'}"></div></div>
-    <div class="fb-body">
+    <div v-if="!node.collapsed" class="fb-body">
       <div class="fb-ports" v-if="inputs.length || def.outputs.length">
         <div class="fb-col">
           <div v-for="p in inputs" :key="p.name" class="fb-row fb-in" :title="p.type + (p.list ? ' list' : '') + (p.description ? ': ' + p.description : '')">
@@ -926,6 +929,7 @@ export default {
       this.menu = null;
       if (cmd === "delete") this.deleteSelection();
       else if (cmd === "duplicate") this.$emit("edit", { op: "duplicate", nodes: Object.keys(this.selection) });
+      else if (cmd === "toggle_disabled") this.$emit("edit", { op: "disable", node: id, value: !this.nodes[id].disabled });
       else if (cmd === "rename") {
         const title = window.prompt("Node title:", this.nodes[id].title || this.types[this.nodes[id].type].title);
         if (title !== null) this.$emit("edit", { op: "title", node: id, title });
@@ -1110,6 +1114,7 @@ export default {
         <div v-if="canCompare(menu.id)" class="fb-menu-item" @click="menuAction('compare')">Compare with input</div>
         <div class="fb-menu-sep"></div>
         <div class="fb-menu-item" @click="menuAction('rename')">Rename…</div>
+        <div class="fb-menu-item" @click="menuAction('toggle_disabled')">{{ nodes[menu.id].disabled ? 'Enable' : 'Disable (skip when running)' }}</div>
         <div v-if="types[nodes[menu.id].type] && types[nodes[menu.id].type].params.length" class="fb-menu-item" @click="menuAction('expose')">Add a param to the inputs form…</div>
         <div class="fb-menu-item" @click="menuAction('duplicate')">Duplicate <span class="fb-kbd">Ctrl+D</span></div>
         <div class="fb-menu-item fb-danger" @click="menuAction('delete')">Delete <span class="fb-kbd">Del</span></div>

@@ -383,3 +383,16 @@ def test_download_and_open_by_dropping_the_file(page, tmp_path):
     page.dispatch_event(".fb-viewport", "drop", {"dataTransfer": transfer, "clientX": 600, "clientY": 400})
     discard_if_asked(page, f"Object.keys({STATE}.nodes).length === 5")
     assert page.locator("input[data-testid=wf-name]").input_value() == "Hello, Nano Banana"
+
+
+def test_fold_a_node_and_disable_another(page):
+    open_template(page, "hello-gemini")
+    page.dblclick(".fb-node[data-node='generate'] .fb-head .fb-title")
+    page.wait_for_function(f"{STATE}.nodes.generate.collapsed === true")
+    assert page.locator(".fb-node[data-node='generate'] .fb-body").count() == 0
+    assert page.locator(".fb-link-hit[data-link-to='preview.image']").count() == 1  # still drawn, from the header
+    page.click(".fb-node[data-node='preview'] .fb-menu-btn")
+    page.get_by_text("Disable (skip when running)").click()
+    page.wait_for_function(f"{STATE}.nodes.preview.disabled === true")
+    page.click(".fb-node[data-node='generate'] .fb-fold")
+    page.wait_for_function(f"{STATE}.nodes.generate.collapsed === false")

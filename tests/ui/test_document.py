@@ -154,3 +154,15 @@ def test_expose_a_param_as_a_workflow_input_and_undo_it(doc):
     doc.redo()
     doc.unexpose("colour")
     assert not doc.workflow.inputs
+
+
+def test_disable_and_fold_are_undoable_and_fold_is_layout_only(doc):
+    doc.set_disabled("a", True)
+    doc.set_collapsed("t", True)
+    data = json.loads(doc.workflow.dumps())
+    assert data["nodes"]["a"]["disabled"] is True and data["ui"]["nodes"]["t"]["collapsed"] is True
+    assert "collapsed" not in data["nodes"]["t"]
+    assert doc.node_view("t")["collapsed"] and doc.node_view("a")["disabled"]
+    doc.undo()
+    doc.undo()
+    assert not doc.node_view("t")["collapsed"] and not doc.node_view("a")["disabled"]
