@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 MASKS = "masks"
 MASK_ROUTE = "/flowbanana/mask"
 MAX_MASK_BYTES = 64 * 2**20
-RUN_WAIT_SECONDS = 300  # how long "Run to show the image" waits before giving up on reopening
+RUN_WAIT_SECONDS = 300  # how long "Run and paint" waits for the picture before giving up on reopening
+IDLE_TICKS = 50  # tenths of a second with no run going (not started yet, or its results still coming)
 
 
 class MaskRefused(ValueError):
@@ -237,20 +238,20 @@ class MaskDialog:
             self.editor._notice("Link an image into the mask node's image input first.", "warning")
             return
         self.dialog.close()
+        made = len(self.editor.runner.history.get(source, []))
         self.editor.run(targets={source})
-        background_tasks.create(self._reopen(self.node), name="flowbanana-mask-reopen")
+        background_tasks.create(self._reopen(self.node, source, made), name="flowbanana-mask-reopen")
 
-    async def _reopen(self, node_id: str) -> None:
-        runner = self.editor.runner
-        for _ in range(20):  # the run starts from a task of its own
-            if runner.running:
-                break
-            await asyncio.sleep(0.05)
+    async def _reopen(self, node_id: str, source: str, made: int) -> None:
+        """Reopen once the source has a new result; give up when no run has been going for a while (it was
+        refused or failed: the node says why) or the run takes too long."""
+        runner, idle = self.editor.runner, 0
         for _ in range(RUN_WAIT_SECONDS * 10):
-            if not runner.running:
-                break
+            if len(runner.history.get(source, [])) > made:
+                with self.editor.header:
+                    await self.open(node_id)
+                return
+            idle = 0 if runner.running else idle + 1
+            if idle > IDLE_TICKS:
+                return
             await asyncio.sleep(0.1)
-        source = self._source(node_id) if node_id in self.editor.doc.workflow.nodes else None
-        if source and runner.history.get(source):
-            with self.editor.header:
-                await self.open(node_id)

@@ -32,6 +32,13 @@ PAINT = {
                      "save": {"x": 1060, "y": 80}}},
 }
 
+GENERATE = {
+    "format": "flowbanana/workflow", "version": 1, "name": "Generate and paint",
+    "nodes": {"generate": {"type": "gemini.generate", "params": {"prompt": "a cat on a sofa"}},
+              "paint": {"type": "mask.paint", "inputs": {"image": "generate.image"}},
+              "show": {"type": "image.preview", "inputs": {"image": "paint.mask"}}},
+}
+
 
 @pytest.fixture(scope="module")
 def workflows(editor_server) -> Path:
@@ -44,6 +51,7 @@ def workflows(editor_server) -> Path:
         draw.rectangle((x, 0, x + 9, 199), fill=(220, 200, 80))
     stripes.save(folder / "inputs" / "stripes.png")
     (folder / "paint-and-inpaint.json").write_text(json.dumps(PAINT))
+    (folder / "generate-and-paint.json").write_text(json.dumps(GENERATE))
     shutil.copy(ROOT / "workflows" / "inpaint-mask.json", folder)
     shutil.copy(ROOT / "workflows" / "inputs" / "product.jpg", folder / "inputs")
     shutil.copytree(ROOT / "workflows" / "masks", folder / "masks", dirs_exist_ok=True)
@@ -120,28 +128,33 @@ def test_paint_a_stroke_inpaint_and_keep_every_pixel_outside(page, workflows, ed
     assert ImageChops.multiply(changed, mask.point(lambda v: 255 if v == 255 else 0)).getbbox()  # inside did
 
 
-def test_the_mask_editor_undoes_inverts_and_asks_for_a_picture_first(page, workflows):
-    open_template(page, "paint-and-inpaint", "paint")
-    page.evaluate(f"{STATE}.statuses = {{}}")  # as if nothing had run: the picture comes from the file it loads
+def test_the_mask_editor_undoes_inverts_and_runs_for_a_missing_picture(page, workflows):
+    open_template(page, "paint-and-inpaint", "paint")  # not run: the picture comes from the file image.load reads
     page.click(".fb-node[data-node='paint'] [data-paint]")
     page.wait_for_function("window.flowbananaMask && window.flowbananaMask.ready")
     painted = "window.flowbananaMask.mask.reduce((a, v) => a + v, 0)"
+    before = page.evaluate(painted)
     page.click("[data-testid=mask-invert]")
-    page.wait_for_function(f"{painted} > 0")
+    page.wait_for_function(f"{painted} === 255 * 320 * 200 - {before}")
+    page.click("[data-testid=mask-clear]")
+    page.wait_for_function(f"{painted} === 0")
     page.keyboard.press("Control+z")
-    page.wait_for_function(f"{painted} === 0 || window.flowbananaMask.undoCount === 0")
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"{painted} === {before} && window.flowbananaMask.redoCount === 2")
+    page.keyboard.press("Control+Shift+z")
+    page.wait_for_function(f"{painted} === 255 * 320 * 200 - {before}")
     page.keyboard.press("Escape")
     page.locator("[data-testid=mask-canvas]").wait_for(state="detached")
     assert nodes(page)["paint"]  # Escape left the dialog, not the graph (Delete and Ctrl+Z stay in the dialog)
 
-    page.locator(".fb-node[data-node='photo'] input[data-param='path']").fill("inputs/missing.png")
-    page.locator(".fb-node[data-node='photo'] input[data-param='path']").press("Enter")
-    page.wait_for_function(f"{STATE}.nodes.photo.params.path === 'inputs/missing.png'")
-    page.wait_for_timeout(600)
+    open_template(page, "generate-and-paint", "generate")  # nothing has made the picture yet
     page.click(".fb-node[data-node='paint'] [data-paint]")
     prompt = page.locator("[data-testid=mask-no-image]")
     prompt.wait_for()
-    assert "Run photo once" in prompt.inner_text() and page.locator("[data-testid=mask-run]").is_visible()
+    assert "Run generate once" in prompt.inner_text()
+    page.click("[data-testid=mask-run]")  # runs what makes the picture, then paints over it
+    page.wait_for_function("window.flowbananaMask && window.flowbananaMask.ready", timeout=30000)
+    assert page.evaluate("[window.flowbananaMask.width, window.flowbananaMask.height]") == [1024, 1024]
     page.click("[data-testid=mask-cancel]")
 
 
