@@ -371,9 +371,11 @@ def cmd_serve(args) -> int:
     for warning in app.state.flowbanana.catalogue.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"flowbanana API on {settings.base_url}/api (docs at {settings.base_url}/docs)", flush=True)
-    if settings.token:
+    if settings.token and not args.token:  # a token the user chose is not echoed into logs
         print(f"token: {settings.token}  (send 'Authorization: Bearer TOKEN', or open "
               f"{settings.base_url}/docs?token={settings.token})", flush=True)
+    elif settings.token:
+        print("every request needs the token given with --token ('Authorization: Bearer TOKEN')", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="debug" if args.debug else "warning",
                 timeout_graceful_shutdown=5)
     return EXIT_OK

@@ -68,7 +68,7 @@ def test_token_in_the_query_becomes_a_cookie(shared):
 
 def test_a_given_token_is_used(start_server):
     server = start_server(host="127.0.0.2", token="s3cret-token-for-tests")
-    assert "s3cret-token-for-tests" in server.log.read_text()
+    assert "s3cret-token-for-tests" not in server.log.read_text() and "--token" in server.log.read_text()
     with server.client(token="s3cret-token-for-tests") as client:
         assert client.get("/api/health").status_code == 200
     with server.client(token=None) as client:
