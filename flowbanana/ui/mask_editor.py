@@ -23,7 +23,7 @@ from nicegui import app, background_tasks, run, ui
 from PIL import Image, ImageOps
 
 from ..catalogue import Catalogue
-from ..porttypes import MASK
+from ..porttypes import IMAGE, MASK
 from ..workflow import Workflow
 from .sharing import read_body
 
@@ -200,8 +200,14 @@ class MaskDialog:
         self.editor._notice(f"Mask saved as {Path(value).name}", "positive", timeout=2000)
 
     def _source(self, node_id: str) -> str | None:
-        links = self.editor.doc.workflow.nodes[node_id].inputs.get("image") or []
-        return links[0].node if links else None
+        """The node whose picture the mask is painted over: the one linked into the mask node's IMAGE input."""
+        node = self.editor.doc.workflow.nodes[node_id]
+        node_type = self.editor.config.catalogue.get(node.type)
+        for port in node_type.inputs if node_type else ():
+            links = node.inputs.get(port.name) or []
+            if port.type == IMAGE and links:
+                return links[0].node
+        return None
 
     async def _picture(self, node_id: str) -> dict | None:
         """The picture under the mask: the linked node's latest result, else the image file it loads."""
