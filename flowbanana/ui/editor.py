@@ -135,7 +135,7 @@ class Editor:
         statuses = {n: {"history": h} for n, h in self.runner.history.items() if n in self.doc.workflow.nodes}
         if statuses:
             self.canvas.set_statuses(statuses)
-        self.side.show_form(self.doc)
+        self.side.show_form(self.doc, on_pick=self._show_node)
         self._show_state()
 
     # ---- edits from the canvas -----------------------------------------------------------
@@ -220,9 +220,13 @@ class Editor:
             patch["select"] = select
         self.canvas.patch(patch)
         if form:
-            self.side.show_form(self.doc)
+            self.side.show_form(self.doc, on_pick=self._show_node)
         self._show_state()
         self._autosave()
+
+    def _show_node(self, node_id: str) -> None:
+        self.canvas.run_method("centerOn", node_id)
+        self.canvas.run_method("selectOnly", node_id)
 
     def _viewport(self, args: dict) -> None:
         self.doc.set_viewport(args["x"], args["y"], args["zoom"])

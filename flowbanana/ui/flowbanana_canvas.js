@@ -441,6 +441,9 @@ export default {
         this.statuses[id] = history && history.length ? { history } : {};
       }
     },
+    selectOnly(id) {
+      if (this.nodes[id]) this.selection = { [id]: true };
+    },
     revealProblems() {
       this.showProblems = true;
       const first = this.problems.find((p) => p.node && this.nodes[p.node]);
@@ -1054,7 +1057,8 @@ export default {
   template: `
   <div class="fb-editor">
     <aside class="fb-palette">
-      <input class="fb-input fb-palette-search" v-model="paletteQuery" placeholder="Search nodes…" @keydown.stop>
+      <input class="fb-input fb-palette-search" v-model="paletteQuery" placeholder="Search nodes…" @keydown.stop
+             @keydown.enter="palette.length && paletteClick(palette[0].types[0])">
       <div class="fb-palette-list">
         <div v-for="g in palette" :key="g.category" class="fb-cat">
           <div class="fb-cat-head" @click="collapsed[g.category] = !collapsed[g.category]">

@@ -31,11 +31,14 @@ class SidePanel:
             with ui.tab_panel(self.results_tab).classes("p-3"):
                 self.results = ui.column().classes("w-full gap-3").props("data-testid=results")
 
-    def show_form(self, doc: Document) -> None:
+    def show_form(self, doc: Document, on_pick: Callable[[str], None] | None = None) -> None:
         self.doc = doc
         self.form.clear()
         workflow = doc.workflow
         with self.form:
+            problems = doc.problems()
+            if problems:
+                self._problems(problems, on_pick)
             ui.textarea("Description", value=workflow.description,
                         on_change=None).props("outlined dense autogrow").classes("w-full") \
                 .on("blur", lambda e: self.on_description(e.sender.value))
@@ -58,6 +61,17 @@ class SidePanel:
                     self._field(name, spec.node, param, value, spec.description, linked)
                     ui.button(icon="close", on_click=lambda n=name: self.on_remove(n)) \
                         .props('flat round dense size=sm color=grey-6 title="Remove from the inputs form"')
+
+    def _problems(self, problems: list[dict], on_pick: Callable[[str], None] | None) -> None:
+        """What stops the workflow from running, each naming its node: a click shows the node."""
+        with ui.expansion(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} to fix before running",
+                          icon="warning").classes("w-full fb-problems").props("dense header-class=text-amber-5"):
+            for problem in problems:
+                with ui.row().classes("w-full no-wrap items-start gap-2 q-py-xs cursor-pointer") as row:
+                    ui.label(problem["node"] or "workflow").classes("text-caption text-amber-4 fb-problem-node")
+                    ui.label(f"{problem['message']} {problem['hint']}".strip()).classes("text-caption text-grey-4")
+                if problem["node"] and on_pick:
+                    row.on("click", lambda n=problem["node"]: on_pick(n))
 
     def _field(self, label: str, node_id: str, param: Param, value, description: str, linked: bool) -> None:
         def changed(e):

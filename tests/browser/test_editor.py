@@ -396,3 +396,14 @@ def test_fold_a_node_and_disable_another(page):
     page.wait_for_function(f"{STATE}.nodes.preview.disabled === true")
     page.click(".fb-node[data-node='generate'] .fb-fold")
     page.wait_for_function(f"{STATE}.nodes.generate.collapsed === false")
+
+
+def test_the_problems_list_shows_the_node(page):
+    new_workflow(page)
+    preview = add_from_palette(page, "image.preview", 900, 700)
+    page.get_by_text("1 problem to fix before running").click()
+    page.get_by_text("needs a link into its IMAGE input").click()
+    page.wait_for_function(f"{STATE}.selection['{preview}'] === true")
+    box = page.locator(f".fb-node[data-node='{preview}']").bounding_box()
+    view = page.locator(".fb-viewport").bounding_box()
+    assert view["x"] < box["x"] < view["x"] + view["width"] / 2 < box["x"] + box["width"]  # centred across
