@@ -72,6 +72,9 @@ class Editor:
             self.settings = settings_dialog(self.config, self._show_provider)
             ui.button(icon="settings", on_click=lambda: self.settings.open()) \
                 .props("flat dense round color=grey-4").tooltip("Settings")
+            self.estimate_btn = ui.button("Estimate", icon="payments", on_click=self.estimate) \
+                .props("flat dense no-caps color=grey-4 data-testid=estimate") \
+                .tooltip("What a run would cost: model calls not yet cached, priced per image")
             self.stop_btn = ui.button("Stop", icon="stop", on_click=self.runner.stop) \
                 .props("flat dense no-caps color=red-4 data-testid=stop")
             self.run_btn = ui.button("Run", icon="play_arrow", on_click=lambda: self.run()) \
@@ -351,6 +354,27 @@ class Editor:
             self._notice("A run is already going.", "warning")
             return
         background_tasks.create(self._run(targets, force), name="flowbanana-editor-run")
+
+    async def estimate(self) -> None:
+        if self.doc.problems():
+            self.run()  # says what stops it, on the nodes
+            return
+        self.estimate_btn.props("loading")
+        try:
+            plan = await self.runner.estimate(self.doc.workflow)
+        finally:
+            self.estimate_btn.props(remove="loading")
+        if plan is None:
+            return
+        calls = len(plan["calls"])
+        if not calls:
+            self._notice("Running now makes no model calls: every model result is cached.", "positive")
+            return
+        price = "free (offline preview)" if plan["provider"] == "offline preview" else \
+            f"about ${plan['cost_usd']:.3f}" + (f", {plan['unpriced']} of unknown price" if plan["unpriced"] else "")
+        models = sorted({c["model"] for c in plan["calls"]})
+        self._notice(f"Running now makes {calls} model call{'s' if calls != 1 else ''} ({', '.join(models)}): {price}.",
+                     "info")
 
     async def _run(self, targets, force) -> None:
         self.canvas.run_method("clearStatuses")

@@ -128,6 +128,25 @@ class RunController:
                           "out_dir": str(result.out_dir), "files": [str(f) for f in result.files],
                           "counts": {s: result.count(s) for s in ("done", "cached", "failed", "skipped")}})
 
+    async def estimate(self, workflow: Workflow) -> dict | None:
+        """What a run would cost, from a dry run: provider calls answered by placeholders, the cache only read,
+        files written to a scratch folder. None when it cannot run (the reason went to on_notice/on_problems)."""
+        try:
+            setup = prepare_run(self.config.provider, dry_run=True)
+        except (ProviderUnavailable, ConfigError) as exc:
+            self.on_notice(str(exc), "negative")
+            return None
+        options = setup.apply(RunOptions(cache=Cache(self.config.cache_dir) if self.config.cache_dir else None,
+                                         read_roots=(self.config.uploads_dir.resolve(),)))
+        try:
+            await Execution(workflow.copy(), self.config.catalogue, options).run()
+        except WorkflowInvalid as exc:
+            self.on_problems(exc.problems)
+            return None
+        finally:
+            await setup.aclose()
+        return setup.plan()
+
     def _event(self, event: Event) -> None:
         if event.kind == "run_started":
             self.on_status({n: {"state": "queued", "label": "queued", "error": None, "hint": None, "progress": None}

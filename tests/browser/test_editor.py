@@ -407,3 +407,14 @@ def test_the_problems_list_shows_the_node(page):
     box = page.locator(f".fb-node[data-node='{preview}']").bounding_box()
     view = page.locator(".fb-viewport").bounding_box()
     assert view["x"] < box["x"] < view["x"] + view["width"] / 2 < box["x"] + box["width"]  # centred across
+
+
+def test_estimate_says_what_a_run_would_call_before_running(page):
+    open_template(page, "hello-gemini")
+    seed = page.locator(".fb-node[data-node='generate'] input[data-param='seed']")
+    seed.fill("918273")  # a seed no earlier test ran, so nothing is cached
+    seed.press("Enter")
+    page.wait_for_function(f"{STATE}.nodes.generate.params.seed === 918273")
+    page.click("[data-testid=estimate]")
+    page.get_by_text("Running now makes 1 model call (gemini-2.5-flash-image): free (offline preview).").wait_for()
+    assert page.evaluate(f"Object.keys({STATE}.statuses).length") == 0  # an estimate shows no run
