@@ -248,9 +248,16 @@ def test_dropping_a_picture_opens_the_workflow_inside_it(page, workflows, editor
 
 def test_bundles_open_by_drop_and_export_from_the_file_menu(page, workflows, tmp_path):
     bundle = export_bundle(load(workflows / "inpaint-mask.json"), load_catalogue(), tmp_path / "shared.zip")
+    bundled = f"{STATE}.nodes.paint && {STATE}.nodes.paint.params.mask === 'masks/inpaint-ball.png'"
+    open_template(page, "paint-and-inpaint", "paint")
+    page.click("[data-testid=file-menu]")
+    page.get_by_text("Open .json…").click()  # the File menu's upload takes bundles too
+    page.locator(".q-dialog input[type=file]").set_input_files(str(bundle))
+    discard_if_asked(page, bundled)
+
     open_template(page, "paint-and-inpaint", "paint")
     drop_file(page, bundle, "application/zip")
-    discard_if_asked(page, f"{STATE}.nodes.paint && {STATE}.nodes.paint.params.mask === 'masks/inpaint-ball.png'")
+    discard_if_asked(page, bundled)
     run_and_wait(page, "inpaint")  # reads the photo and the mask from the unpacked bundle
 
     page.click("[data-testid=file-menu]")
