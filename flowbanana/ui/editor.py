@@ -97,7 +97,7 @@ class Editor:
         self.file_menu.clear()
         with self.file_menu:
             ui.menu_item("New", on_click=self.new)
-            ui.menu_item("Open .json…", on_click=self._open_dialog)
+            ui.menu_item("Open (.json, image, .zip bundle)…", on_click=self._open_dialog)
             ui.menu_item("Save  (Ctrl+S)", on_click=self.save)
             ui.menu_item("Save to workflows folder as…", on_click=self._save_as_dialog)
             ui.menu_item("Download .json", on_click=self.download)

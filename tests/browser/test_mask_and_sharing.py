@@ -251,7 +251,7 @@ def test_bundles_open_by_drop_and_export_from_the_file_menu(page, workflows, tmp
     bundled = f"{STATE}.nodes.paint && {STATE}.nodes.paint.params.mask === 'masks/inpaint-ball.png'"
     open_template(page, "paint-and-inpaint", "paint")
     page.click("[data-testid=file-menu]")
-    page.get_by_text("Open .json…").click()  # the File menu's upload takes bundles too
+    page.get_by_text("Open (.json, image, .zip bundle)…").click()  # the File menu's upload takes bundles too
     page.locator(".q-dialog input[type=file]").set_input_files(str(bundle))
     discard_if_asked(page, bundled)
 
