@@ -22,9 +22,12 @@ class EventLog:
         """Call on the event loop's thread only."""
         event = {"seq": len(self.events), **event}
         self.events.append(event)
-        self._file.write(json.dumps(event, default=str) + "\n")
-        self._file.flush()
+        self._file.write(json.dumps(event, default=str) + "\n")  # flushed with the record, and on close
         self._wake()
+
+    def flush(self) -> None:
+        if not self.closed:
+            self._file.flush()
 
     def close(self) -> None:
         if not self.closed:

@@ -20,22 +20,7 @@ def relative_file(path: str, outputs: Path) -> str | None:
 
 def public_meta(meta: Any, outputs: Path) -> Any:
     """Node meta or outputs with the run's file paths made relative to its outputs folder, JSON-safe."""
-    if isinstance(meta, dict):
-        clean = {}
-        for key, value in meta.items():
-            if key == "files" and isinstance(value, list):
-                clean[key] = [r for r in (relative_file(str(v), outputs) for v in value) if r is not None]
-            else:
-                clean[key] = public_meta(value, outputs)
-        return clean
-    if isinstance(meta, list):
-        return [public_meta(v, outputs) for v in meta]
-    if isinstance(meta, str):
-        root = str(outputs.resolve()) + os.sep
-        return meta[len(root):] if meta.startswith(root) else meta
-    if meta is None or isinstance(meta, (int, float, bool)):
-        return meta
-    return str(meta)
+    return _Publisher(outputs).clean(meta)
 
 
 def public_event(event: dict[str, Any], outputs: Path) -> dict[str, Any]:
@@ -43,8 +28,29 @@ def public_event(event: dict[str, Any], outputs: Path) -> dict[str, Any]:
     event = dict(event)
     if "out_dir" in event:
         event["out_dir"] = "outputs"
-    if "meta" in event:
-        event["meta"] = public_meta(event["meta"], outputs)
-    if "outputs" in event:
-        event["outputs"] = public_meta(event["outputs"], outputs)
+    publisher = _Publisher(outputs)
+    for key in ("meta", "outputs"):
+        if key in event:
+            event[key] = publisher.clean(event[key])
     return event
+
+
+class _Publisher:
+    def __init__(self, outputs: Path):
+        self.outputs = outputs
+        self.prefix = str(outputs.resolve()) + os.sep  # resolved once, not per string
+
+    def clean(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: self._files(item) if key == "files" and isinstance(item, list) else self.clean(item)
+                    for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.clean(v) for v in value]
+        if isinstance(value, str):
+            return value[len(self.prefix):] if value.startswith(self.prefix) else value
+        if value is None or isinstance(value, (int, float, bool)):
+            return value
+        return str(value)
+
+    def _files(self, files: list) -> list[str]:
+        return [r for r in (relative_file(str(f), self.outputs) for f in files) if r is not None]

@@ -34,6 +34,7 @@ from .usage import summarise_usage
 log = logging.getLogger("flowbanana.server")
 _SILENT = frozenset({"node_progress", "node_warning"})  # kept in the event log, not worth a record write
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
+SAVE_INTERVAL = 0.2  # seconds between writes of a running run's record
 
 
 class QueueFull(Exception):
@@ -55,6 +56,7 @@ class RunService:
         self._slots: asyncio.Semaphore | None = None
         self._limiters: dict[str, CallLimiter] = {}
         self._finals: dict[str, dict[str, Any]] = {}
+        self._unsaved: set[str] = set()
         self._closing = False
 
     # -- submitting -----------------------------------------------------------------------------------------
@@ -200,6 +202,7 @@ class RunService:
             asyncio.get_running_loop().create_task(setup.aclose())
 
     def _finish(self, record: RunRecord) -> None:
+        self._unsaved.discard(record.id)
         record.files = self._walk_outputs(record.id)
         tokens, cost = summarise_usage(record.nodes)
         record.usage = {**record.usage, "tokens": tokens}
@@ -241,9 +244,6 @@ class RunService:
             node.update(status="done" if kind == "node_finished" else "cached", seconds=event.data.get("seconds"),
                         outputs=data.get("outputs", {}), meta=data.get("meta", {}))
             node.pop("progress", None)
-            record.files = self._walk_outputs(record.id)
-            tokens, record.cost = summarise_usage(record.nodes)
-            record.usage = {**record.usage, "tokens": tokens}
         elif kind == "node_failed":
             node.update(status="failed", error=event.data.get("error"), hint=event.data.get("hint"),
                         seconds=event.data.get("seconds"))
@@ -252,7 +252,23 @@ class RunService:
         elif kind == "node_cancelled":
             node.update(status="cancelled", seconds=event.data.get("seconds"))
         if kind not in _SILENT and kind != "run_finished":
+            self._save_soon(record)
+
+    def _save_soon(self, record: RunRecord) -> None:
+        """Write the record at most every SAVE_INTERVAL seconds while it runs, so a big run stays linear."""
+        if record.id not in self._unsaved:
+            self._unsaved.add(record.id)
+            asyncio.get_running_loop().call_later(SAVE_INTERVAL, self._save_now, record)
+
+    def _save_now(self, record: RunRecord) -> None:
+        if record.id in self._unsaved:
+            self._unsaved.discard(record.id)
+            record.files = self._walk_outputs(record.id)
+            tokens, record.cost = summarise_usage(record.nodes)
+            record.usage = {**record.usage, "tokens": tokens}
             self.store.save(record)
+            if record.id in self._logs:
+                self._logs[record.id].flush()
 
     def _walk_outputs(self, run_id: str) -> list[str]:
         root = self.store.outputs(run_id)

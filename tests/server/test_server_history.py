@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 
 import pytest
 
@@ -47,6 +48,11 @@ def test_restart_lists_old_runs_and_marks_the_unfinished_interrupted(start_serve
         for _ in _until(client, running["id"], "node_started", "nap"):
             pass
         waiting = submit(client, number_workflow(7))
+    on_disk = server.runs / running["id"] / "run.json"
+    deadline = time.monotonic() + 30  # records are written behind the run, a fraction of a second late
+    while json.loads(on_disk.read_text())["nodes"].get("first", {}).get("status") != "done":
+        assert time.monotonic() < deadline, "the record never showed node 'first' done"
+        time.sleep(0.05)
     server.restart(how)
     with server.client() as client:
         listed = {r["id"]: r for r in client.get("/api/runs").json()["runs"]}
