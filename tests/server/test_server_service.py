@@ -88,6 +88,20 @@ async def test_rerun_and_close_marks_interrupted(service):
     assert reopened.get(running.id).status == "interrupted" and reopened.get(first.id).status == "done"
 
 
+async def test_a_long_chain_is_recorded_whole(service):
+    nodes = {"n0": {"type": "test.number", "params": {"value": 1}}}
+    nodes.update({f"n{i}": {"type": "test.add", "params": {"offset": 1},
+                            "inputs": {"a": f"n{i - 1}." + ("value" if i == 1 else "sum")}} for i in range(1, 300)})
+    nodes["show"] = {"type": "test.show", "inputs": {"value": "n299.sum"}}
+    record = await service.wait(service.submit(make_workflow(nodes)).id)
+    assert record.status == "done" and {n["status"] for n in record.nodes.values()} == {"done"}
+    assert len(record.nodes) == 301 and record.nodes["show"]["outputs"] == {"value": 300.0}
+    kinds = [e["event"] async for e in service.events(record.id)]
+    assert kinds.count("node_finished") == 301 and kinds[-1] == "run_finished"
+    on_disk = RunService(service.settings, service.catalogue).get(record.id)  # what a restart would read
+    assert on_disk.to_json() == record.to_json()
+
+
 async def test_unknown_runs_raise_key_error(service):
     with pytest.raises(KeyError):
         service.get("20260101-000000-abcdef")
