@@ -400,7 +400,7 @@ export default {
         this.observeNodes();
         this.measureAll();
         if (vp && vp.zoom) this.view = { x: vp.x, y: vp.y, zoom: vp.zoom };
-        else this.fitView();
+        else this.fitView(0.75); // a first look must be readable: rather pan to the rest than squint
         this.drawMinimap();
       });
     },
@@ -548,7 +548,8 @@ export default {
       }
       return x0 === Infinity ? null : { x0, y0, x1, y1 };
     },
-    fitView() {
+    // the whole graph in view, centred; with `minZoom`, no smaller than that, the top left in view instead
+    fitView(minZoom = MIN_ZOOM) {
       const b = this.bounds(this.nodeIds);
       const r = this.$refs.viewport.getBoundingClientRect();
       if (!b || !r.width) {
@@ -556,8 +557,12 @@ export default {
         return;
       }
       const pad = 60;
-      const zoom = Math.max(MIN_ZOOM, Math.min(1, (r.width - 2 * pad) / (b.x1 - b.x0), (r.height - 2 * pad) / (b.y1 - b.y0)));
-      this.view = { zoom, x: (r.width - (b.x1 - b.x0) * zoom) / 2 - b.x0 * zoom, y: (r.height - (b.y1 - b.y0) * zoom) / 2 - b.y0 * zoom };
+      const fit = Math.min(1, (r.width - 2 * pad) / (b.x1 - b.x0), (r.height - 2 * pad) / (b.y1 - b.y0));
+      const zoom = Math.max(minZoom, fit);
+      const place = (size, lo, hi) => ((hi - lo) * zoom > size - 2 * pad ? pad : (size - (hi - lo) * zoom) / 2) - lo * zoom;
+      const x = place(r.width, b.x0, b.x1);
+      const y = place(r.height, b.y0, b.y1);
+      this.view = { zoom, x, y };
       this.viewChanged();
     },
     centerOn(id) {
