@@ -418,3 +418,17 @@ def test_estimate_says_what_a_run_would_call_before_running(page):
     page.click("[data-testid=estimate]")
     page.get_by_text("Running now makes 1 model call (gemini-2.5-flash-image): free (offline preview).").wait_for()
     assert page.evaluate(f"Object.keys({STATE}.statuses).length") == 0  # an estimate shows no run
+
+
+def test_drag_a_link_off_its_input_then_draw_it_backwards(page):
+    open_template(page, "hello-gemini")
+    page.wait_for_function(f"{STATE}.nodes.preview.inputs.image")
+    target = port(page, "preview", "in", "image").bounding_box()
+    page.mouse.move(target["x"] + 6, target["y"] + 6)
+    page.mouse.down()
+    page.mouse.move(target["x"] + 40, target["y"] + 260, steps=8)  # off the input, onto empty canvas
+    page.mouse.up()
+    page.wait_for_function(f"Object.keys({STATE}.nodes.preview.inputs).length === 0")
+    assert page.locator(".fb-search").count() == 0  # a link dragged off is deleted, not re-targeted
+    drag_link(page, port(page, "preview", "in", "image"), port(page, "generate", "out", "image"))
+    page.wait_for_function(f"{STATE}.nodes.preview.inputs.image?.[0] === 'generate.image'")
