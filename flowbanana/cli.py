@@ -335,10 +335,12 @@ examples:
 def cmd_ui(args) -> int:
     from .ui.app import main as run_editor  # NiceGUI is imported only here
 
+    from .errors import Problem, WorkflowInvalid
+
+    if args.file and not args.file.is_file():
+        raise WorkflowInvalid([Problem("file", f"no workflow file at {args.file}.",
+                                       hint="Check the path, or run `flowbanana ui` to start from an example.")])
     workflows = args.workflows or default_workflows_dir()
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: the editor is reachable from other machines at {args.host}:{args.port}; "
-              "anyone who can reach it can run workflows with your key.", file=sys.stderr)
     run_editor(args.file, args.host, args.port, workflows, args.out, load_nodes(args), args.cache_dir)
     return EXIT_OK
 

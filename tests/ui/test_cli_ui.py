@@ -1,0 +1,19 @@
+"""`flowbanana ui` on the command line: NiceGUI is imported only by it, and a missing file is a clear error."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_other_commands_never_import_nicegui():
+    code = ("import sys, flowbanana.cli as cli; cli.build_parser().parse_args(['run', 'x.json']); "
+            "cli.main(['nodes']); print('nicegui' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False"
+
+
+def test_a_missing_file_is_an_error_before_the_server_starts(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "flowbanana", "ui", str(tmp_path / "nope.json")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "no workflow file at" in done.stderr and "nope.json" in done.stderr
