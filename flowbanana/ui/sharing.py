@@ -20,7 +20,8 @@ from ..workflow import Workflow
 from .library import file_name
 
 if TYPE_CHECKING:
-    from .editor import Editor, EditorConfig
+    from .editor import Editor
+    from .runner import EditorConfig
 
 OPEN_ROUTE = "/flowbanana/open"
 SHARED_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".zip")
