@@ -9,7 +9,7 @@ from PIL import Image
 
 from .. import __version__
 from ..catalogue import Catalogue
-from .routes import api_router
+from .routes import API_PREFIX, api_router
 from .runs import RunService
 from .security import SecurityMiddleware
 from .settings import ServerSettings
@@ -28,7 +28,7 @@ def add_api(app: FastAPI, settings: ServerSettings, catalogue: Catalogue | None 
     settings.with_token()
     limit_images(settings.max_image_pixels)
     service = RunService(settings, catalogue)
-    app.include_router(api_router(service), prefix="/api")
+    app.include_router(api_router(service), prefix=API_PREFIX)
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.state.flowbanana = service
     inner = app.router.lifespan_context

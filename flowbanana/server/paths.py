@@ -38,7 +38,7 @@ def public_event(event: dict[str, Any], outputs: Path) -> dict[str, Any]:
 class _Publisher:
     def __init__(self, outputs: Path):
         self.outputs = outputs
-        self.prefix = str(outputs.resolve()) + os.sep  # resolved once, not per string
+        self.prefix = str(outputs) + os.sep  # the store hands out resolved run folders
 
     def clean(self, value: Any) -> Any:
         if isinstance(value, dict):

@@ -19,6 +19,7 @@ from .security import UPLOAD_TYPES
 from .uploads import UploadRefused, save_upload
 from .store import RunRecord
 
+API_PREFIX = "/api"
 WORKFLOW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_ -]{0,99}$")
 _WORKFLOW_BODY = Body(description="A workflow document (format flowbanana/workflow).",
                       examples=[{"format": "flowbanana/workflow", "version": 1, "name": "hello",
@@ -58,8 +59,11 @@ def api_router(service: RunService) -> APIRouter:
         except KeyError:
             raise HTTPException(404, f"no run {run_id!r}; GET /api/runs lists them.") from None
 
+    def runs_url(request: Request) -> str:  # not url_for: it tries every route in turn
+        return f"{str(request.base_url).rstrip('/')}{API_PREFIX}/runs"
+
     def run_url(record: RunRecord, request: Request) -> str:
-        return f"{request.url_for('list_runs')}/{record.id}"
+        return f"{runs_url(request)}/{record.id}"
 
     def run_json(record: RunRecord, request: Request) -> dict[str, Any]:
         base = run_url(record, request)
@@ -126,7 +130,7 @@ def api_router(service: RunService) -> APIRouter:
     async def list_runs(request: Request, limit: int = Query(50, ge=1, le=500),
                         offset: int = Query(0, ge=0)) -> dict[str, Any]:
         records, total = service.list_runs(limit, offset)
-        base = str(request.url_for("list_runs"))
+        base = runs_url(request)
         return {"runs": [summary_json(r, f"{base}/{r.id}") for r in records], "total": total, "limit": limit,
                 "offset": offset, "next": offset + limit if offset + limit < total else None}
 

@@ -125,7 +125,7 @@ class RunStore:
     """The runs folder. The in-memory index answers every question; the disk is written behind it."""
 
     def __init__(self, root: Path):
-        self.root = Path(root)
+        self.root = Path(root).resolve()  # resolved once: run folders below it need no resolving
         self.root.mkdir(parents=True, exist_ok=True)
         self._records: dict[str, RunRecord] = {}
         self._writer = RecordWriter()
