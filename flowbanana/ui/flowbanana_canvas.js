@@ -26,7 +26,7 @@ const FbNode = {
   inject: ["canvas"],
   props: ["id", "node", "def", "status", "selected", "problems", "showProblems", "drag"],
   data() {
-    return { histIndex: 0 };
+    return { histIndex: 0, addingInput: false };
   },
   computed: {
     color() {
@@ -119,6 +119,18 @@ const FbNode = {
     randomSeed(p) {
       this.canvas.setParam(this.id, p.name, Math.floor(Math.random() * 2147483647), true);
     },
+    inputKey(e) {
+      if (e.key === "Enter" && e.target.value.trim()) {
+        this.canvas.$emit("edit", { op: "add_input", node: this.id, name: e.target.value.trim() });
+        this.addingInput = false;
+      } else if (e.key === "Escape") this.addingInput = false;
+    },
+    renameKey(e) {
+      if (e.key === "Enter") {
+        this.canvas.$emit("edit", { op: "title", node: this.id, title: e.target.value });
+        this.canvas.renaming = null;
+      } else if (e.key === "Escape") this.canvas.renaming = null;
+    },
     step(delta) {
       const n = this.history.length;
       this.histIndex = Math.max(0, Math.min(n - 1, this.histIndex + delta));
@@ -131,7 +143,10 @@ const FbNode = {
     <div class="fb-head" @dblclick.stop="canvas.$emit('edit', {op: 'collapse', node: id, value: !node.collapsed})">
       <button class="fb-icon-btn fb-fold" :title="node.collapsed ? 'unfold' : 'fold to the header'" @pointerdown.stop
               @click.stop="canvas.$emit('edit', {op: 'collapse', node: id, value: !node.collapsed})">{{ node.collapsed ? '▸' : '▾' }}</button>
-      <span class="fb-title" :title="def.description">{{ node.title || def.title }}</span>
+      <input v-if="canvas.renaming === id" class="fb-input fb-title-input" :value="node.title || def.title" data-rename
+             @pointerdown.stop @dblclick.stop @keydown.stop="renameKey($event)" @blur="canvas.renaming = null"
+             :ref="(el) => el && !el.dataset.focused && (el.dataset.focused = '1', el.focus(), el.select())">
+      <span v-else class="fb-title" :title="def.description">{{ node.title || def.title }}</span>
       <span v-if="node.disabled" class="fb-chip">off</span>
       <span v-if="status && status.state === 'running'" class="fb-spinner" title="running"></span>
       <span v-if="status && status.state" class="fb-chip" :class="'fb-chip-' + status.state">{{ status.label || status.state }}</span>
@@ -204,7 +219,12 @@ const FbNode = {
           <datalist v-if="p.choices" :id="'fb-dl-' + id + '-' + p.name"><option v-for="c in p.choices" :key="c" :value="c"></option></datalist>
         </span>
       </div>
-      <button v-if="def.extra_inputs" class="fb-add-input" @pointerdown.stop @click="canvas.addInput(id)">+ input</button>
+      <template v-if="def.extra_inputs">
+        <input v-if="addingInput" class="fb-input fb-new-input" placeholder="input name, then Enter" data-new-input
+               @pointerdown.stop @keydown.stop="inputKey($event)" @blur="addingInput = false"
+               :ref="(el) => el && el.focus()">
+        <button v-else class="fb-add-input" @pointerdown.stop @click="addingInput = true">+ input</button>
+      </template>
       <div v-if="current && (current.thumb || resultText != null)" class="fb-result" :class="{'fb-stale': stale}">
         <div v-if="current.images && current.images.length > 1" class="fb-thumb-grid" @pointerdown.stop>
           <img v-for="(im, i) in current.images.slice(0, 4)" :key="i" :src="im.thumb" draggable="false"
@@ -297,6 +317,7 @@ export default {
       collapsed: {},
       pointerWorld: { x: 0, y: 0 },
       help: false,
+      renaming: null, // the node whose title is being edited in place
       shortcuts: [
         ["Double-click", "add a node here"], ["Drag background", "pan"], ["Wheel", "zoom at the cursor"],
         ["Shift+drag", "select with a rubber band"], ["Shift+click", "add to the selection"], ["F", "fit the graph"],
@@ -805,10 +826,6 @@ export default {
         this.$emit("edit", { op: "param", node: id, name, value: this.nodes[id] ? this.nodes[id].params[name] : null });
       }
     },
-    addInput(id) {
-      const name = window.prompt("Name of the new input (a {field} in the template):", "");
-      if (name) this.$emit("edit", { op: "add_input", node: id, name });
-    },
     pickFile(id, param) {
       const input = document.createElement("input");
       input.type = "file";
@@ -938,10 +955,8 @@ export default {
       if (cmd === "delete") this.deleteSelection();
       else if (cmd === "duplicate") this.$emit("edit", { op: "duplicate", nodes: Object.keys(this.selection) });
       else if (cmd === "toggle_disabled") this.$emit("edit", { op: "disable", node: id, value: !this.nodes[id].disabled });
-      else if (cmd === "rename") {
-        const title = window.prompt("Node title:", this.nodes[id].title || this.types[this.nodes[id].type].title);
-        if (title !== null) this.$emit("edit", { op: "title", node: id, title });
-      } else {
+      else if (cmd === "rename") this.renaming = id;
+      else {
         this.flushParams();
         this.$emit("command", { cmd, node: id });
       }

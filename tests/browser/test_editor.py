@@ -277,6 +277,16 @@ def test_template_fields_become_inputs(page):
     drag_link(page, port(page, other, "out", "text"), body)
     page.wait_for_function(f"{STATE}.nodes.{template}.inputs.subject")  # the first field still unlinked
     assert nodes(page)[template]["inputs"] == {"surface": [f"{text}.text"], "subject": [f"{other}.text"]}
+    page.click(f".fb-node[data-node='{template}'] .fb-add-input")
+    page.locator(f".fb-node[data-node='{template}'] input[data-new-input]").fill("mood")
+    page.keyboard.press("Enter")
+    port(page, template, "in", "mood").wait_for()
+    page.click(f".fb-node[data-node='{template}'] .fb-menu-btn")
+    page.get_by_text("Rename…").click()
+    page.locator(f".fb-node[data-node='{template}'] input[data-rename]").fill("Shoe prompt")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"{STATE}.nodes.{template}.title === 'Shoe prompt'")
+    assert page.locator(f".fb-node[data-node='{template}'] .fb-title").inner_text() == "Shoe prompt"
 
 
 def test_upload_an_image_into_a_load_node_and_run_it(page, tmp_path):
