@@ -118,6 +118,11 @@ def test_paint_a_stroke_inpaint_and_keep_every_pixel_outside(page, workflows, ed
     assert json.loads((workflows / "paint-and-inpaint.json").read_text())["nodes"]["paint"]["params"]["mask"] == value
     page.reload()
     page.wait_for_function(f"{STATE} && {STATE}.nodes.paint && {STATE}.nodes.paint.params.mask === '{value}'")
+    page.click("[data-testid=file-menu]")
+    with page.expect_download() as download:  # ... and a bundle carries it
+        page.click("[data-testid=export-bundle]")
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert archive.read(value) == (workflows / value).read_bytes()
 
     run_and_wait(page, "save")
     result = Image.open(editor_server.out / "paint-and-inpaint" / "painted.png").convert("RGB")
