@@ -10,7 +10,7 @@ from nicegui import app, ui
 
 from ..cache import default_cache_dir
 from ..catalogue import Catalogue
-from .editor import TABS, Editor
+from .editor import FILES_ROUTE, TABS, Editor
 from .mask_editor import add_mask_route
 from .media import ROUTE, MediaStore
 from .runner import EditorConfig
@@ -38,6 +38,14 @@ def setup(config: EditorConfig) -> None:
         headers = {"Cache-Control": "private, max-age=31536000, immutable"}
         return FileResponse(path, headers=headers, filename=name if download else None,
                             content_disposition_type="attachment" if download else "inline")
+
+    @app.get(FILES_ROUTE + "/{tab}/{index}")
+    def run_file(tab: str, index: int) -> FileResponse:
+        editor = TABS.get(tab)
+        path = editor.run_file(index) if editor else None
+        if path is None:
+            raise HTTPException(404, "no such file from this tab's last run")
+        return FileResponse(path, filename=path.name)
 
     @app.post("/flowbanana/upload")
     async def upload(request: Request, tab: str, node: str, param: str, name: str) -> PlainTextResponse:

@@ -33,6 +33,7 @@ AUTOSAVE_KEY = "flowbanana.autosave"
 RESULTS_KEY = "flowbanana.results"  # per tab: result history and gallery, so a refresh keeps the thumbnails
 NOTICE_COLOURS = {"info": "blue-grey-8", "warning": "orange-9", "negative": "red-9", "positive": "green-8"}
 TABS: "weakref.WeakValueDictionary[str, Editor]" = weakref.WeakValueDictionary()  # upload token -> tab
+FILES_ROUTE = "/flowbanana/files"
 
 
 class Editor:
@@ -131,7 +132,7 @@ class Editor:
         self.summary = results.get("summary")
         self._load_canvas()
         if self.summary or self.runner.gallery:
-            self.side.show_results(self.runner, self.summary)
+            self.side.show_results(self.runner, self.summary, self.file_url)
 
     def _load_canvas(self) -> None:
         self.canvas.load(self.doc.view())
@@ -400,11 +401,23 @@ class Editor:
 
     def _finished(self, summary: dict) -> None:
         self.summary = summary
-        self.side.show_results(self.runner, summary)
+        self.side.show_results(self.runner, summary, self.file_url)
         self._keep_results()
         kind = {"done": "positive", "failed": "negative"}.get(summary["status"], "warning")
         self._notice(f"Run {summary['status']} in {summary['seconds']}s", kind, timeout=2500)
         self.side.tabs.value = self.side.results_tab
+
+    def file_url(self, index: int) -> str:
+        """A download link for the index-th file the last run wrote (served by app.py, for this tab only)."""
+        return f"{FILES_ROUTE}/{self.token}/{index}"
+
+    def run_file(self, index: int) -> Path | None:
+        """That file, if it is still inside the output folder."""
+        files = (self.summary or {}).get("files", [])
+        if not 0 <= index < len(files):
+            return None
+        path = Path(files[index]).resolve()
+        return path if path.is_file() and path.is_relative_to(self.config.out_root.resolve()) else None
 
     def _run_problems(self, problems) -> None:
         self._notice("Not run: " + "; ".join(p.message for p in problems[:3]), "negative")

@@ -175,7 +175,7 @@ const FbNode = {
         <span class="fb-port fb-port-param" :class="portClass('in', p.name, p.type)" :style="portStyle(p.type)"
               :data-port="'in|' + p.name" :data-type="p.type" :title="'link a ' + p.type + ' value into ' + p.name"
               @pointerdown.stop="canvas.portDown($event, id, 'in', p.name, p.type)"></span>
-        <label class="fb-label" :title="p.description">{{ p.name.replace(/_/g, ' ') }}</label>
+        <label class="fb-label" :title="p.name.replace(/_/g, ' ') + (p.description ? ': ' + p.description : '')">{{ p.name.replace(/_/g, ' ') }}</label>
         <span v-if="linked(p.name)" class="fb-linked">from link</span>
         <textarea v-else-if="p.kind === 'multiline'" class="fb-input fb-textarea" rows="3" :value="value(p)"
                   :data-param="p.name" spellcheck="false" @pointerdown.stop @wheel.stop

@@ -1,6 +1,7 @@
 """The panels around the canvas: workflow inputs as a form, the run's results, and the settings dialog."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from nicegui import ui
@@ -99,7 +100,7 @@ class SidePanel:
             if hint:
                 ui.label(hint).classes("text-caption text-grey-6 q-px-xs")
 
-    def show_results(self, runner: RunController, summary: dict | None) -> None:
+    def show_results(self, runner: RunController, summary: dict | None, file_url: Callable[[int], str]) -> None:
         self.results.clear()
         with self.results:
             if summary:
@@ -115,8 +116,12 @@ class SidePanel:
                     ui.label(f"{usage.get('provider')}: {usage.get('calls', 0)} calls, "
                              f"est. ${usage.get('cost_usd', 0):.3f}").classes("text-caption text-grey-6")
                 if summary["files"]:
-                    ui.label(f"{len(summary['files'])} files in {summary['out_dir']}") \
-                        .classes("text-caption text-grey-6").style("word-break: break-all")
+                    ui.label(f"Files written to {summary['out_dir']}:").classes("text-caption text-grey-6") \
+                        .style("word-break: break-all")
+                    with ui.column().classes("gap-0 q-pl-sm").props("data-testid=run-files"):
+                        for index, path in enumerate(summary["files"]):
+                            ui.link(Path(path).name, file_url(index)).classes("text-caption") \
+                                .props(f'download="{Path(path).name}"')
             if not runner.gallery:
                 ui.label("This run made no images." if summary else
                          "Run the workflow (Ctrl+Enter) to see every image it makes here.") \

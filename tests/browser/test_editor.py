@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 import pytest
@@ -442,3 +443,25 @@ def test_drag_a_link_off_its_input_then_draw_it_backwards(page):
     assert page.locator(".fb-search").count() == 0  # a link dragged off is deleted, not re-targeted
     drag_link(page, port(page, "preview", "in", "image"), port(page, "generate", "out", "image"))
     page.wait_for_function(f"{STATE}.nodes.preview.inputs.image?.[0] === 'generate.image'")
+
+
+def drop_workflow(page, document: dict) -> None:
+    """Open a workflow by dropping its .json file on the canvas."""
+    transfer = page.evaluate_handle("""(text) => { const dt = new DataTransfer();
+        dt.items.add(new File([text], 'dropped.json', {type: 'application/json'})); return dt; }""", json.dumps(document))
+    page.dispatch_event(".fb-viewport", "drop", {"dataTransfer": transfer, "clientX": 600, "clientY": 400})
+    discard_if_asked(page, f"Object.keys({STATE}.nodes).length === {len(document['nodes'])}")
+
+
+def test_files_a_run_writes_are_listed_for_download(page, editor_server):
+    drop_workflow(page, {"format": "flowbanana/workflow", "version": 1, "name": "Saves a file", "nodes": {
+        "gen": {"type": "gemini.generate", "params": {"prompt": "a lighthouse at dusk"}},
+        "save": {"type": "image.save", "params": {"filename": "lighthouse.png"}, "inputs": {"image": "gen.image"}}}})
+    page.click("[data-testid=run]")
+    link = page.locator("[data-testid=run-files] a").first
+    link.wait_for(timeout=20000)
+    assert link.inner_text().startswith("lighthouse")
+    with urllib.request.urlopen(editor_server.url.rstrip("/") + link.get_attribute("href")) as response:
+        assert response.read(8) == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(urllib.error.HTTPError):  # another tab's token, or none, gets nothing
+        urllib.request.urlopen(editor_server.url + "flowbanana/files/not-a-tab/0")
