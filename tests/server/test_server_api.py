@@ -9,7 +9,7 @@ import sys
 import pytest
 from PIL import Image
 
-from conftest import PACKS, events, finish, make_workflow, save_workflow, sleepy_workflow, submit
+from serverkit import PACKS, events, finish, make_workflow, save_workflow, sleepy_workflow, submit
 
 
 def test_nodes_is_the_cli_catalogue(client):

@@ -10,7 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from conftest import Server, prepare
+from serverkit import Server, prepare
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import events, finish, make_workflow, save_workflow, sleepy_workflow, submit
+from serverkit import events, finish, make_workflow, save_workflow, sleepy_workflow, submit
 from test_server_api import _until
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from conftest import events, finish, make_workflow, save_workflow, submit
+from serverkit import events, finish, make_workflow, save_workflow, submit
 
 ROUTES = ["/api/health", "/api/nodes", "/api/runs", "/api/workflows", "/docs", "/openapi.json", "/anything"]
 
@@ -33,7 +33,7 @@ def encoded(kind: str) -> bytes:
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory, photo):
     """A server bound to 127.0.0.2: not 127.0.0.1/localhost/::1, so it treats itself as reachable by others."""
-    from conftest import Server, prepare
+    from serverkit import Server, prepare
     server = prepare(Server(tmp_path_factory.mktemp("shared"), host="127.0.0.2"), photo).start()
     yield server
     server.stop()

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from flowbanana.server import RunService, ServerSettings, add_api
 from flowbanana.workflow import from_dict
 
-from conftest import free_port, make_workflow, save_workflow, sleepy_workflow
+from serverkit import free_port, make_workflow, save_workflow, sleepy_workflow
 
 
 @pytest.fixture
