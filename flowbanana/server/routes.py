@@ -5,8 +5,8 @@ import re
 from typing import Any, AsyncIterator
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,8 +16,8 @@ from ..validation import validate
 from ..workflow import from_dict, load
 from .runs import QueueFull, RunService, record_json
 from .security import UPLOAD_TYPES
-from .uploads import UploadRefused, save_upload
 from .store import RunRecord
+from .uploads import UploadRefused, save_upload
 
 API_PREFIX = "/api"
 WORKFLOW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_ -]{0,99}$")
