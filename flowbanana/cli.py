@@ -333,13 +333,18 @@ examples:
 
 
 def cmd_ui(args) -> int:
-    from .ui.app import main as run_editor  # NiceGUI is imported only here
+    import os
 
     from .errors import Problem, WorkflowInvalid
 
     if args.file and not args.file.is_file():
         raise WorkflowInvalid([Problem("file", f"no workflow file at {args.file}.",
                                        hint="Check the path, or run `flowbanana ui` to start from an example.")])
+    # the editor's autosave lives with the user, not in whatever folder the command ran from (NiceGUI reads
+    # this when it is imported)
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    os.environ.setdefault("NICEGUI_STORAGE_PATH", str(state / "flowbanana" / "editor"))
+    from .ui.app import main as run_editor  # NiceGUI is imported only here
     workflows = args.workflows or default_workflows_dir()
     run_editor(args.file, args.host, args.port, workflows, args.out, load_nodes(args), args.cache_dir)
     return EXIT_OK
