@@ -182,7 +182,7 @@ class RunController:
         entry = await asyncio.to_thread(self._entry, node_id, outputs, run_id)
         if entry is None:
             return
-        entry["seconds"] = f"{seconds:.1f}s" if seconds else None
+        entry["seconds"] = f"{seconds:.1f}s" if seconds and seconds >= 0.05 else None  # no "0.0s" noise
         kept = self.history.setdefault(node_id, [])
         kept.insert(0, entry)
         del kept[HISTORY:]
