@@ -465,3 +465,16 @@ def test_files_a_run_writes_are_listed_for_download(page, editor_server):
         assert response.read(8) == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(urllib.error.HTTPError):  # another tab's token, or none, gets nothing
         urllib.request.urlopen(editor_server.url + "flowbanana/files/not-a-tab/0")
+
+
+def test_delete_a_node_with_its_links_and_undo_brings_both_back(page):
+    open_template(page, "hello-gemini")
+    links = page.locator(".fb-link").count()
+    page.click(".fb-node[data-node='prompt'] .fb-head .fb-title")
+    page.keyboard.press("Delete")
+    page.wait_for_function(f"{STATE}.nodes.prompt === undefined")
+    assert "prompt" not in nodes(page)["generate"]["inputs"]
+    assert page.locator(".fb-link").count() == links - 3  # two into the template, one out of it
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"{STATE}.nodes.prompt !== undefined && {STATE}.nodes.generate.inputs.prompt")
+    page.wait_for_function(f"document.querySelectorAll('.fb-link').length === {links}")
