@@ -166,8 +166,11 @@ class RunController:
             elif event.kind == "node_skipped":
                 status.update(error=event.data.get("reason"), hint=None)
             seconds = event.data.get("seconds")
-            if seconds is not None and state in ("done", "cached"):
-                status["label"] = f"{state} {seconds:.1f}s" if state == "done" else state
+            if seconds is not None and state == "done":
+                status["label"] = f"done {seconds:.1f}s"
+                cost = spent(event.data.get("meta") or {})
+                if cost:  # what this node's model calls cost now (a cache hit costs nothing)
+                    status["label"] += f" · ${cost:.3f}"
             self.on_status({event.node: status})
             if state in ("done", "cached") and self.execution:
                 result = self.execution.results.get(event.node)
@@ -205,3 +208,8 @@ class RunController:
         first = images[0] if images else {}
         return {"thumb": first.get("thumb"), "full": first.get("full"), "text": text, "count": count,
                 "images": images}
+
+
+def spent(meta: dict) -> float:
+    """The estimated cost recorded by a node's model calls, item by item for a mapped node."""
+    return sum(m.get("cost") or 0.0 for m in meta.get("items", [meta]) if isinstance(m, dict))

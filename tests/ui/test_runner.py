@@ -83,3 +83,12 @@ async def test_an_estimate_counts_the_calls_a_run_would_make_and_runs_nothing(co
     assert not list(controller.config.out_root.glob("**/*.png"))
     await controller.run(workflow)
     assert (await controller.estimate(workflow))["calls"] == []  # now cached
+
+
+def test_a_node_that_paid_for_model_calls_shows_what_they_cost(controller):
+    from flowbanana.events import Event
+    controller._event(Event("node_finished", "gen", {"seconds": 2.0, "meta": {"items": [{"cost": 0.039},
+                                                                                      {"cost": 0.039}]}}))
+    controller._event(Event("node_cached", "old", {"seconds": 0.0, "meta": {"cost": 0.039}}))
+    labels = {n: s["label"] for update in controller.seen["statuses"] for n, s in update.items()}
+    assert labels == {"gen": "done 2.0s · $0.078", "old": "cached"}
