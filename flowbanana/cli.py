@@ -383,6 +383,9 @@ def cmd_serve(args) -> int:
               f"{settings.base_url}/docs?token={settings.token})", flush=True)
     elif settings.token:
         print("every request needs the token given with --token ('Authorization: Bearer TOKEN')", flush=True)
+    if not settings.loopback:
+        print("note: this is plain HTTP; across a network, put a TLS proxy in front (and --allow-origin its URL)",
+              flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="debug" if args.debug else "warning",
                 timeout_graceful_shutdown=5)
     return EXIT_OK
