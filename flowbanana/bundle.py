@@ -63,6 +63,7 @@ def export_bundle(workflow: Workflow, catalogue: Catalogue, dest: str | Path) ->
     shared.requires = {**catalogue.requires_for(n.type for n in shared.nodes.values()), **shared.requires}
     manifest = {"format": BUNDLE_FORMAT, "version": 1, "name": shared.name, "requires": shared.requires,
                 "files": {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in sorted(files.items())}}
+    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -221,8 +221,13 @@ def cmd_validate(args) -> int:
 
 def cmd_inspect(args) -> int:
     from . import provenance
+    from PIL import Image
     try:
         workflow, record = provenance.read(args.file)
+    except Image.DecompressionBombError:
+        print(f"cannot read {args.file}: it claims more pixels than an image flowbanana writes; refused as a "
+              "possible decompression bomb.", file=sys.stderr)
+        return EXIT_INVALID
     except OSError as exc:
         print(f"cannot read {args.file}: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -255,7 +260,12 @@ def cmd_bundle(args) -> int:
     catalogue = load_nodes(args)
     workflow = open_workflow(args.file)
     check(workflow, catalogue)
-    dest = export_bundle(workflow, catalogue, args.output or args.file.with_suffix(".zip"))
+    dest = args.output or args.file.with_suffix(".zip")
+    try:
+        dest = export_bundle(workflow, catalogue, dest)
+    except OSError as exc:
+        print(f"error: cannot write {dest}: {exc.strerror or exc}.", file=sys.stderr)
+        return EXIT_FAILED
     print(f"wrote {dest}: run it anywhere with `flowbanana run {dest.name}`")
     return EXIT_OK
 
@@ -415,6 +425,11 @@ def cmd_run(args) -> int:
     if unknown:
         raise WorkflowInvalid([Problem("force", f"--force {n}: the workflow has no node {n!r}.",
                                        hint=f"Its nodes: {', '.join(workflow.nodes)}.") for n in unknown])
+    for flag, folder in (("--out", args.out), ("--cache-dir", args.cache_dir)):
+        if folder is not None and folder.exists() and not folder.is_dir():
+            print(f"error: {flag} {folder} is a file; name a folder (it is made if it does not exist).",
+                  file=sys.stderr)
+            return EXIT_INVALID
     from .providers import ConfigError, ProviderUnavailable, prepare_run
     try:
         setup = prepare_run(args.provider, config=args.config, rpm=args.rpm, concurrency=args.concurrency,

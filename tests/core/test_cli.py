@@ -3,9 +3,11 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 PACKS = Path(__file__).parents[1] / "packs"
 
@@ -113,3 +115,31 @@ def test_version():
 def test_a_missing_file_is_a_clear_error(tmp_path):
     done = flowbanana("run", tmp_path / "nope.json")
     assert done.returncode == 2 and "no workflow file at" in done.stderr
+
+
+@pytest.mark.parametrize("flag", ["--out", "--cache-dir"])
+def test_a_file_where_a_folder_belongs_stops_before_anything_runs(workflow_file, tmp_path, flag):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    done = flowbanana("run", workflow_file, flag, a_file, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{flag} {a_file} is a file" in done.stderr and "Running" not in done.stdout
+
+
+def test_bundle_makes_the_folder_it_writes_into_and_an_unwritable_place_is_a_message(workflow_file, tmp_path):
+    dest = tmp_path / "share" / "v2" / "shout.zip"
+    done = flowbanana("bundle", workflow_file, "-o", dest)
+    assert done.returncode == 0, done.stderr
+    assert zipfile.is_zipfile(dest)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("in the way")
+    refused = flowbanana("bundle", workflow_file, "-o", blocked / "shout.zip")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert f"cannot write {blocked / 'shout.zip'}" in refused.stderr
+
+
+def test_inspect_refuses_an_image_bomb_with_a_message(tmp_path):
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (20_000, 20_000)).save(bomb)  # 400 megapixels, a few kilobytes on disk
+    done = flowbanana("inspect", bomb)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "decompression bomb" in done.stderr
