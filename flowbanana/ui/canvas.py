@@ -16,7 +16,7 @@ class FlowCanvas(ui.element, component="flowbanana_canvas.js"):
 
     def __init__(self, catalogue: Catalogue, *, on_edit, on_command, on_viewport):
         super().__init__()
-        self._props["catalogue"] = catalogue.to_json()
+        self._props["catalogue"] = with_model_suggestions(catalogue.to_json())
         self._props["compat"] = {s: [t for t in PORT_TYPES if compatible(s, t)] for s in PORT_TYPES}
         self.on("edit", lambda e: on_edit(e.args))
         self.on("command", lambda e: on_command(e.args))
@@ -30,3 +30,17 @@ class FlowCanvas(ui.element, component="flowbanana_canvas.js"):
 
     def set_statuses(self, statuses: dict) -> None:
         self.run_method("setStatuses", statuses)
+
+
+def with_model_suggestions(data: dict) -> dict:
+    """A provider node's free-text `model` param offers the provider's model catalogue as suggestions
+    (any other id can still be typed), so picking Nano Banana Pro is a choice, not a recollection."""
+    from ..providers.models import IMAGE_MODELS, TEXT_MODELS
+
+    for node in data["nodes"]:
+        for param in node["params"] if node.get("uses_provider") else ():
+            if param["name"] == "model" and param["kind"] == "text" and not param.get("choices"):
+                known = next((m for m in (IMAGE_MODELS, TEXT_MODELS) if param["default"] in m), None)
+                if known:
+                    param["choices"] = list(known)
+    return data
