@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from . import provenance
 from .bundle import open_bundle
@@ -33,7 +33,10 @@ def open_workflow(path: str | Path, bundles_dir: Path | None = None) -> Workflow
 def workflow_from_image(path: Path) -> Workflow:
     try:
         embedded, _ = provenance.read(path)
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:
+        raise WorkflowInvalid([Problem("file", f"{path.name} claims more pixels than an image flowbanana writes; "
+                                               "refused as a possible decompression bomb.")]) from None
+    except OSError as exc:  # UnidentifiedImageError included
         raise WorkflowInvalid([Problem("file", f"cannot read {path}: {exc}.")]) from None
     if not embedded:
         raise WorkflowInvalid([Problem("file", f"{path.name} holds no flowbanana workflow.",

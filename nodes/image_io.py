@@ -23,6 +23,7 @@ READ_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 SAVE_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
 FILENAME_FIELDS = ("name", "index", "date", "node")
+_PILLOW_BOMB = re.compile(r"\((\d+) pixels\)")  # "Image size (400000000 pixels) exceeds..."
 
 
 def as_image(image: Image.Image) -> Image.Image:
@@ -51,7 +52,7 @@ def open_image(path: Path, shown: str) -> Image.Image:
     try:
         with Image.open(path, formats=READ_FORMATS) as opened:
             if opened.width * opened.height > Image.MAX_IMAGE_PIXELS:
-                raise Image.DecompressionBombError(f"{opened.width}×{opened.height}")
+                raise Image.DecompressionBombError(f"{opened.width}×{opened.height} pixels")
             opened.seek(0)
             image = ImageOps.exif_transpose(opened)
             image.load()
@@ -61,9 +62,11 @@ def open_image(path: Path, shown: str) -> Image.Image:
     except IsADirectoryError:
         raise NodeError(f"{shown!r} is a folder, not an image file.",
                         "Name a file inside it, or use image.load_folder.") from None
-    except Image.DecompressionBombError as exc:
-        raise NodeError(f"{shown!r} is too large to open safely ({exc}; the limit is "
-                        f"{Image.MAX_IMAGE_PIXELS:,} pixels).",
+    except Image.DecompressionBombError as exc:  # ours names the size; Pillow's (over twice the limit) a count
+        count = _PILLOW_BOMB.search(str(exc))
+        size = f"{int(count[1]):,} pixels" if count else exc
+        raise NodeError(f"{shown!r} is too large to open safely ({size}; the limit is {Image.MAX_IMAGE_PIXELS:,} "
+                        "pixels).",
                         "Scale the image down before using it; files this large are often decompression bombs.") \
             from None
     except UnidentifiedImageError:

@@ -138,8 +138,10 @@ def test_bundle_makes_the_folder_it_writes_into_and_an_unwritable_place_is_a_mes
     assert f"cannot write {blocked / 'shout.zip'}" in refused.stderr
 
 
-def test_inspect_refuses_an_image_bomb_with_a_message(tmp_path):
+def test_inspect_and_run_refuse_an_image_bomb_with_a_message(tmp_path):
     bomb = tmp_path / "bomb.png"
     Image.new("1", (20_000, 20_000)).save(bomb)  # 400 megapixels, a few kilobytes on disk
-    done = flowbanana("inspect", bomb)
-    assert done.returncode == 2 and "Traceback" not in done.stderr and "decompression bomb" in done.stderr
+    for command in ("inspect", "run"):
+        done = flowbanana(command, bomb)
+        assert done.returncode == 2 and "Traceback" not in done.stderr and "decompression bomb" in done.stderr
+        assert "DOS attack" not in done.stderr

@@ -88,6 +88,14 @@ def test_load_refuses_decompression_bombs(node, wf_dir, monkeypatch):
     assert "too large to open safely (100×100" in err.value.message and "5,000 pixels" in err.value.message
 
 
+def test_a_bomb_past_pillows_own_limit_says_how_many_pixels_once(node, wf_dir):
+    Image.new("1", (20_000, 20_000)).save(wf_dir / "bomb.png")  # 400 megapixels: Pillow refuses it in open()
+    with pytest.raises(NodeError) as err:
+        node("image.load", path="bomb.png")
+    assert err.value.message == ("'bomb.png' is too large to open safely (400,000,000 pixels; the limit is "
+                                 f"{Image.MAX_IMAGE_PIXELS:,} pixels).")
+
+
 def test_load_folder_sorts_naturally_and_skips_other_files(node, wf_dir):
     folder = wf_dir / "shots"
     folder.mkdir()
