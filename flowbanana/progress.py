@@ -5,6 +5,8 @@ import sys
 import time
 from typing import TextIO
 
+from PIL import Image
+
 from .events import Event
 from .results import RunResult
 
@@ -85,6 +87,9 @@ class Progress:
             print(f"Files written ({len(files)}):", file=self.stream)
             for path in files:
                 print(f"  {path}", file=self.stream)
+        elif plan is None and _made_images(result):
+            print("No files written: images are kept only by an image.save node (previews show in the editor, "
+                  "`flowbanana ui FILE`).", file=self.stream)
         failed = {n: r for n, r in result.nodes.items() if r.status == "failed"}
         if failed:
             print("Failed nodes (everything that did not depend on them still ran):", file=self.stream)
@@ -118,10 +123,18 @@ def _outputs(outputs: dict) -> str:
     return ", ".join(f"{name} {_value(value)}" for name, value in outputs.items())
 
 
+def _made_images(result: RunResult) -> bool:
+    """Whether any node output a picture, so that a run which wrote none can say how to keep them."""
+    return any(isinstance(item, Image.Image) for r in result.nodes.values() for value in r.outputs.values()
+               for item in (value if isinstance(value, list) else [value]))
+
+
 def _value(value) -> str:
     if isinstance(value, dict) and "image" in value:
         return f"{value['image']['width']}×{value['image']['height']}"
     if isinstance(value, list):
         return f"[{len(value)} items]"
+    if isinstance(value, (int, float)):  # bool included: numbers and flags read as themselves, not as quoted text
+        return str(value)
     text = str(value).replace("\n", " ")
     return repr(text if len(text) <= 40 else text[:37] + "...")

@@ -145,3 +145,14 @@ def test_inspect_and_run_refuse_an_image_bomb_with_a_message(tmp_path):
         done = flowbanana(command, bomb)
         assert done.returncode == 2 and "Traceback" not in done.stderr and "decompression bomb" in done.stderr
         assert "DOS attack" not in done.stderr
+
+
+def test_a_run_that_only_previews_says_how_to_keep_images_and_numbers_read_as_numbers(tmp_path):
+    Image.new("RGB", (30, 20), "teal").save(tmp_path / "small.png")
+    (tmp_path / "look.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Look",
+        "nodes": {"load": {"type": "image.load", "params": {"path": "small.png"}},
+                  "show": {"type": "image.preview", "inputs": {"image": "load.image"}}}}))
+    done = flowbanana("run", tmp_path / "look.json", "--no-cache", "--out", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    assert "image 30×20, width 30, height 20" in done.stdout
+    assert done.stdout.splitlines()[-1].startswith("No files written: images are kept only by an image.save node")
