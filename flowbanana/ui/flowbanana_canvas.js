@@ -26,7 +26,7 @@ const FbNode = {
   inject: ["canvas"],
   props: ["id", "node", "def", "status", "selected", "problems", "showProblems", "drag"],
   data() {
-    return { histIndex: 0, addingInput: false };
+    return { histIndex: 0, addingInput: false, typing: {}, OTHER: "\u0000other" };
   },
   computed: {
     color() {
@@ -211,13 +211,17 @@ const FbNode = {
           <button class="fb-icon-btn fb-paint-btn" title="paint the mask over the image" :data-paint="id" @pointerdown.stop
                   @click="canvas.paintMask(id)">✎ paint</button>
         </span>
-        <span v-else class="fb-text">
-          <!-- a text param with choices takes any value; the choices are suggestions (a model id, say) -->
-          <input class="fb-input" :value="value(p)" :data-param="p.name" @pointerdown.stop
-                 :list="p.choices ? 'fb-dl-' + id + '-' + p.name : null"
-                 @input="setValue(p, $event.target.value)" @change="setValue(p, $event.target.value, true)">
-          <datalist v-if="p.choices" :id="'fb-dl-' + id + '-' + p.name"><option v-for="c in p.choices" :key="c" :value="c"></option></datalist>
-        </span>
+        <!-- a text param with choices takes any value: a list of the known ones, and "other…" to type one -->
+        <select v-else-if="p.choices && !typing[p.name] && p.choices.includes(value(p))" class="fb-input" :value="value(p)"
+                :data-param="p.name" @pointerdown.stop
+                @change="$event.target.value === OTHER ? (typing[p.name] = true) : setValue(p, $event.target.value, true)">
+          <option v-for="c in p.choices" :key="c" :value="c">{{ c }}</option>
+          <option :value="OTHER">other…</option>
+        </select>
+        <input v-else class="fb-input" :value="value(p)" :data-param="p.name" @pointerdown.stop
+               :placeholder="p.choices ? 'any id, e.g. ' + p.choices[0] : ''"
+               @input="setValue(p, $event.target.value)"
+               @change="setValue(p, $event.target.value, true); typing[p.name] = false">
       </div>
       <template v-if="def.extra_inputs">
         <input v-if="addingInput" class="fb-input fb-new-input" placeholder="input name, then Enter" data-new-input

@@ -478,3 +478,16 @@ def test_delete_a_node_with_its_links_and_undo_brings_both_back(page):
     page.keyboard.press("Control+z")
     page.wait_for_function(f"{STATE}.nodes.prompt !== undefined && {STATE}.nodes.generate.inputs.prompt")
     page.wait_for_function(f"document.querySelectorAll('.fb-link').length === {links}")
+
+
+def test_the_model_is_picked_from_a_list_or_typed(page):
+    open_template(page, "hello-gemini")
+    model = page.locator(".fb-node[data-node='generate'] select[data-param='model']")
+    model.select_option("gemini-3-pro-image-preview")
+    page.wait_for_function(f"{STATE}.nodes.generate.params.model === 'gemini-3-pro-image-preview'")
+    model.select_option(label="other…")
+    typed = page.locator(".fb-node[data-node='generate'] input[data-param='model']")
+    typed.fill("gemini-next-image")
+    typed.press("Enter")
+    page.wait_for_function(f"{STATE}.nodes.generate.params.model === 'gemini-next-image'")
+    assert typed.input_value() == "gemini-next-image"
