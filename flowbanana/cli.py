@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_INTERRUPTED = 130  # the shell's code for a Ctrl+C
 
 MAIN_HELP = """\
 Node-based workflows for Gemini's image models (Nano Banana), in the browser or headless.
@@ -36,6 +38,7 @@ examples:
   flowbanana run shared.zip                       run a bundle (it reads only its own files)
 
 exit codes: 0 every node done, 1 some node failed (the rest still ran), 2 invalid workflow or usage.
+Ctrl+C stops the run and keeps what is done (exit 1); a second Ctrl+C quits at once (exit 130).
 """
 
 
@@ -445,22 +448,40 @@ def cmd_run(args) -> int:
         force=frozenset(args.force), read_roots=tuple(p.resolve() for p in args.allow_read)))
     progress = None if args.json else Progress(sys.stdout)
     execution = Execution(workflow, catalogue, options, on_event=progress)
+    stopping = False
+
+    def interrupt() -> None:
+        """Ctrl+C: the first stops the run and keeps what is done; a second quits at once, since a node working
+        in a thread cannot be stopped and the run would wait for it."""
+        nonlocal stopping
+        if stopping:
+            print("\nquit without waiting for the nodes still working.", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            os._exit(EXIT_INTERRUPTED)
+        stopping = True
+        print("\nstopping: results already made are kept (Ctrl+C again quits at once).", file=sys.stderr, flush=True)
+        execution.cancel()
 
     async def run():
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, execution.cancel)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupt)
         except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
             pass
         try:
-            return await execution.run()
+            result = await execution.run()
         finally:
             await setup.aclose()
+        report(result)  # now, not after asyncio.run has waited for a cancelled node still working in a thread
+        return result
+
+    def report(result) -> None:
+        usage, plan = setup.usage(result), setup.plan() if args.dry_run else None
+        if args.json:
+            print(json.dumps({"workflow": workflow.name, **result.to_json(), "usage": usage,
+                              **({"plan": plan} if plan else {})}, indent=2), flush=True)
+        else:
+            progress.summary(result, usage=usage, plan=plan)
+            sys.stdout.flush()
 
     result = asyncio.run(run())
-    usage, plan = setup.usage(result), setup.plan() if args.dry_run else None
-    if args.json:
-        print(json.dumps({"workflow": workflow.name, **result.to_json(), "usage": usage,
-                          **({"plan": plan} if plan else {})}, indent=2))
-    else:
-        progress.summary(result, usage=usage, plan=plan)
     return EXIT_OK if result.ok else EXIT_FAILED

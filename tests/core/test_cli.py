@@ -1,6 +1,7 @@
 """The command line as a user runs it: a real process, real files, exit codes."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import zipfile
@@ -156,3 +157,74 @@ def test_a_run_that_only_previews_says_how_to_keep_images_and_numbers_read_as_nu
     assert done.returncode == 0, done.stderr
     assert "image 30×20, width 30, height 20" in done.stdout
     assert done.stdout.splitlines()[-1].startswith("No files written: images are kept only by an image.save node")
+
+
+SLOW_PACK = '''
+import time
+from flowbanana.node_api import TEXT, Output, Pack, Param
+pack = Pack("slow", version="1.0.0")
+@pack.node("slow.sync", params=[Param.float("seconds", 60.0)], outputs=[Output("text", TEXT)], output=True,
+           cacheable=False)
+def nap(seconds):
+    time.sleep(seconds)  # a sync node in a thread: cancelling the run cannot stop it
+    return "woke"
+'''
+
+
+@pytest.fixture
+def slow_run(tmp_path):
+    """`flowbanana run` of a workflow that saves an image at once while a node keeps working, as a process."""
+    (tmp_path / "packs").mkdir()
+    (tmp_path / "packs" / "slow.py").write_text(SLOW_PACK)
+    Image.new("RGB", (16, 16), "orange").save(tmp_path / "in.png")
+    (tmp_path / "slow.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Slow",
+        "nodes": {"load": {"type": "image.load", "params": {"path": "in.png"}},
+                  "save": {"type": "image.save", "params": {"filename": "kept.png"}, "inputs": {"image": "load.image"}},
+                  "nap": {"type": "slow.sync"}}}))
+    env = {**os.environ, "FLOWBANANA_NODES_PATH": str(PACKS)}
+    process = subprocess.Popen([sys.executable, "-m", "flowbanana", "run", str(tmp_path / "slow.json"), "--no-cache",
+                                "--out", str(tmp_path / "o"), "--nodes-dir", str(tmp_path / "packs")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    yield process
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def read_until(stream, words: str) -> list[str]:
+    lines = []
+    while words not in (line := stream.readline()):
+        assert line, f"the output ended before {words!r}: {lines}"
+        lines.append(line)
+    return lines + [line]
+
+
+def test_ctrl_c_keeps_what_is_done_and_a_second_ctrl_c_quits_at_once(slow_run, tmp_path):
+    read_until(slow_run.stdout, "✓ save")  # image.save has finished; nap is still asleep in its thread
+    slow_run.send_signal(signal.SIGINT)
+    assert "results already made are kept" in read_until(slow_run.stderr, "stopping")[-1]
+    summary = read_until(slow_run.stdout, str(tmp_path / "o" / "kept.png"))
+    assert any(line.startswith("Cancelled in ") and "1 cancelled" in line for line in summary)
+    assert (tmp_path / "o" / "kept.png").is_file()
+    slow_run.send_signal(signal.SIGINT)  # the sleeping thread would hold the process for a minute
+    assert slow_run.wait(timeout=30) == 130
+    assert "Traceback" not in slow_run.stderr.read()
+
+
+def test_ctrl_c_on_async_nodes_ends_the_run_cleanly_with_exit_1(tmp_path):
+    (tmp_path / "nap.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Nap",
+        "nodes": {"quick": {"type": "test.show", "inputs": {"value": "w.items"}},
+                  "w": {"type": "test.words"},
+                  "nap": {"type": "test.sleep", "params": {"seconds": 60}},
+                  "after": {"type": "test.show", "inputs": {"value": "nap.label"}}}}))
+    process = subprocess.Popen([sys.executable, "-m", "flowbanana", "run", str(tmp_path / "nap.json"), "--no-cache",
+                                "--out", str(tmp_path / "o")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "FLOWBANANA_NODES_PATH": str(PACKS)})
+    try:
+        read_until(process.stdout, "quick")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 1 and "Traceback" not in err
+    assert "■ nap" in out and "skipped because the run was cancelled" in out and "Cancelled in" in out
