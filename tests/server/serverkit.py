@@ -87,6 +87,7 @@ class Server:
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
+        self.stop(signal.SIGKILL)  # never leave a half-started server behind
         raise RuntimeError(f"server did not start:\n{self.log.read_text()}")
 
     def printed_token(self) -> str | None:
