@@ -34,8 +34,8 @@ _INSTRUCTION_PROMPT = ("Rewrite this into a detailed, vivid prompt for an image 
 
 
 @pack.node("gemini.generate", title="Generate image",
-           description="Makes images from a prompt (and optional reference images). count > 1 makes that many "
-                       "variations at once; the output is a list.",
+           description="Makes images from a prompt and optional reference images. With count above 1 it makes "
+                       "that many variations at once, and the output is a list.",
            inputs=[_REFERENCES],
            params=[Param.multiline("prompt", "", description="What to make; link a TEXT into it to build it."),
                    _IMAGE_MODEL,
@@ -84,9 +84,9 @@ async def edit(image, references, instruction, model, aspect_ratio, size, seed, 
 
 
 @pack.node("gemini.inpaint", title="Inpaint",
-           description="Changes only the masked (white) area: the model sees the image and a copy with the area "
-                       "outlined, and its answer is blended back through the mask, so every pixel outside the mask "
-                       "stays the original's.",
+           description="Changes only the masked (white) area, keeping every other pixel of the original. The model "
+                       "sees the image and a copy with the area outlined, and its answer is blended back through the "
+                       "mask.",
            inputs=[Input("image", IMAGE), Input("mask", MASK, description="White where to change.")],
            params=[Param.multiline("instruction", "", description="What to put in the masked area."),
                    Param.float("feather", 8.0, min=0.0, max=256.0, step=1.0,

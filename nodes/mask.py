@@ -119,8 +119,9 @@ def load(path: str, source: str, threshold: int, ctx) -> Image.Image:
 
 
 @pack.node("mask.paint", title="Paint mask",
-           description="A mask painted over the linked image in the editor (the paint button on the node), kept as "
-                       "a PNG next to the workflow: white = the area to change. It always comes out the image's size: "
+           description="A mask painted over the linked image in the editor: white = the area to change. It is "
+                       "painted with the node's paint button and kept as a PNG next to the workflow. It always comes "
+                       "out the image's size: "
                        "a mask painted at another size is stretched to fit, with a warning; none painted yet gives an "
                        "all-black mask (nothing to change), also with a warning.",
            inputs=[Input("image", IMAGE, description="The picture painted over; only its size is used here.")],

@@ -32,6 +32,13 @@ def test_every_library_node_documents_itself(catalogue, category, type_id):
     assert all(p.name in shown for p in node_type.params)
 
 
+def test_every_built_in_node_opens_with_one_short_sentence_for_the_listing(catalogue):
+    built_in = [t for t in catalogue.types.values() if t.pack and t.pack.distribution == "flowbanana"]
+    assert {"gemini.generate", "gemini.inpaint", "mask.paint"} <= {t.id for t in built_in}
+    long = {t.id: s for t in built_in if not ((s := first_sentence(t.description)).endswith(".") and len(s) <= 120)}
+    assert not long, "`flowbanana nodes` shows each first sentence on one line: " + repr(long)
+
+
 def test_titles_are_unique_so_the_palette_is_unambiguous(catalogue):
     titles = [catalogue.get(t).title for _, t in TYPES]
     assert len(set(titles)) == len(titles)
