@@ -11,6 +11,7 @@ from . import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 EXIT_INTERRUPTED = 130  # the shell's code for a Ctrl+C
+USAGE_CODES = {"usage", "set", "force"}  # problems with the command line, not with the workflow file
 
 MAIN_HELP = """\
 Node-based workflows for Gemini's image models (Nano Banana), in the browser or headless.
@@ -59,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"status": "invalid", "problems": [p.to_json() for p in exc.problems]}, indent=2))
         else:
             source = getattr(args, "file", None)
-            print_problems(f"{source} is not a valid workflow" if source else "invalid input", exc.problems)
+            usage_only = all(p.code in USAGE_CODES for p in exc.problems)
+            print_problems(f"cannot run {source}" if source and usage_only else
+                           f"{source} is not a valid workflow" if source else "invalid input", exc.problems)
         return EXIT_INVALID
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
@@ -428,18 +431,17 @@ def cmd_run(args) -> int:
     if unknown:
         raise WorkflowInvalid([Problem("force", f"--force {n}: the workflow has no node {n!r}.",
                                        hint=f"Its nodes: {', '.join(workflow.nodes)}.") for n in unknown])
-    for flag, folder in (("--out", args.out), ("--cache-dir", args.cache_dir)):
-        if folder is not None and folder.exists() and not folder.is_dir():
-            print(f"error: {flag} {folder} is a file; name a folder (it is made if it does not exist).",
-                  file=sys.stderr)
-            return EXIT_INVALID
+    not_folders = [Problem("usage", f"{flag} {folder} is a file.", hint="Name a folder; it is made if it does not exist.")
+                   for flag, folder in (("--out", args.out), ("--cache-dir", args.cache_dir))
+                   if folder is not None and folder.exists() and not folder.is_dir()]
+    if not_folders:
+        raise WorkflowInvalid(not_folders)
     from .providers import ConfigError, ProviderUnavailable, prepare_run
     try:
         setup = prepare_run(args.provider, config=args.config, rpm=args.rpm, concurrency=args.concurrency,
                             dry_run=args.dry_run)
     except (ConfigError, ProviderUnavailable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        raise WorkflowInvalid([Problem("usage", str(exc))]) from None
     banner = setup.announce(workflow, catalogue)
     if banner:
         print(banner, file=sys.stderr)

@@ -124,7 +124,10 @@ def test_a_file_where_a_folder_belongs_stops_before_anything_runs(workflow_file,
     a_file.write_text("not a folder")
     done = flowbanana("run", workflow_file, flag, a_file, cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert f"{flag} {a_file} is a file" in done.stderr and "Running" not in done.stdout
+    assert f"{flag} {a_file} is a file." in done.stderr and "Running" not in done.stdout
+    assert done.stderr.startswith(f"cannot run {workflow_file}: 1 problem")
+    as_json = flowbanana("run", workflow_file, flag, a_file, "--json", cwd=tmp_path)
+    assert as_json.returncode == 2 and json.loads(as_json.stdout)["problems"][0]["code"] == "usage"
 
 
 def test_bundle_makes_the_folder_it_writes_into_and_an_unwritable_place_is_a_message(workflow_file, tmp_path):

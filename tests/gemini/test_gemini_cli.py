@@ -45,6 +45,8 @@ def test_gemini_without_a_key_stops_before_any_node_runs(cli, tmp_path):
     assert done.returncode == 2
     assert "needs an API key" in done.stderr and "export GEMINI_API_KEY=" in done.stderr
     assert done.stdout == "" and not (tmp_path / "out").exists()
+    as_json = cli("--provider", "gemini", "--json")
+    assert as_json.returncode == 2 and "needs an API key" in json.loads(as_json.stdout)["problems"][0]["message"]
 
 
 def test_without_a_key_the_offline_preview_runs_under_a_banner(cli, tmp_path):
