@@ -31,6 +31,7 @@ examples:
   flowbanana run wf.json                          run with the cache, outputs in ./outputs/<name>/
   flowbanana run wf.json --set subject="a teapot" set a workflow input (see `flowbanana validate wf.json`)
   flowbanana run wf.json --set gen.seed=7         set any node's param as NODE.PARAM
+  flowbanana run wf.json --set photo=me.jpg       a file in the current folder (only it becomes readable)
   flowbanana run wf.json --out renders/ --json    machine-readable result on stdout
   flowbanana run wf.json --force gen              run node 'gen' again even if it is cached
   flowbanana run wf.json --dry-run                the model calls it would make and their cost; calls nothing
@@ -421,12 +422,14 @@ def cmd_run(args) -> int:
     from .cache import Cache, default_cache_dir
     from .errors import Problem, WorkflowInvalid
     from .executor import Execution, RunOptions
-    from .overrides import apply_overrides, parse_assignments
+    from .overrides import apply_overrides, files_from_here, parse_assignments
     from .progress import Progress
     from .sources import open_workflow
 
     catalogue = load_nodes(args)
-    workflow = apply_overrides(open_workflow(args.file), catalogue, parse_assignments(args.assignments))
+    workflow = open_workflow(args.file)
+    values, named_files = files_from_here(workflow, catalogue, parse_assignments(args.assignments), Path.cwd())
+    workflow = apply_overrides(workflow, catalogue, values)
     unknown = [n for n in args.force if n not in workflow.nodes]
     if unknown:
         raise WorkflowInvalid([Problem("force", f"--force {n}: the workflow has no node {n!r}.",
@@ -447,7 +450,7 @@ def cmd_run(args) -> int:
         print(banner, file=sys.stderr)
     options = setup.apply(RunOptions(
         out_dir=args.out, cache=None if args.no_cache else Cache(args.cache_dir or default_cache_dir()),
-        force=frozenset(args.force), read_roots=tuple(p.resolve() for p in args.allow_read)))
+        force=frozenset(args.force), read_roots=(*(p.resolve() for p in args.allow_read), *named_files)))
     progress = None if args.json else Progress(sys.stdout)
     execution = Execution(workflow, catalogue, options, on_event=progress)
     stopping = False

@@ -231,3 +231,25 @@ def test_ctrl_c_on_async_nodes_ends_the_run_cleanly_with_exit_1(tmp_path):
         process.kill()
     assert process.returncode == 1 and "Traceback" not in err
     assert "■ nap" in out and "skipped because the run was cancelled" in out and "Cancelled in" in out
+
+
+def test_set_names_a_file_from_the_current_folder_and_only_that_file_becomes_readable(tmp_path):
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "here").mkdir()
+    Image.new("RGB", (40, 30), "red").save(tmp_path / "here" / "mine.png")
+    Image.new("RGB", (8, 8), "blue").save(tmp_path / "here" / "private.png")
+    Image.new("RGB", (10, 10), "green").save(tmp_path / "flows" / "default.png")
+    (tmp_path / "flows" / "wf.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1,
+        "name": "Mine", "inputs": {"photo": {"node": "load", "param": "path"}},
+        "nodes": {"load": {"type": "image.load", "params": {"path": "default.png"}},
+                  "save": {"type": "image.save", "params": {"filename": "out.png"}, "inputs": {"image": "load.image"}},
+                  "peek": {"type": "image.load", "params": {"path": "../here/private.png"}},
+                  "leak": {"type": "image.save", "params": {"filename": "leak.png"}, "inputs": {"image": "peek.image"}}}}))
+    done = flowbanana("run", tmp_path / "flows" / "wf.json", "--set", "photo=mine.png", "--no-cache", "--out",
+                      tmp_path / "o", cwd=tmp_path / "here")
+    assert done.returncode == 1  # peek may not read beside the file the user named
+    assert "'../here/private.png' is outside the folders this run may read" in done.stdout
+    assert Image.open(tmp_path / "o" / "out.png").size == (40, 30) and not (tmp_path / "o" / "leak.png").exists()
+    from_workflow = flowbanana("run", tmp_path / "flows" / "wf.json", "--set", "photo=default.png", "--json",
+                               "--no-cache", "--out", tmp_path / "o2", cwd=tmp_path / "here")
+    assert json.loads(from_workflow.stdout)["nodes"]["load"]["outputs"]["width"] == 10  # not here: the workflow's
