@@ -92,6 +92,9 @@ class GeminiProvider:
             try:
                 async with limiter.slot(request.model):
                     self.stats.calls += 1
+                    if attempt > 1:  # counted when it is made: a retry cancelled while it waits never happened
+                        retries += 1
+                        self.stats.retries += 1
                     response = await aio.models.generate_content(model=request.model, contents=contents,
                                                                   config=config)
                 break
@@ -107,8 +110,6 @@ class GeminiProvider:
                                 "The quota for this period is used up: wait, lower --rpm, or check your quota "
                                 "at https://aistudio.google.com/usage.")
             wait = self.retry.delay(attempt, failure.server_delay)
-            retries += 1
-            self.stats.retries += 1
             log.info("%s; retry %d of %d in %.1fs", failure.message, attempt, self.retry.attempts - 1, wait)
             if notify:
                 notify(f"{failure.message}; retrying in {wait:.1f}s (attempt {attempt + 1} of {self.retry.attempts})")

@@ -67,6 +67,13 @@ def test_summary_counts_calls_retries_cache_hits_and_cost(cli, fake, key_env):
     assert "Model calls (gemini): 0 made, 2 from the cache" in again.stdout and len(fake.calls) == 2
 
 
+def test_a_retry_cancelled_while_it_waits_is_not_counted(cli, fake, key_env):
+    fake.fail("503", "blocked")  # one variation waits to retry; the other is refused, which fails the node at once
+    done = cli(env=key_env)
+    assert done.returncode == 1 and "blocked" in done.stdout
+    assert "Model calls (gemini): 2 made, 0 from the cache" in done.stdout and len(fake.bodies_seen) == 2
+
+
 def test_dry_run_lists_calls_and_cost_and_calls_and_writes_nothing(cli, fake, key_env, tmp_path):
     done = cli("--dry-run", env=key_env)
     assert done.returncode == 0, done.stderr
