@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+import re
 import traceback
 from dataclasses import dataclass
 from typing import Callable
@@ -32,6 +33,7 @@ SAFETY_REASONS = {"SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBI
 REFUSAL_REASONS = SAFETY_REASONS | {"RECITATION", "IMAGE_RECITATION", "IMAGE_OTHER", "NO_IMAGE", "OTHER",
                                     "LANGUAGE", "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL"}
 NOT_RETRIED = "Refusals are not retried, so running again as is gives the same answer."
+_SSL_OBJECT = re.compile(r" ssl:<[^>]*>")  # aiohttp names the SSLContext object: noise in a message
 
 
 @dataclass
@@ -128,7 +130,8 @@ class GeminiProvider:
                             hint="Large sizes (4K) can take minutes: raise timeout_seconds in the config file.")
         if isinstance(exc, (ConnectionError, OSError)) or type(exc).__module__.split(".")[0] in ("aiohttp", "httpx",
                                                                                               "httpx2"):
-            return _Failure(f"could not reach Gemini ({type(exc).__name__}: {scrub(str(exc), self._secret)})",
+            detail = _SSL_OBJECT.sub("", scrub(str(exc), self._secret))
+            return _Failure(f"could not reach Gemini ({type(exc).__name__}: {detail})",
                             "Check the network connection (and GOOGLE_GEMINI_BASE_URL if you use a proxy).",
                             retryable=True)
         if isinstance(exc, (json.JSONDecodeError, ValueError)):

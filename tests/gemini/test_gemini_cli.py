@@ -74,6 +74,13 @@ def test_a_retry_cancelled_while_it_waits_is_not_counted(cli, fake, key_env):
     assert "Model calls (gemini): 2 made, 0 from the cache" in done.stdout and len(fake.bodies_seen) == 2
 
 
+def test_no_server_at_the_base_url_is_a_plain_message(cli, tmp_path):
+    (tmp_path / "flowbanana.toml").write_text("max_attempts = 1\n")
+    done = cli(env={"GEMINI_API_KEY": FAKE_KEY, "GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:1"})  # nothing listens
+    assert done.returncode == 1 and "could not reach Gemini (" in done.stdout and "Traceback" not in done.stderr
+    assert "Cannot connect to host 127.0.0.1:1 [" in done.stdout and "object at 0x" not in done.stdout
+
+
 def test_dry_run_lists_calls_and_cost_and_calls_and_writes_nothing(cli, fake, key_env, tmp_path):
     done = cli("--dry-run", env=key_env)
     assert done.returncode == 0, done.stderr
