@@ -62,8 +62,12 @@ class RunService:
     # -- submitting -----------------------------------------------------------------------------------------
 
     def prepare(self, workflow: Workflow | dict, inputs: dict[str, Any] | None = None,
-                force: Iterable[str] = ()) -> Workflow:
-        """The workflow as it will run (inputs applied, reading only where allowed); raises WorkflowInvalid."""
+                force: Iterable[str] = (), local: bool = False) -> Workflow:
+        """The workflow as it will run (inputs applied, reading only where allowed); raises WorkflowInvalid.
+
+        `local` (the editor's runs): the workflow keeps its own folder, as on the command line; the nodes
+        still read only inside it and the given read roots (ctx.resolve_read).
+        """
         model = from_dict(workflow) if isinstance(workflow, dict) else workflow.copy()
         if inputs:
             model = apply_overrides(model, self.catalogue, inputs)
@@ -72,6 +76,8 @@ class RunService:
             raise WorkflowInvalid([Problem("force", f"force {n!r}: the workflow has no node {n!r}.", node=n,
                                            hint=f"Its nodes: {', '.join(model.nodes)}.") for n in unknown])
         check(model, self.catalogue)
+        if local:
+            return model
         roots = self.settings.read_roots
         if model.source is None or not any(inside(model.source.parent, root) for root in roots):
             # relative paths resolve against the first input folder (else the workflows folder)
@@ -104,22 +110,33 @@ class RunService:
 
     def submit(self, workflow: Workflow | dict, *, inputs: dict[str, Any] | None = None, provider: str | None = None,
                use_cache: bool = True, force: Iterable[str] = (), origin: str = "api",
-               on_event: Callable[[Event], None] | None = None) -> RunRecord:
-        """Queue a run and return its record at once; call from the event loop. Raises WorkflowInvalid."""
+               on_event: Callable[[Event], None] | None = None, targets: Iterable[str] | None = None,
+               read_roots: Iterable[Path | str] | None = None) -> RunRecord:
+        """Queue a run and return its record at once; call from the event loop. Raises WorkflowInvalid.
+
+        The editor also passes `targets` (run only these nodes and what they need) and `read_roots`
+        (a local workflow: it keeps its own folder and may read there and in these folders). HTTP
+        submissions pass neither and read only in the server's folders.
+        """
         if len(self._tasks) >= self.settings.max_queued:
             raise QueueFull(f"{len(self._tasks)} runs are already waiting or running; try again when some finish.")
         force = list(dict.fromkeys(force))
-        model = self.prepare(workflow, inputs, force)
+        targets = sorted(set(targets)) if targets is not None else None
+        local = read_roots is not None
+        roots = tuple(Path(r).resolve() for r in read_roots) if local else self.settings.read_roots
+        model = self.prepare(workflow, inputs, force, local)
         setup = self._setup(provider or "auto")
         original = (from_dict(workflow) if isinstance(workflow, dict) else workflow).to_dict()  # canonical form
         record = self.store.create(RunRecord(
             id=new_run_id(), workflow=original, name=model.name, inputs=dict(inputs or {}), origin=origin,
             base_dir=str(model.base_dir),
-            options={"provider": provider or "auto", "use_cache": use_cache, "force": force}))
+            options={"provider": provider or "auto", "use_cache": use_cache, "force": force, "targets": targets,
+                     **({"read_roots": [str(r) for r in roots]} if local else {})}))
         self._logs[record.id] = EventLog(self.store.events_path(record.id))
         self._listeners[record.id] = [on_event] if on_event else []
         options = setup.apply(RunOptions(out_dir=self.store.outputs(record.id), cache=self.cache if use_cache
-                                         else None, force=frozenset(force), read_roots=self.settings.read_roots))
+                                         else None, force=frozenset(force), read_roots=roots,
+                                         targets=frozenset(targets) if targets is not None else None))
         task = asyncio.get_running_loop().create_task(self._run(record, model, options, setup),
                                                       name=f"flowbanana-run:{record.id}")
         task.add_done_callback(lambda _: self._end_unstarted(record, setup))
@@ -134,6 +151,7 @@ class RunService:
             workflow.source = Path(old.base_dir) / "submitted.json"
         return self.submit(workflow, inputs=old.inputs, provider=old.options.get("provider"),
                            use_cache=old.options.get("use_cache", True), force=old.options.get("force", ()),
+                           targets=old.options.get("targets"), read_roots=old.options.get("read_roots"),
                            origin=origin or f"rerun of {old.id}")
 
     def _setup(self, provider: str) -> RunSetup:
