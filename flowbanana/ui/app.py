@@ -103,8 +103,10 @@ def main(file: Path | None, host: str, port: int, workflows: Path, out: Path, ca
                           uploads_dir=(out / "uploads").resolve(), file=file)
     setup(config)
     # the HTTP API beside the editor, and its front door (Host/Origin checks, a token off loopback) for both
-    settings = add_api(app, ServerSettings(host=host, port=port, workflows_dir=workflows, cache_dir=config.cache_dir),
-                       catalogue).settings
+    # editor runs go through its run queue too (config.service), so they share its history and limits
+    config.service = add_api(app, ServerSettings(host=host, port=port, workflows_dir=workflows,
+                                                 runs_dir=config.runs_dir, cache_dir=config.cache_dir), catalogue)
+    settings = config.service.settings
     print(f"flowbanana editor on {settings.base_url}/ (API at /api, docs at /docs)", flush=True)
     if settings.token:
         print(f"token: {settings.token}  (open {settings.base_url}/?token={settings.token})", flush=True)

@@ -1,8 +1,9 @@
-"""Runs from the editor: the CLI's executor in the background, its events turned into node statuses.
+"""Runs from the editor: submitted to the server's run queue, their events turned into node statuses.
 
 One `RunController` per browser tab. It runs a copy of the workflow (edits during a run do not
-change what runs), keeps a short history of results per node, and the run's gallery. Images are
-handed to the `MediaStore` in a thread and reach the page as URLs.
+change what runs) through the same `RunService` as the HTTP API, so editor runs wait their turn,
+land in the run history and keep a run record. It keeps a short history of results per node and
+the run's gallery. Images are handed to the `MediaStore` in a thread and reach the page as URLs.
 """
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from PIL import Image
 from ..cache import Cache
 from ..errors import Problem, WorkflowInvalid
 from ..events import Event
-from ..executor import Execution, RunOptions, default_out_dir
+from ..executor import Execution, RunOptions
 from ..catalogue import Catalogue
 from ..providers import ConfigError, ProviderUnavailable, prepare_run
 from ..providers.keys import KEY_VARIABLES, has_credentials
+from ..server import RunService, ServerSettings
+from ..server.runs import QueueFull
 from ..workflow import Workflow
 from .media import MediaStore
 
@@ -47,6 +50,20 @@ class EditorConfig:
     provider: str = "auto"  # auto | gemini | offline, changed in the settings dialog for this process
     key_from_settings: bool = False
     banner_shown: bool = False
+    service: RunService | None = None  # the server's run queue (`flowbanana ui` passes the API's)
+    previews: dict[str, str] = field(default_factory=dict)  # run id -> first result thumbnail, for the history
+
+    def runs(self) -> RunService:
+        """The run queue, made on first use when the editor runs without the API (tests, embedding)."""
+        if self.service is None:
+            self.service = RunService(ServerSettings(workflows_dir=self.workflows_dir, runs_dir=self.runs_dir,
+                                                     cache_dir=self.cache_dir), self.catalogue)
+        return self.service
+
+    @property
+    def runs_dir(self) -> Path:
+        """Each run's folder (record, events, outputs) under the output folder."""
+        return self.out_root / "runs"
 
     def provider_label(self) -> str:
         if self.provider == "offline" or not has_credentials():
@@ -78,55 +95,65 @@ class RunController:
     on_notice: Callable[[str, str], None]
     history: dict[str, list[dict]] = field(default_factory=dict)
     gallery: list[dict] = field(default_factory=list)
-    execution: Execution | None = None
+    run_id: str | None = None  # this tab's run, queued or running
     _publishing: set = field(default_factory=set)
 
     @property
     def running(self) -> bool:
-        return self.execution is not None
+        return self.run_id is not None
+
+    @property
+    def execution(self) -> Execution | None:
+        """The executing run (None while it waits in the queue); its results hold the in-memory images."""
+        return self.config.runs().execution(self.run_id) if self.run_id else None
 
     def stop(self) -> None:
-        if self.execution:
-            self.execution.cancel()
+        if self.run_id:
+            self.config.runs().cancel(self.run_id)
 
     async def run(self, workflow: Workflow, targets: set[str] | None = None, force: set[str] = frozenset()) -> None:
-        if self.execution:
+        if self.run_id:
             self.on_notice("A run is already going; stop it first.", "warning")
             return
-        workflow = workflow.copy()
+        service = self.config.runs()
+        if not self.config.banner_shown:  # once per server, not on every run
+            self._announce()
         try:
-            setup = prepare_run(self.config.provider)
-        except (ProviderUnavailable, ConfigError) as exc:
-            self.on_notice(str(exc), "negative")
-            return
-        options = setup.apply(RunOptions(
-            out_dir=self.config.out_root / default_out_dir(workflow).name,
-            cache=Cache(self.config.cache_dir) if self.config.cache_dir else None,
-            targets=frozenset(targets) if targets is not None else None, force=frozenset(force),
-            read_roots=(self.config.uploads_dir.resolve(),)))
-        self.execution = Execution(workflow, self.config.catalogue, options, on_event=self._event)
-        self.gallery = []
-        if setup.banner and not self.config.banner_shown:  # once per server, not on every run
-            self.config.banner_shown = True
-            self.on_notice(setup.banner, "info")
-        try:
-            result = await self.execution.run()
+            record = service.submit(workflow.copy(), provider=self.config.provider, force=force, targets=targets,
+                                    origin="editor", on_event=self._event,
+                                    read_roots=(self.config.uploads_dir.resolve(),))
         except WorkflowInvalid as exc:
             self.on_problems(exc.problems)
             return
-        except Exception as exc:  # an editor must survive any run; the message goes to the user
-            log.exception("run failed")
-            self.on_notice(f"The run stopped: {type(exc).__name__}: {exc}", "negative")
+        except QueueFull as exc:
+            self.on_notice(str(exc), "warning")
             return
+        self.run_id, self.gallery = record.id, []
+        try:
+            record = await service.wait(record.id)
         finally:
-            self.execution = None
-            await setup.aclose()
+            self.run_id = None
         if self._publishing:
             await asyncio.gather(*self._publishing, return_exceptions=True)
-        usage = setup.usage(result)
-        self.on_finished({"status": result.status, "seconds": round(result.seconds, 2), "usage": usage,
-                          "out_dir": str(result.out_dir), "files": [str(f) for f in result.files],
-                          "counts": {s: result.count(s) for s in ("done", "cached", "failed", "skipped")}})
+        counts = {s: sum(1 for n in record.nodes.values() if n.get("status") == s)
+                  for s in ("done", "cached", "failed", "skipped")}
+        if record.status == "failed" and not counts["failed"]:  # the run itself stopped, not one node
+            self.on_notice(f"The run stopped: {record.error}", "negative")
+            return
+        self.on_finished({"status": record.status, "seconds": round(record.seconds or 0.0, 2),
+                          "usage": record.usage, "out_dir": str(service.store.outputs(record.id)),
+                          "files": [str(f) for f in service.files(record.id)], "counts": counts, "run": record.id})
+
+    def _announce(self) -> None:
+        """Say once that the offline preview stands in for Gemini (or why the provider cannot run)."""
+        try:
+            setup = prepare_run(self.config.provider)
+        except (ProviderUnavailable, ConfigError):
+            return  # the run itself reports this
+        if setup.banner:
+            self.config.banner_shown = True
+            self.on_notice(setup.banner, "info")
+        asyncio.ensure_future(setup.aclose())
 
     async def estimate(self, workflow: Workflow) -> dict | None:
         """What a run would cost, from a dry run: provider calls answered by placeholders, the cache only read,
@@ -175,8 +202,7 @@ class RunController:
             if state in ("done", "cached") and self.execution:
                 result = self.execution.results.get(event.node)
                 if result is not None:
-                    task = asyncio.ensure_future(self._publish(event.node, result.outputs, seconds,
-                                                               self.execution.run_id))
+                    task = asyncio.ensure_future(self._publish(event.node, result.outputs, seconds, self.run_id))
                     self._publishing.add(task)
                     task.add_done_callback(self._publishing.discard)
 
@@ -186,6 +212,8 @@ class RunController:
         if entry is None:
             return
         entry["seconds"] = f"{seconds:.1f}s" if seconds and seconds >= 0.05 else None  # no "0.0s" noise
+        if entry["thumb"]:
+            self.config.previews.setdefault(run_id, entry["thumb"])
         kept = self.history.setdefault(node_id, [])
         kept.insert(0, entry)
         del kept[HISTORY:]

@@ -125,7 +125,8 @@ def test_paint_a_stroke_inpaint_and_keep_every_pixel_outside(page, workflows, ed
         assert archive.read(value) == (workflows / value).read_bytes()
 
     run_and_wait(page, "save")
-    result = Image.open(editor_server.out / "paint-and-inpaint" / "painted.png").convert("RGB")
+    painted = max(editor_server.out.glob("runs/*/outputs/painted.png"), key=lambda p: p.stat().st_mtime)
+    result = Image.open(painted).convert("RGB")  # each run has its own folder
     original = Image.open(workflows / "inputs" / "stripes.png").convert("RGB")
     outside = mask.point(lambda v: 255 if v == 0 else 0)
     changed = ImageChops.difference(result, original).convert("L").point(lambda v: 255 if v else 0)
@@ -236,7 +237,7 @@ def test_compare_slider_over_an_inpaint_result(page, workflows):
 def test_dropping_a_picture_opens_the_workflow_inside_it(page, workflows, editor_server, tmp_path):
     open_template(page, "inpaint-mask", "paint")
     run_and_wait(page, "save")  # image.save embeds the workflow in the PNG it writes
-    made = max((editor_server.out / "inpaint-a-painted-area").glob("inpainted_*.png"), key=lambda p: p.stat().st_mtime)
+    made = max(editor_server.out.glob("runs/*/outputs/inpainted_*.png"), key=lambda p: p.stat().st_mtime)
     open_template(page, "hello-gemini", "generate")
     drop_file(page, made, "image/png")
     discard_if_asked(page, f"{STATE}.nodes.paint !== undefined && {STATE}.nodes.generate === undefined")
