@@ -21,6 +21,7 @@ from ..porttypes import compatible
 from ..workflow import Workflow, loads
 from .canvas import FlowCanvas
 from .compare import CompareDialog
+from .history import HistoryPanel
 from .document import Document, EditRefused
 from .library import file_name, first_workflow, restore, templates
 from .mask_editor import MaskDialog, carry_masks
@@ -85,6 +86,8 @@ class Editor:
         with ui.right_drawer(value=True, fixed=True).classes("fb-side p-0").props("width=320 bordered") as self.drawer:
             self.side = SidePanel(on_param=self._form_param, on_description=self._set_description,
                                   on_remove=self._unexpose)
+            with self.side.history:
+                HistoryPanel(self.config.runs(), self.config.previews, on_open=self.open_text, on_notice=self._notice)
         self.canvas = FlowCanvas(self.config.catalogue, on_edit=self.on_edit, on_command=self.on_command,
                                  on_viewport=self._viewport).classes("w-full").style("height: calc(100vh - 52px)")
         self.canvas.on("ready", lambda: self._ready())

@@ -25,12 +25,15 @@ class SidePanel:
         with ui.tabs().classes("w-full").props("dense align=justify narrow-indicator") as tabs:
             self.form_tab = ui.tab("Workflow")
             self.results_tab = ui.tab("Results")
+            self.history_tab = ui.tab("History").props("data-testid=history-tab")
         self.tabs = tabs
         with ui.tab_panels(tabs, value=self.form_tab).classes("w-full bg-transparent").props("keep-alive"):
             with ui.tab_panel(self.form_tab).classes("p-3"):
                 self.form = ui.column().classes("w-full gap-3")
             with ui.tab_panel(self.results_tab).classes("p-3"):
                 self.results = ui.column().classes("w-full gap-3").props("data-testid=results")
+            with ui.tab_panel(self.history_tab).classes("p-3"):
+                self.history = ui.column().classes("w-full gap-2")  # filled by history.HistoryPanel
 
     def show_form(self, doc: Document, on_pick: Callable[[str], None] | None = None) -> None:
         self.doc = doc
