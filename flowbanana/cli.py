@@ -329,8 +329,8 @@ def describe_type(node_type) -> str:
             extra = []
             if param.choices:
                 extra.append("one of " + ", ".join(param.choices))
-            if param.min is not None or param.max is not None:
-                extra.append(f"{'' if param.min is None else f'{param.min:g}'}..{'' if param.max is None else f'{param.max:g}'}")
+            if param.range_text:
+                extra.append(param.range_text)
             lines.append(f"    {param.name:<16} {param.kind} = {param.default!r}"
                          + (f" [{'; '.join(extra)}]" if extra else "") + (f"  {param.description}" if param.description else ""))
     if node_type.outputs:

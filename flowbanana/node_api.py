@@ -128,6 +128,13 @@ class Param:
         """A path to a file the workflow reads: cached by content, carried in bundles."""
         return self.kind in ("file", "mask")
 
+    @property
+    def range_text(self) -> str:
+        """The allowed range as people read it ("0..2147483647", "0..2", "1.."); "" when it has none."""
+        if self.min is None and self.max is None:
+            return ""
+        return "..".join("" if v is None else str(round(v)) if v == round(v) else f"{v:g}" for v in (self.min, self.max))
+
     def check(self, value: Any) -> Any:
         """Return `value` coerced to this param's type, or raise ValueError saying what is allowed."""
         if value is None or (value == "" and self.type != TEXT):

@@ -129,10 +129,8 @@ def _check_params(node_id: str, node: Node, node_type: NodeType, problems: list[
 def _param_hint(param) -> str:
     if param.choices:
         return f"Choose one of: {', '.join(param.choices)}."
-    if param.min is not None or param.max is not None:
-        low = "" if param.min is None else f"{param.min:g}"
-        high = "" if param.max is None else f"{param.max:g}"
-        return f"Allowed range: {low}..{high}."
+    if param.range_text:
+        return f"Allowed range: {param.range_text}."
     return ""
 
 

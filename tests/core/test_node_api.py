@@ -90,3 +90,14 @@ def test_nodes_path_environment_variable(tmp_path, monkeypatch):
         "from flowbanana.node_api import Pack\npack = Pack('env-pack')\n")
     monkeypatch.setenv("FLOWBANANA_NODES_PATH", str(tmp_path))
     assert "env-pack" in load_catalogue().packs
+
+
+@pytest.mark.parametrize("param, text", [
+    (Param.int("seed", 0, min=0, max=2**31 - 1), "0..2147483647"),
+    (Param.float("temperature", 1.0, min=0.0, max=2.0), "0..2"),
+    (Param.float("opacity", 0.5, min=0.05, max=1.0), "0.05..1"),
+    (Param.int("count", 1, min=1), "1.."),
+    (Param.text("name", ""), ""),
+])
+def test_a_range_reads_as_people_write_it(param, text):
+    assert param.range_text == text
