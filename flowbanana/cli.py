@@ -278,66 +278,18 @@ def cmd_bundle(args) -> int:
 
 
 def cmd_nodes(args) -> int:
+    from .catalogue_text import describe_type, listing, unknown_type
     catalogue = load_nodes(args)
+    node_type = catalogue.get(args.type) if args.type else None
+    if args.type and node_type is None:
+        print(unknown_type(catalogue, args.type), file=sys.stderr)
+        return EXIT_INVALID
     if args.json:
         data = catalogue.to_json()
-        if args.type:
-            data = next((n for n in data["nodes"] if n["id"] == args.type), None)
-            if data is None:
-                print(f"no node type {args.type!r}", file=sys.stderr)
-                return EXIT_INVALID
-        print(json.dumps(data, indent=2))
-        return EXIT_OK
-    if args.type:
-        node_type = catalogue.get(args.type)
-        if node_type is None:
-            print(f"no node type {args.type!r}; `flowbanana nodes` lists them all.", file=sys.stderr)
-            return EXIT_INVALID
-        print(describe_type(node_type))
-        return EXIT_OK
-    by_category: dict[str, list] = {}
-    for node_type in catalogue.types.values():
-        by_category.setdefault(node_type.category, []).append(node_type)
-    for category in sorted(by_category):
-        print(f"{category}")
-        for node_type in sorted(by_category[category], key=lambda t: t.id):
-            print(f"  {node_type.id:<22} {node_type.title}: {first_sentence(node_type.description)}")
-    print(f"\n{len(catalogue.types)} node types from {len(catalogue.packs)} packs. "
-          "`flowbanana nodes TYPE` shows one in detail.")
+        print(json.dumps(next(n for n in data["nodes"] if n["id"] == args.type) if args.type else data, indent=2))
+    else:
+        print(describe_type(node_type) if node_type else listing(catalogue))
     return EXIT_OK
-
-
-def first_sentence(text: str) -> str:
-    import re
-    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
-
-
-def describe_type(node_type) -> str:
-    lines = [f"{node_type.id}  ({node_type.title}, category {node_type.category}, version {node_type.version}"
-             + (f", pack {node_type.pack.name} {node_type.pack.version}" if node_type.pack else "") + ")",
-             f"  {node_type.description}", ""]
-    if node_type.inputs or node_type.extra_inputs:
-        lines.append("  inputs:")
-        for port in node_type.inputs:
-            kind = f"list of {port.type}" if port.list else port.type
-            lines.append(f"    {port.name:<16} {kind}{' (optional)' if port.optional else ''}  {port.description}")
-        if node_type.extra_inputs:
-            lines.append(f"    (any name)       {node_type.extra_inputs}  fills the field of the same name")
-    if node_type.params:
-        lines.append("  params (each can also be fed by a link of its type):")
-        for param in node_type.params:
-            extra = []
-            if param.choices:
-                extra.append("one of " + ", ".join(param.choices))
-            if param.range_text:
-                extra.append(param.range_text)
-            lines.append(f"    {param.name:<16} {param.kind} = {param.default!r}"
-                         + (f" [{'; '.join(extra)}]" if extra else "") + (f"  {param.description}" if param.description else ""))
-    if node_type.outputs:
-        lines.append("  outputs:")
-        for port in node_type.outputs:
-            lines.append(f"    {port.name:<16} {'list of ' if port.list else ''}{port.type}  {port.description}")
-    return "\n".join(lines)
 
 
 UI_HELP = """\

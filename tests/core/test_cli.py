@@ -253,3 +253,10 @@ def test_set_names_a_file_from_the_current_folder_and_only_that_file_becomes_rea
     from_workflow = flowbanana("run", tmp_path / "flows" / "wf.json", "--set", "photo=default.png", "--json",
                                "--no-cache", "--out", tmp_path / "o2", cwd=tmp_path / "here")
     assert json.loads(from_workflow.stdout)["nodes"]["load"]["outputs"]["width"] == 10  # not here: the workflow's
+
+
+@pytest.mark.parametrize("args", [["nodes", "text.templat"], ["nodes", "text.templat", "--json"]])
+def test_a_mistyped_node_type_suggests_the_nearest(args):
+    done = flowbanana(*args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("no node type 'text.templat'; did you mean text.template")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowbanana.cli import describe_type, first_sentence
+from flowbanana.catalogue_text import describe_type, first_sentence
 
 # Node type ids are part of the file format: removing or renaming one breaks saved workflows.
 LIBRARY = {

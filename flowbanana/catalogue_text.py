@@ -1,0 +1,62 @@
+"""The node catalogue as text for people: `flowbanana nodes` (a line per type) and `flowbanana nodes TYPE`."""
+from __future__ import annotations
+
+import difflib
+import re
+
+from .catalogue import Catalogue
+from .node_api import NodeType
+
+
+def listing(catalogue: Catalogue) -> str:
+    """Every node type by category, each with its title and the first sentence of its description."""
+    by_category: dict[str, list[NodeType]] = {}
+    for node_type in catalogue.types.values():
+        by_category.setdefault(node_type.category, []).append(node_type)
+    lines = []
+    for category in sorted(by_category):
+        lines.append(category)
+        for node_type in sorted(by_category[category], key=lambda t: t.id):
+            lines.append(f"  {node_type.id:<22} {node_type.title}: {first_sentence(node_type.description)}")
+    lines.append(f"\n{len(catalogue.types)} node types from {len(catalogue.packs)} packs. "
+                 "`flowbanana nodes TYPE` shows one in detail.")
+    return "\n".join(lines)
+
+
+def first_sentence(text: str) -> str:
+    """Up to the first full stop that starts a new sentence (so "e.g. as" does not cut it short)."""
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
+
+
+def unknown_type(catalogue: Catalogue, type_id: str) -> str:
+    """What to say about a type id the catalogue lacks: the nearest ids, since it is most often a typo."""
+    near = difflib.get_close_matches(type_id, list(catalogue.types), n=3)
+    return f"no node type {type_id!r}" + (f"; did you mean {', '.join(near)}?" if near else
+                                          "; `flowbanana nodes` lists them all.")
+
+
+def describe_type(node_type: NodeType) -> str:
+    """One node type in full: its description, then every input, param (kind, default, choices, range) and output."""
+    lines = [f"{node_type.id}  ({node_type.title}, category {node_type.category}, version {node_type.version}"
+             + (f", pack {node_type.pack.name} {node_type.pack.version}" if node_type.pack else "") + ")",
+             f"  {node_type.description}", ""]
+    if node_type.inputs or node_type.extra_inputs:
+        lines.append("  inputs:")
+        for port in node_type.inputs:
+            kind = f"list of {port.type}" if port.list else port.type
+            lines.append(f"    {port.name:<16} {kind}{' (optional)' if port.optional else ''}  {port.description}")
+        if node_type.extra_inputs:
+            lines.append(f"    (any name)       {node_type.extra_inputs}  fills the field of the same name")
+    if node_type.params:
+        lines.append("  params (each can also be fed by a link of its type):")
+        for param in node_type.params:
+            extra = (["one of " + ", ".join(param.choices)] if param.choices else []) + \
+                ([param.range_text] if param.range_text else [])
+            lines.append(f"    {param.name:<16} {param.kind} = {param.default!r}"
+                         + (f" [{'; '.join(extra)}]" if extra else "")
+                         + (f"  {param.description}" if param.description else ""))
+    if node_type.outputs:
+        lines.append("  outputs:")
+        for port in node_type.outputs:
+            lines.append(f"    {port.name:<16} {'list of ' if port.list else ''}{port.type}  {port.description}")
+    return "\n".join(lines)
