@@ -386,7 +386,8 @@ def cmd_run(args) -> int:
     if unknown:
         raise WorkflowInvalid([Problem("force", f"--force {n}: the workflow has no node {n!r}.",
                                        hint=f"Its nodes: {', '.join(workflow.nodes)}.") for n in unknown])
-    not_folders = [Problem("usage", f"{flag} {folder} is a file.", hint="Name a folder; it is made if it does not exist.")
+    not_folders = [Problem("usage", f"{flag} {folder} is a file.",
+                           hint="Name a folder; it is made if it does not exist.")
                    for flag, folder in (("--out", args.out), ("--cache-dir", args.cache_dir))
                    if folder is not None and folder.exists() and not folder.is_dir()]
     if not_folders:

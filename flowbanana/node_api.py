@@ -133,7 +133,8 @@ class Param:
         """The allowed range as people read it ("0..2147483647", "0..2", "1.."); "" when it has none."""
         if self.min is None and self.max is None:
             return ""
-        return "..".join("" if v is None else str(round(v)) if v == round(v) else f"{v:g}" for v in (self.min, self.max))
+        return "..".join("" if v is None else str(round(v)) if v == round(v) else f"{v:g}"
+                         for v in (self.min, self.max))
 
     def check(self, value: Any) -> Any:
         """Return `value` coerced to this param's type, or raise ValueError saying what is allowed."""

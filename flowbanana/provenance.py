@@ -16,6 +16,7 @@ from typing import Any
 from PIL import Image, PngImagePlugin
 
 from . import __version__
+from .providers import keys
 
 PNG_WORKFLOW, PNG_RUN = "flowbanana.workflow", "flowbanana.run"
 EXIF_DESCRIPTION, EXIF_SOFTWARE = 0x010E, 0x0131
@@ -35,8 +36,9 @@ def run_record(node_id: str, lineage: list[dict], **extra: Any) -> dict:
 
 
 def scrub(value: Any) -> Any:
+    """`value` with anything shaped like a key, and the key set in this environment whatever its shape, blanked."""
     if isinstance(value, str):
-        return _KEY_SHAPES.sub("[redacted]", value)
+        return keys.scrub(_KEY_SHAPES.sub("[redacted]", value), keys.find_key())
     if isinstance(value, dict):
         return {k: scrub(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -244,7 +244,8 @@ def test_set_names_a_file_from_the_current_folder_and_only_that_file_becomes_rea
         "nodes": {"load": {"type": "image.load", "params": {"path": "default.png"}},
                   "save": {"type": "image.save", "params": {"filename": "out.png"}, "inputs": {"image": "load.image"}},
                   "peek": {"type": "image.load", "params": {"path": "../here/private.png"}},
-                  "leak": {"type": "image.save", "params": {"filename": "leak.png"}, "inputs": {"image": "peek.image"}}}}))
+                  "leak": {"type": "image.save", "params": {"filename": "leak.png"},
+                           "inputs": {"image": "peek.image"}}}}))
     done = flowbanana("run", tmp_path / "flows" / "wf.json", "--set", "photo=mine.png", "--no-cache", "--out",
                       tmp_path / "o", cwd=tmp_path / "here")
     assert done.returncode == 1  # peek may not read beside the file the user named

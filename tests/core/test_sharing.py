@@ -41,6 +41,19 @@ def test_a_workflow_too_big_for_jpeg_metadata_is_left_out_and_said_so(tmp_path):
     assert workflow is None and "save as PNG" in record["workflow_omitted"]
 
 
+@pytest.mark.parametrize("image_format, suffix", [("PNG", "png"), ("JPEG", "jpg")])
+def test_the_key_in_the_environment_never_reaches_metadata_whatever_its_shape(tmp_path, monkeypatch, image_format,
+                                                                            suffix):
+    monkeypatch.setenv("GEMINI_API_KEY", "zebra-proxy-token-7781")  # no AIza shape: only the key itself can catch it
+    pasted = {**WORKFLOW, "description": "made with zebra-proxy-token-7781"}
+    path = tmp_path / f"out.{suffix}"
+    record = provenance.run_record("s", [], prompt="zebra-proxy-token-7781")
+    options = provenance.save_options(image_format, pasted, record)
+    Image.new("RGB", (8, 8)).save(path, format=image_format, **options)
+    workflow, record = provenance.read(path)
+    assert "zebra" not in json.dumps([workflow, record]) and "[redacted]" in workflow["description"]
+
+
 def test_an_image_without_a_workflow_says_so(tmp_path):
     path = tmp_path / "plain.png"
     Image.new("RGB", (4, 4)).save(path)
