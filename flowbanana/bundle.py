@@ -36,8 +36,12 @@ def _refuse(message: str, hint: str = "Ask the sender for a bundle made with `fl
     return WorkflowInvalid([Problem("bundle", message, hint=hint)])
 
 
-def export_bundle(workflow: Workflow, catalogue: Catalogue, dest: str | Path) -> Path:
-    """Write `dest` (.zip): the workflow, its files (input images, masks, CSVs) and a manifest."""
+def export_bundle(workflow: Workflow, catalogue: Catalogue, dest: str | Path,
+                  read_roots: tuple[Path, ...] | None = None) -> Path:
+    """Write `dest` (.zip): the workflow, its files (input images, masks, CSVs) and a manifest.
+
+    With `read_roots`, a file outside them (links followed) is refused as a run would refuse it: a workflow
+    received from someone must not pack, say, ~/.ssh/id_rsa into the bundle its user sends back."""
     dest = Path(dest)
     shared = workflow.copy()
     files: dict[str, Path] = {}
@@ -56,7 +60,17 @@ def export_bundle(workflow: Workflow, catalogue: Catalogue, dest: str | Path) ->
             inside = PurePosixPath(value) if not Path(value).is_absolute() and ".." not in Path(value).parts \
                 else PurePosixPath("files", node_id, source.name)
             node.params[param.name] = str(inside)
-            for path in ([source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())):
+            found = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+            outside = [p for p in found if read_roots is not None and
+                       not any(p.resolve().is_relative_to(root.resolve()) for root in read_roots)]
+            if outside:
+                problems.append(Problem("bundle", f"node {node_id!r}, param {param.name!r}: {value!r} leads to "
+                                        f"{outside[0].resolve()}, outside the folders this workflow may read.",
+                                        node=node_id, port=param.name,
+                                        hint="Move the file next to the workflow, or allow its folder with "
+                                             "--allow-read DIR."))
+                continue
+            for path in found:
                 files[str(inside / path.relative_to(source)) if source.is_dir() else str(inside)] = path
     if problems:
         raise WorkflowInvalid(problems)

@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     bundle.add_argument("file", type=Path, metavar="FILE")
     bundle.add_argument("-o", "--output", type=Path, help="the .zip to write (default: FILE with .zip)")
+    bundle.add_argument("--allow-read", action="append", default=[], type=Path, metavar="DIR",
+                        help="let the bundle take files from DIR too (default: only the workflow's own folder)")
     add_common(bundle)
     bundle.set_defaults(handler=cmd_bundle)
 
@@ -269,7 +271,7 @@ def cmd_bundle(args) -> int:
     check(workflow, catalogue)
     dest = args.output or args.file.with_suffix(".zip")
     try:
-        dest = export_bundle(workflow, catalogue, dest)
+        dest = export_bundle(workflow, catalogue, dest, read_roots=(workflow.base_dir, *args.allow_read))
     except OSError as exc:
         print(f"error: cannot write {dest}: {exc.strerror or exc}.", file=sys.stderr)
         return EXIT_FAILED

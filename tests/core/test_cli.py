@@ -261,3 +261,30 @@ def test_a_mistyped_node_type_suggests_the_nearest(args):
     done = flowbanana(*args)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("no node type 'text.templat'; did you mean text.template")
+
+
+@pytest.fixture
+def greedy_workflow(tmp_path):
+    """A workflow that names a private file outside its folder, directly and through a link beside it."""
+    (tmp_path / "private").mkdir()
+    (tmp_path / "flows").mkdir()
+    Image.new("RGB", (4, 4), "black").save(tmp_path / "private" / "id.png")
+    (tmp_path / "flows" / "innocent.png").symlink_to(tmp_path / "private" / "id.png")
+    path = tmp_path / "flows" / "greedy.json"
+    path.write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Greedy", "nodes": {
+        "a": {"type": "image.load", "params": {"path": str(tmp_path / "private" / "id.png")}},
+        "b": {"type": "image.load", "params": {"path": "innocent.png"}},
+        "s": {"type": "image.grid", "inputs": {"images": ["a.image", "b.image"]}},
+        "save": {"type": "image.save", "inputs": {"image": "s.image"}}}}))
+    return path
+
+
+def test_bundle_takes_only_files_a_run_may_read(greedy_workflow, tmp_path):
+    refused = flowbanana("bundle", greedy_workflow, "-o", tmp_path / "greedy.zip")
+    assert refused.returncode == 2 and not (tmp_path / "greedy.zip").exists()
+    assert refused.stderr.count("outside the folders this workflow may read") == 2
+    assert "--allow-read DIR" in refused.stderr
+    allowed = flowbanana("bundle", greedy_workflow, "-o", tmp_path / "greedy.zip", "--allow-read", tmp_path / "private")
+    assert allowed.returncode == 0, allowed.stderr
+    with zipfile.ZipFile(tmp_path / "greedy.zip") as archive:
+        assert {"files/a/id.png", "innocent.png"} <= set(archive.namelist())
