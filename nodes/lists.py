@@ -84,6 +84,9 @@ def from_csv(path: str, column: str, header: bool, delimiter: str, limit: int, c
         ctx.warn(f"{path} has {len(rows)} rows; reading the first {limit} (raise limit to read more).")
         rows = rows[:limit]
     short = [n for n, row in enumerate(rows, start=2 if names else 1) if index >= len(row)]
+    if len(short) == len(rows):  # the number is past every row's end: a wrong column, not missing cells
+        raise NodeError(f"{path!r} has {max(map(len, rows))} columns, so no column {index + 1}.",
+                        "Set column to a header name or a number (1 = the first column).")
     if short:
         raise NodeError(f"{path!r}: row {short[0]} has no column {index + 1}"
                         + (f" ({len(short)} rows are too short)." if len(short) > 1 else "."),

@@ -36,7 +36,8 @@ def test_from_csv_limit_warns(node, wf_dir, reports):
 
 @pytest.mark.parametrize("content, params, message", [
     (PRODUCTS, {"column": "price"}, "'p.csv' has no column 'price'; its columns are 'sku', 'product', 'surface'"),
-    ("a,b\n1\n", {"column": "b"}, "'p.csv': row 2 has no column 2"),
+    ("a,b\n1\n1,2\n", {"column": "b"}, "'p.csv': row 2 has no column 2."),
+    (PRODUCTS, {"column": "7"}, "'p.csv' has 3 columns, so no column 7."),
     ("a,b\n", {}, "'p.csv' has no data rows"),
     (None, {}, "no file at 'p.csv'"),
     (b"\xff\xfe\x00bad", {}, "'p.csv' is not UTF-8 text"),
