@@ -73,7 +73,8 @@ def apply_overrides(workflow: Workflow, catalogue: Catalogue, values: dict[str, 
         try:
             result.nodes[node_id].params[param_name] = param.check(value)
         except ValueError as exc:
-            problems.append(Problem("set", f"--set {name}: {exc}.", node=node_id, port=param_name))
+            problems.append(Problem("set", f"--set {name}: {exc}.", node=node_id, port=param_name,
+                                    hint=f"Allowed range: {param.range_text}" if param.range_text else ""))
     if problems:
         raise WorkflowInvalid(problems)
     return result

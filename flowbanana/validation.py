@@ -130,7 +130,7 @@ def _param_hint(param) -> str:
     if param.choices:
         return f"Choose one of: {', '.join(param.choices)}."
     if param.range_text:
-        return f"Allowed range: {param.range_text}."
+        return f"Allowed range: {param.range_text}"  # no full stop: "0..." would read as an ellipsis
     return ""
 
 

@@ -40,3 +40,14 @@ def test_an_invalid_workflow_raises_before_anything_runs(workflow_path, tmp_path
         flowbanana.run(workflow, use_cache=False, out_dir=tmp_path / "out", nodes=catalogue)
     assert [(p.code, p.node) for p in info.value.problems] == [("missing_input", "show")]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_value_for_a_number_says_which_numbers_fit(make_workflow, catalogue):
+    from flowbanana.overrides import apply_overrides
+    workflow = make_workflow({"nap": {"type": "test.sleep"}, "show": {"type": "test.show",
+                                                                     "inputs": {"value": "nap.label"}}})
+    with pytest.raises(flowbanana.WorkflowInvalid) as err:
+        apply_overrides(workflow, catalogue, {"nap.seconds": "soon"})
+    problem, = err.value.problems
+    assert (problem.node, problem.port, problem.hint) == ("nap", "seconds", "Allowed range: 0..")
+    assert problem.message.startswith("--set nap.seconds: ")
