@@ -146,12 +146,15 @@ def loads(text: str, source: Path | None = None) -> Workflow:
 def load(path: str | Path) -> Workflow:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # the BOM some Windows editors write is no error
     except FileNotFoundError:
         raise WorkflowInvalid([Problem("file", f"no workflow file at {path}.",
                                        hint="Check the path; `flowbanana run --help` shows examples.")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkflowInvalid([Problem("file", f"cannot read {path}: {exc}.")]) from None
+    except UnicodeDecodeError as exc:
+        raise WorkflowInvalid([Problem("file", f"{path} is not UTF-8 text (byte {exc.start} cannot be read).",
+                                       hint="Save it as UTF-8 in your text editor.")]) from None
+    except OSError as exc:
+        raise WorkflowInvalid([Problem("file", f"cannot read {path}: {exc.strerror or exc}.")]) from None
     return loads(text, path)
 
 

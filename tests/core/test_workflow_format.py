@@ -59,6 +59,25 @@ def test_small_edit_is_a_small_diff():
         ('        "text": "wireless earbuds"', '        "text": "red sneakers"')]
 
 
+def test_a_file_with_a_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "notepad.json"
+    path.write_bytes(b"\xef\xbb\xbf" + canonical_text().encode())
+    assert wf.load(path).name == "Earbuds on marble"
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: p.write_bytes(canonical_text().replace("Earbuds", "Caf\xe9").encode("latin-1")),
+     ["is not UTF-8 text (byte ", "Save it as UTF-8"]),
+    (lambda p: p.mkdir(), ["cannot read ", ": Is a directory."]),
+])
+def test_an_unreadable_file_says_why_in_plain_words(tmp_path, make, words):
+    path = tmp_path / "wf.json"
+    make(path)
+    with pytest.raises(WorkflowInvalid) as info:
+        wf.load(path)
+    assert all(w in str(info.value) for w in words) and "Errno" not in str(info.value)
+
+
 def test_malformed_json_names_line_and_column(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{\n  "format": "flowbanana/workflow",\n  "version": 1\n  "nodes": {}\n}\n')
