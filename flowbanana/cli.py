@@ -406,7 +406,7 @@ def cmd_run(args) -> int:
     options = setup.apply(RunOptions(
         out_dir=args.out, cache=None if args.no_cache else Cache(args.cache_dir or default_cache_dir()),
         force=frozenset(args.force), read_roots=(*(p.resolve() for p in args.allow_read), *named_files)))
-    progress = None if args.json else Progress(sys.stdout)
+    progress = None if args.json else Progress(sys.stdout, dry_run=args.dry_run)
     execution = Execution(workflow, catalogue, options, on_event=progress)
     stopping = False
 

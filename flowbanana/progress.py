@@ -17,8 +17,9 @@ _SYMBOLS = {"node_finished": ("✓", "done"), "node_cached": ("=", "cached"), "n
 class Progress:
     """An event listener: `Execution(..., on_event=Progress())`."""
 
-    def __init__(self, stream: TextIO = sys.stdout, live: bool | None = None):
+    def __init__(self, stream: TextIO = sys.stdout, live: bool | None = None, dry_run: bool = False):
         self.stream = stream
+        self.dry_run = dry_run  # its outputs go to a scratch folder that is removed: not worth naming
         self.live = stream.isatty() if live is None else live
         self.running: dict[str, float] = {}
         self.fractions: dict[str, float] = {}
@@ -31,7 +32,9 @@ class Progress:
         if kind == "run_started":
             self.total = len(event.data["nodes"])
             self.width = max([8, *(len(n) for n in event.data["nodes"])])
-            self._print(f"Running {event.data['workflow']!r}: {self.total} nodes, outputs in {event.data['out_dir']}")
+            where = "model calls answered by placeholders, nothing kept" if self.dry_run else f"outputs in {event.data['out_dir']}"
+            self._print(f"{'Dry run of' if self.dry_run else 'Running'} {event.data['workflow']!r}: {self.total} "
+                        f"nodes, {where}")
         elif kind == "node_started":
             self.running[node] = time.monotonic()
         elif kind == "node_progress":

@@ -83,6 +83,8 @@ def test_no_server_at_the_base_url_is_a_plain_message(cli, tmp_path):
 
 def test_dry_run_lists_calls_and_cost_and_calls_and_writes_nothing(cli, fake, key_env, tmp_path):
     done = cli("--dry-run", env=key_env)
+    assert done.stdout.startswith("Dry run of 'Bikes': 3 nodes, model calls answered by placeholders, nothing kept")
+    assert "outputs in" not in done.stdout
     assert done.returncode == 0, done.stderr
     assert "A real run (gemini) would make 2 model calls:" in done.stdout
     assert done.stdout.count("gemini-2.5-flash-image") == 2 and "Estimated cost: $0.078" in done.stdout
