@@ -369,6 +369,19 @@ def positive_int(text: str) -> int:
     return value
 
 
+def run_usage_problems(args, workflow) -> list:
+    """What is wrong with `flowbanana run`'s options for this workflow, all at once, before anything runs."""
+    from .errors import Problem
+    nodes = ", ".join(workflow.nodes)
+    problems = [Problem("force", f"--force {n}: the workflow has no node {n!r}.", hint=f"Its nodes: {nodes}.")
+                for n in args.force if n not in workflow.nodes]
+    for flag, folder in (("--out", args.out), ("--cache-dir", args.cache_dir)):
+        if folder is not None and folder.exists() and not folder.is_dir():
+            problems.append(Problem("usage", f"{flag} {folder} is a file.",
+                                    hint="Name a folder; it is made if it does not exist."))
+    return problems
+
+
 def cmd_run(args) -> int:
     import asyncio
     import signal
@@ -384,16 +397,9 @@ def cmd_run(args) -> int:
     workflow = open_workflow(args.file)
     values, named_files = files_from_here(workflow, catalogue, parse_assignments(args.assignments), Path.cwd())
     workflow = apply_overrides(workflow, catalogue, values)
-    unknown = [n for n in args.force if n not in workflow.nodes]
-    if unknown:
-        raise WorkflowInvalid([Problem("force", f"--force {n}: the workflow has no node {n!r}.",
-                                       hint=f"Its nodes: {', '.join(workflow.nodes)}.") for n in unknown])
-    not_folders = [Problem("usage", f"{flag} {folder} is a file.",
-                           hint="Name a folder; it is made if it does not exist.")
-                   for flag, folder in (("--out", args.out), ("--cache-dir", args.cache_dir))
-                   if folder is not None and folder.exists() and not folder.is_dir()]
-    if not_folders:
-        raise WorkflowInvalid(not_folders)
+    problems = run_usage_problems(args, workflow)
+    if problems:
+        raise WorkflowInvalid(problems)
     from .providers import ConfigError, ProviderUnavailable, prepare_run
     try:
         setup = prepare_run(args.provider, config=args.config, rpm=args.rpm, concurrency=args.concurrency,

@@ -288,3 +288,10 @@ def test_bundle_takes_only_files_a_run_may_read(greedy_workflow, tmp_path):
     assert allowed.returncode == 0, allowed.stderr
     with zipfile.ZipFile(tmp_path / "greedy.zip") as archive:
         assert {"files/a/id.png", "innocent.png"} <= set(archive.namelist())
+
+
+def test_every_option_problem_is_reported_at_once(workflow_file, tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    done = flowbanana("run", workflow_file, "--force", "ghost", "--out", a_file, "--cache-dir", a_file)
+    assert done.returncode == 2 and done.stderr.startswith(f"cannot run {workflow_file}: 3 problems")
