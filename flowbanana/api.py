@@ -14,8 +14,9 @@ from .executor import Execution, RunOptions
 from .overrides import apply_overrides
 from .providers import ProviderUnavailable, prepare_run
 from .results import RunResult
+from .sources import open_workflow
 from .validation import validate as _validate
-from .workflow import Workflow, load, loads
+from .workflow import Workflow, loads
 
 
 @lru_cache(maxsize=1)
@@ -24,7 +25,14 @@ def catalogue() -> Catalogue:
     return load_catalogue()
 
 
+def load(path: str | Path) -> Workflow:
+    """A workflow from what `flowbanana run` takes: a .json file, an image flowbanana saved, or a .zip bundle
+    (unpacked under the cache, the only folder its workflow may then read)."""
+    return open_workflow(path)
+
+
 def validate(workflow: Workflow, nodes: Catalogue | None = None) -> list[Problem]:
+    """Every problem with `workflow` against the installed node packs (or `nodes`); [] when it can run."""
     return _validate(workflow, nodes or catalogue())
 
 
@@ -32,7 +40,7 @@ async def run_async(workflow: Workflow | str | Path, *, inputs: dict[str, Any] |
                     out_dir: str | Path | None = None, cache_dir: str | Path | None = None, use_cache: bool = True,
                     nodes: Catalogue | None = None, on_event: Callable[[Event], None] | None = None,
                     provider: Any = "auto", **options: Any) -> RunResult:
-    """Run a workflow (a model or a file path). Raises WorkflowInvalid before anything runs.
+    """Run a workflow (a model, or a path as `load` takes). Raises WorkflowInvalid before anything runs.
 
     `provider` is "auto" (Gemini when a key is set, else the offline preview), "gemini", "offline", or a
     provider object; "gemini" without a key raises ProviderUnavailable before anything runs.

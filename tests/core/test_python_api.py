@@ -51,3 +51,19 @@ def test_a_bad_value_for_a_number_says_which_numbers_fit(make_workflow, catalogu
     problem, = err.value.problems
     assert (problem.node, problem.port, problem.hint) == ("nap", "seconds", "Allowed range: 0..")
     assert problem.message.startswith("--set nap.seconds: ")
+
+
+def test_load_and_run_take_a_bundle_and_an_image_as_the_cli_does(tmp_path, catalogue, monkeypatch):
+    from PIL import Image
+    from flowbanana.bundle import export_bundle
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # bundles unpack under the cache
+    Image.new("RGB", (12, 9), "navy").save(tmp_path / "in.png")
+    (tmp_path / "wf.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Pic",
+        "nodes": {"load": {"type": "image.load", "params": {"path": "in.png"}},
+                  "save": {"type": "image.save", "params": {"filename": "pic.png"}, "inputs": {"image": "load.image"}}}}))
+    bundle = export_bundle(flowbanana.load(tmp_path / "wf.json"), catalogue, tmp_path / "pic.zip")
+    from_bundle = flowbanana.run(bundle, out_dir=tmp_path, use_cache=False, nodes=catalogue)
+    assert from_bundle.ok and from_bundle.output("load", "width") == 12
+    # the image's workflow reads in.png beside the image, where this one was written
+    again = flowbanana.run(from_bundle.files[0], out_dir=tmp_path / "b", use_cache=False, nodes=catalogue)
+    assert again.ok and flowbanana.load(from_bundle.files[0]).name == "Pic"
