@@ -26,6 +26,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".ti
 
 @dataclass(frozen=True)
 class Limits:
+    """How much a bundle may hold: a hostile one must not fill the disk or the memory while it is unpacked."""
     max_members: int = 2_000
     max_total_bytes: int = 1 << 30
     max_ratio: float = 200.0          # uncompressed / compressed, for members over 1 MB

@@ -11,6 +11,7 @@ from .workflow import Workflow
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    """`NAME=VALUE` strings as a dict; values stay text until `apply_overrides` coerces them to the param's type."""
     values = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")

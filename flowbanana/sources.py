@@ -31,6 +31,7 @@ def open_workflow(path: str | Path, bundles_dir: Path | None = None) -> Workflow
 
 
 def workflow_from_image(path: Path) -> Workflow:
+    """The workflow image.save embedded in `path`, reading beside the image (its original folder is unknown)."""
     try:
         embedded, _ = provenance.read(path)
     except Image.DecompressionBombError:

@@ -41,6 +41,7 @@ class Settings:
 
 
 def config_path(explicit: str | Path | None = None) -> Path | None:
+    """The settings file in force: --config, $FLOWBANANA_CONFIG, ./flowbanana.toml, then the user's; None if none."""
     if explicit:
         return Path(explicit)
     if os.environ.get("FLOWBANANA_CONFIG"):

@@ -11,6 +11,7 @@ HOW_TO_SET = ("Set an API key from https://aistudio.google.com/apikey in the env
 
 
 def find_key() -> str | None:
+    """The API key the SDK would use (blank values ignored), so that it can be blotted out wherever text goes."""
     for name in KEY_VARIABLES:
         value = os.environ.get(name, "").strip()
         if value:
@@ -19,6 +20,7 @@ def find_key() -> str | None:
 
 
 def uses_vertex() -> bool:
+    """Whether the SDK is told to use Vertex AI, which needs no API key (credentials come from gcloud)."""
     return any(os.environ.get(name, "").lower() in ("true", "1")
                for name in ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE"))
 

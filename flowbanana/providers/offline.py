@@ -49,6 +49,8 @@ def output_size(request: Request) -> tuple[int, int]:
 
 
 def render(request: Request) -> Image.Image:
+    """A placeholder Gemini could have answered: its exact size, colours fixed by the request (so the same request
+    gives the same picture and caches alike), derived from the input image for edits, captioned with the prompt."""
     size = output_size(request)
     digest = hashlib.sha256(repr((request.model, request.prompt, request.seed, request.size, request.aspect_ratio,
                                   [(i.size, i.mode) for i in request.images])).encode()).digest()
