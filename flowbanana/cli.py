@@ -433,9 +433,12 @@ def cmd_run(args) -> int:
             asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupt)
         except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
             pass
+        ticker = asyncio.create_task(progress.tick()) if progress else None
         try:
             result = await execution.run()
         finally:
+            if ticker:
+                ticker.cancel()
             await setup.aclose()
         report(result)  # now, not after asyncio.run has waited for a cancelled node still working in a thread
         return result

@@ -1,6 +1,7 @@
 """The CLI's view of a run: a line per node as it settles, a live status line on a terminal, a summary."""
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from typing import TextIO
@@ -53,6 +54,13 @@ class Progress:
             if event.data.get("hint"):
                 self._print(f"    {'':<{self.width}} → {event.data['hint']}")
         self._status()
+
+    async def tick(self, seconds: float = 1.0) -> None:
+        """Redraw the status line every `seconds` until cancelled, so that a long model call (or a wait for the
+        rate limit) shows its time growing instead of a frozen "0s"."""
+        while self.live:
+            await asyncio.sleep(seconds)
+            self._status()
 
     def _print(self, line: str) -> None:
         self._clear()
