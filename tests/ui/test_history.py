@@ -1,0 +1,71 @@
+"""Editor runs through the server's queue, without a browser: they land in the run history and wait their turn."""
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from flowbanana.server import RunService, ServerSettings
+from flowbanana.server.store import RunRecord
+from flowbanana.ui.history import cost, duration, file_url, when
+from flowbanana.ui.media import MediaStore
+from flowbanana.ui.runner import EditorConfig, RunController
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def config(catalogue, tmp_path, monkeypatch):
+    for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "NANO_BANANA_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    config = EditorConfig(catalogue=catalogue, workflows_dir=ROOT / "workflows", out_root=tmp_path / "out",
+                          cache_dir=tmp_path / "cache", media=MediaStore(tmp_path / "media"),
+                          uploads_dir=tmp_path / "uploads", provider="offline")
+    config.service = RunService(ServerSettings(runs_dir=config.runs_dir, cache_dir=config.cache_dir, max_runs=1),
+                                catalogue)
+    return config
+
+
+def tab(config: EditorConfig) -> RunController:
+    seen: dict[str, list] = {"statuses": [], "finished": [], "notices": []}
+    runner = RunController(config, on_status=seen["statuses"].append, on_finished=seen["finished"].append,
+                           on_problems=seen["notices"].append, on_notice=lambda m, k: seen["notices"].append(m))
+    runner.seen = seen
+    return runner
+
+
+async def test_editor_runs_share_the_queue_and_the_history(config, make_workflow):
+    first, second = tab(config), tab(config)
+    sleepy = make_workflow({"nap": {"type": "test.sleep", "params": {"seconds": 30}},
+                            "show": {"type": "test.show", "inputs": {"value": "nap.label"}}}, name="Sleepy")
+    quick = make_workflow({"n": {"type": "test.number", "params": {"value": 2}},
+                           "show": {"type": "test.show", "inputs": {"value": "n.value"}}}, name="Quick")
+    running = asyncio.ensure_future(first.run(sleepy))
+    while not first.execution and not running.done():
+        await asyncio.sleep(0.01)
+    assert not running.done(), first.seen
+    waiting = asyncio.ensure_future(second.run(quick))
+    await asyncio.sleep(0.2)
+    runs, total = config.service.list_runs()
+    assert total == 2 and [(r.name, r.status, r.origin) for r in runs] == [
+        ("Quick", "queued", "editor"), ("Sleepy", "running", "editor")]  # max_runs=1: the second waits its turn
+    assert second.running and second.execution is None and second.seen["statuses"] == []
+
+    first.stop()
+    await asyncio.wait_for(asyncio.gather(running, waiting), 10)
+    assert [s["status"] for s in (first.seen["finished"][0], second.seen["finished"][0])] == ["cancelled", "done"]
+    assert [r.status for r in config.service.list_runs()[0]] == ["done", "cancelled"]
+    assert second.seen["finished"][0]["run"] == runs[0].id and not second.running
+
+
+def test_the_facts_shown_for_a_run():
+    record = RunRecord(id="20260101-120000-abcdef", workflow={}, name="x", seconds=83.4, cost=0.078)
+    assert duration(record) == "1m 23s" and cost(record) == "$0.078"
+    record.seconds, record.usage = 0.42, {"offline": True}
+    assert duration(record) == "0.4s" and cost(record) == "free"
+    assert file_url(record.id, "a b/c.png") == "/api/runs/20260101-120000-abcdef/files/a%20b/c.png"
+    now = time.mktime((2026, 1, 2, 15, 0, 0, 0, 0, -1))
+    assert when(now - 3600, now) == "14:00" and when(now - 2 * 86400, now) == "31 Dec 15:00"
