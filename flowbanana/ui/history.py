@@ -22,8 +22,7 @@ PAGE = 20          # runs shown at first and added by "Load more"
 REFRESH = 1.0      # seconds between looks at the run store (an in-memory index: cheap)
 STATUS_COLOURS = {"done": "positive", "failed": "negative", "cancelled": "orange-8", "interrupted": "deep-orange-6",
                   "running": "amber-6", "queued": "blue-grey-6"}
-STATUS_ICONS = {"done": "check_circle", "failed": "error", "cancelled": "block", "interrupted": "history_toggle_off",
-                "running": "autorenew", "queued": "schedule"}
+DARK_TEXT = frozenset({"done", "running"})  # light badges read better with black text
 
 
 def file_url(run_id: str, name: str) -> str:
@@ -112,11 +111,13 @@ class HistoryPanel:
                 with ui.row().classes("w-full no-wrap items-center gap-1"):
                     ui.label(record.name or "Untitled").classes("text-body2 text-grey-3 ellipsis col") \
                         .tooltip(f"{record.name} · {record.id} · from {record.origin}")
-                    ui.badge(status, color=STATUS_COLOURS.get(status, "grey")).props("data-testid=history-status")
+                    ui.badge(status, color=STATUS_COLOURS.get(status, "grey"),
+                             text_color="black" if status in DARK_TEXT else "white").props("data-testid=history-status")
                 facts = [when(record.created), duration(record), cost(record), _origin(record.origin)]
                 ui.label(" · ".join(f for f in facts if f)).classes("text-caption text-grey-6 ellipsis")
-                if record.error and status in ("failed", "interrupted"):
-                    ui.label(record.error).classes("text-caption text-red-3 ellipsis").tooltip(record.error)
+                error = problem(record)
+                if error:
+                    ui.label(error).classes("text-caption text-red-3 ellipsis").tooltip(error)
                 with ui.row().classes("gap-0 no-wrap items-center"):
                     self._actions(record)
 
@@ -156,6 +157,15 @@ class HistoryPanel:
             return
         self.on_notice(f"Run {record.id} queued again; it appears at the top.", "info")
         self.refresh()
+
+
+def problem(record: RunRecord) -> str | None:
+    """Why a run failed or stopped: its own error, else the first failing node's."""
+    if record.status not in ("failed", "interrupted"):
+        return None
+    failed = next((n.get("error") for n in record.nodes.values()
+                   if n.get("status") == "failed" and n.get("error")), None)
+    return record.error or failed
 
 
 def _origin(origin: str) -> str:
