@@ -3,27 +3,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import pytest
 
 from flowbanana.server import RunService, ServerSettings
 from flowbanana.server.store import RunRecord
 from flowbanana.ui.history import cost, duration, file_url, when
-from flowbanana.ui.media import MediaStore
 from flowbanana.ui.runner import EditorConfig, RunController
-
-ROOT = Path(__file__).resolve().parents[2]
+from test_runner import controller  # noqa: F401  (the fixture: an offline editor config in tmp_path)
 
 
 @pytest.fixture
-def config(catalogue, tmp_path, monkeypatch):
-    for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "NANO_BANANA_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    config = EditorConfig(catalogue=catalogue, workflows_dir=ROOT / "workflows", out_root=tmp_path / "out",
-                          cache_dir=tmp_path / "cache", media=MediaStore(tmp_path / "media"),
-                          uploads_dir=tmp_path / "uploads", provider="offline")
+def config(controller, catalogue) -> EditorConfig:
+    """test_runner's editor setup, with a queue that runs one run at a time."""
+    config = controller.config
     config.service = RunService(ServerSettings(runs_dir=config.runs_dir, cache_dir=config.cache_dir, max_runs=1),
                                 catalogue)
     return config
