@@ -130,6 +130,9 @@ class RunController:
             return
         self.run_id, self.gallery = record.id, []
         try:
+            await asyncio.sleep(0)  # the run takes a free slot at its first step
+            if self.execution is None:
+                self.on_notice("Waiting in the run queue: other runs (see History) are using every slot.", "info")
             record = await service.wait(record.id)
         finally:
             self.run_id = None

@@ -46,6 +46,8 @@ async def test_editor_runs_share_the_queue_and_the_history(config, make_workflow
     assert total == 2 and [(r.name, r.status, r.origin) for r in runs] == [
         ("Quick", "queued", "editor"), ("Sleepy", "running", "editor")]  # max_runs=1: the second waits its turn
     assert second.running and second.execution is None and second.seen["statuses"] == []
+    assert second.seen["notices"][-1].startswith("Waiting in the run queue")
+    assert not any(n.startswith("Waiting") for n in first.seen["notices"])  # a free slot: it started at once
 
     first.stop()
     await asyncio.wait_for(asyncio.gather(running, waiting), 10)
