@@ -229,8 +229,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from . import provenance
     from PIL import Image
+
+    from . import provenance
     try:
         workflow, record = provenance.read(args.file)
     except Image.DecompressionBombError:
