@@ -107,14 +107,14 @@ class HistoryPanel:
                             'style="width:64px;height:64px;object-fit:cover;display:block"></a>', sanitize=False)
                 else:
                     ui.icon("image_not_supported", color="grey-8", size="sm")
-            with ui.column().classes("col gap-0 min-w-0"):
+            with ui.column().classes("col gap-0 min-w-0 overflow-hidden"):
                 with ui.row().classes("w-full no-wrap items-center gap-1"):
                     ui.label(record.name or "Untitled").classes("text-body2 text-grey-3 ellipsis col") \
                         .tooltip(f"{record.name} · {record.id} · from {record.origin}")
                     ui.badge(status, color=STATUS_COLOURS.get(status, "grey"),
                              text_color="black" if status in DARK_TEXT else "white").props("data-testid=history-status")
                 facts = [when(record.created), duration(record), cost(record), _origin(record.origin)]
-                ui.label(" · ".join(f for f in facts if f)).classes("text-caption text-grey-6 ellipsis")
+                ui.label(" · ".join(f for f in facts if f)).classes("w-full text-caption text-grey-6 ellipsis")
                 error = problem(record)
                 if error:
                     ui.label(error).classes("text-caption text-red-3 ellipsis").tooltip(error)
@@ -169,4 +169,5 @@ def problem(record: RunRecord) -> str | None:
 
 
 def _origin(origin: str) -> str:
-    return "API" if origin == "api" else origin
+    """Short enough for the row; the full origin ("rerun of <id>") is in the name's tooltip."""
+    return {"api": "API"}.get(origin, "re-run" if origin.startswith("rerun of") else origin)

@@ -73,11 +73,11 @@ def test_history_lists_editor_and_api_runs_opens_and_reruns_them(page, editor_se
     assert set(nodes(page)) == {"prompt", "generate", "save"}
 
     row(page, api_run).locator("[data-testid=history-rerun]").click()
-    again = page.locator("[data-testid=history-run][data-status=done]", has_text=f"rerun of {api_run}")
+    again = page.locator("[data-testid=history-run][data-status=done]", has_text="re-run")
     again.wait_for(timeout=30000)
     assert row(page).count() == 3
     rerun_id = again.get_attribute("data-run")
     with urllib.request.urlopen(f"{editor_server.url}api/runs/{rerun_id}") as response:
         record = json.loads(response.read())
-    assert record["inputs"] == {"prompt": "a kite over a beach"}
+    assert record["inputs"] == {"prompt": "a kite over a beach"} and record["origin"] == f"rerun of {api_run}"
     assert record["nodes"]["generate"]["status"] == "cached"  # the model call came from the cache
