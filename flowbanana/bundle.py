@@ -38,12 +38,14 @@ def _refuse(message: str, hint: str = "Ask the sender for a bundle made with `fl
 
 
 def export_bundle(workflow: Workflow, catalogue: Catalogue, dest: str | Path,
-                  read_roots: tuple[Path, ...] | None = None) -> Path:
+                  read_roots: tuple[Path, ...] = ()) -> Path:
     """Write `dest` (.zip): the workflow, its files (input images, masks, CSVs) and a manifest.
 
-    With `read_roots`, a file outside them (links followed) is refused as a run would refuse it: a workflow
-    received from someone must not pack, say, ~/.ssh/id_rsa into the bundle its user sends back."""
+    Only files a run may read go in: the workflow's folder and `read_roots` (links followed). A file
+    outside them is refused as a run would refuse it: a workflow received from someone must not pack,
+    say, ~/.ssh/id_rsa into the bundle its user sends back."""
     dest = Path(dest)
+    read_roots = (workflow.base_dir, *read_roots)
     shared = workflow.copy()
     files: dict[str, Path] = {}
     problems = []
@@ -62,8 +64,7 @@ def export_bundle(workflow: Workflow, catalogue: Catalogue, dest: str | Path,
                 else PurePosixPath("files", node_id, source.name)
             node.params[param.name] = str(inside)
             found = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
-            outside = [p for p in found if read_roots is not None and
-                       not any(p.resolve().is_relative_to(root.resolve()) for root in read_roots)]
+            outside = [p for p in found if not any(p.resolve().is_relative_to(root.resolve()) for root in read_roots)]
             if outside:
                 problems.append(Problem("bundle", f"node {node_id!r}, param {param.name!r}: {value!r} leads to "
                                         f"{outside[0].resolve()}, outside the folders this workflow may read.",
@@ -80,13 +81,21 @@ def export_bundle(workflow: Workflow, catalogue: Catalogue, dest: str | Path,
                 "files": {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in sorted(files.items())}}
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".tmp")
+    try:
+        _write_zip(tmp, manifest, shared, files)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(dest)
+    return dest
+
+
+def _write_zip(tmp: Path, manifest: dict, shared: Workflow, files: dict[str, Path]) -> None:
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         archive.writestr(WORKFLOW_NAME, shared.dumps())
         for name, path in sorted(files.items()):
             archive.write(path, name)
-    tmp.replace(dest)
-    return dest
 
 
 def open_bundle(path: str | Path, into: str | Path, limits: Limits = Limits()) -> Workflow:

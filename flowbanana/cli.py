@@ -271,8 +271,12 @@ def cmd_bundle(args) -> int:
     workflow = open_workflow(args.file)
     check(workflow, catalogue)
     dest = args.output or args.file.with_suffix(".zip")
+    if dest.resolve() == args.file.resolve():
+        print(f"error: {dest} is the file being bundled; writing it would destroy it. "
+              "Name another output with -o, e.g. -o shared-v2.zip.", file=sys.stderr)
+        return EXIT_INVALID
     try:
-        dest = export_bundle(workflow, catalogue, dest, read_roots=(workflow.base_dir, *args.allow_read))
+        dest = export_bundle(workflow, catalogue, dest, read_roots=tuple(args.allow_read))
     except OSError as exc:
         print(f"error: cannot write {dest}: {exc.strerror or exc}.", file=sys.stderr)
         return EXIT_FAILED

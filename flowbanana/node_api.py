@@ -133,8 +133,7 @@ class Param:
         """The allowed range as people read it ("0..2147483647", "0..2", "1.."); "" when it has none."""
         if self.min is None and self.max is None:
             return ""
-        return "..".join("" if v is None else str(round(v)) if v == round(v) else f"{v:g}"
-                         for v in (self.min, self.max))
+        return "..".join("" if v is None else _number(v) for v in (self.min, self.max))
 
     def check(self, value: Any) -> Any:
         """Return `value` coerced to this param's type, or raise ValueError saying what is allowed."""
@@ -159,9 +158,9 @@ class Param:
             if t == FLOAT and not math.isfinite(number):
                 raise ValueError(f"expected a finite number, got {value!r}")
             if self.min is not None and number < self.min:
-                raise ValueError(f"{number:g} is below the minimum {self.min:g}")
+                raise ValueError(f"{_number(number)} is below the minimum {_number(self.min)}")
             if self.max is not None and number > self.max:
-                raise ValueError(f"{number:g} is above the maximum {self.max:g}")
+                raise ValueError(f"{_number(number)} is above the maximum {_number(self.max)}")
             return number
         if not isinstance(value, str):
             raise ValueError(f"expected text, got {value!r}")
@@ -182,6 +181,11 @@ class Param:
         if self.file_types:
             data["file_types"] = list(self.file_types)
         return data
+
+
+def _number(value: float) -> str:
+    """Whole numbers in full (2147483647, not 2.14748e+09), others short."""
+    return str(round(value)) if value == round(value) else f"{value:g}"
 
 
 def _to_int(value: Any) -> int:

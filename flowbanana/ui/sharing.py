@@ -95,7 +95,8 @@ async def download_bundle(editor: "Editor") -> None:
     folder = editor.config.media.root / "exports" / uuid.uuid4().hex
     folder.mkdir(parents=True)
     try:
-        path = await run.io_bound(export_bundle, editor.doc.workflow, editor.config.catalogue, folder / name)
+        path = await run.io_bound(export_bundle, editor.doc.workflow, editor.config.catalogue, folder / name,
+                                  (editor.config.uploads_dir,))
     except (WorkflowInvalid, OSError) as exc:
         problems = getattr(exc, "problems", None)
         message = "; ".join(p.message for p in problems[:3]) if problems else str(exc)

@@ -101,3 +101,8 @@ def test_nodes_path_environment_variable(tmp_path, monkeypatch):
 ])
 def test_a_range_reads_as_people_write_it(param, text):
     assert param.range_text == text
+
+
+def test_large_bounds_read_in_full():
+    with pytest.raises(ValueError, match="above the maximum 2147483647"):
+        Param.seed().check(2**31)

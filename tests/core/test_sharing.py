@@ -3,6 +3,7 @@ import json
 import struct
 import zipfile
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -76,7 +77,7 @@ def shared_workflow(tmp_path):
 
 
 def test_a_bundle_runs_elsewhere_reading_only_its_own_files(shared_workflow, catalogue, tmp_path, run):
-    zip_path = export_bundle(shared_workflow, catalogue, tmp_path / "share.zip")
+    zip_path = export_bundle(shared_workflow, catalogue, tmp_path / "share.zip", (tmp_path,))
     (tmp_path / "far.txt").unlink()                  # the sender's files are gone on the other machine
     opened = open_bundle(zip_path, tmp_path / "elsewhere")
     assert opened.nodes["near"].params["path"] == "data/near.txt"
@@ -89,7 +90,7 @@ def test_a_bundle_runs_elsewhere_reading_only_its_own_files(shared_workflow, cat
 def test_a_bundle_with_missing_pack_names_it(shared_workflow, catalogue, tmp_path, make_workflow):
     from flowbanana.catalogue import load_catalogue
     from flowbanana.validation import validate
-    opened = open_bundle(export_bundle(shared_workflow, catalogue, tmp_path / "s.zip"), tmp_path / "x")
+    opened = open_bundle(export_bundle(shared_workflow, catalogue, tmp_path / "s.zip", (tmp_path,)), tmp_path / "x")
     problems = validate(opened, load_catalogue())     # a machine without the testing pack
     assert any(p.code == "pack_missing" and "pip install 'testing>=1.0'" in p.hint for p in problems)
 
@@ -171,3 +172,14 @@ def test_saved_images_carry_their_workflow_and_run_again(tmp_path, monkeypatch):
                             str(tmp_path / "again")], capture_output=True, text=True, env=env, timeout=60)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "again" / "kite.png").exists()
+
+
+def test_bundling_a_bundle_onto_itself_is_refused(shared_workflow, catalogue, tmp_path):
+    import subprocess
+    import sys
+    zip_path = export_bundle(shared_workflow, catalogue, tmp_path / "share.zip", (tmp_path,))
+    before = zip_path.read_bytes()
+    done = subprocess.run([sys.executable, "-m", "flowbanana", "bundle", str(zip_path), "--nodes-dir",
+                           str(Path(__file__).parents[1] / "packs")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "would destroy it" in done.stderr
+    assert zip_path.read_bytes() == before and not list(tmp_path.glob("*.tmp"))
