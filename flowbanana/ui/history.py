@@ -63,7 +63,7 @@ class HistoryPanel:
         self.limit = PAGE
         self._shown: tuple | None = None
         with ui.row().classes("w-full items-center justify-between no-wrap"):
-            self.count = ui.label().classes("text-caption text-grey-5")
+            self.count = ui.label().classes("text-caption text-grey-5").props("data-testid=history-count")
             ui.link("API", "/docs", new_tab=True).classes("text-caption text-grey-6") \
                 .tooltip("Runs submitted over the HTTP API show here too")
         self.list = ui.column().classes("w-full gap-2").props("data-testid=history")

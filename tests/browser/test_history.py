@@ -81,3 +81,19 @@ def test_history_lists_editor_and_api_runs_opens_and_reruns_them(page, editor_se
         record = json.loads(response.read())
     assert record["inputs"] == {"prompt": "a kite over a beach"} and record["origin"] == f"rerun of {api_run}"
     assert record["nodes"]["generate"]["status"] == "cached"  # the model call came from the cache
+
+
+def test_history_pages_with_load_more(page, editor_server):
+    quick = {"format": "flowbanana/workflow", "version": 1, "name": "Quick",
+             "nodes": {"n": {"type": "test.number", "params": {"value": 1}},
+                       "show": {"type": "test.show", "inputs": {"value": "n.value"}}}}
+    for _ in range(21):
+        submit(editor_server, {"workflow": quick})
+    page.click("[data-testid=history-tab]")
+    more = page.locator("[data-testid=history-more]")
+    more.wait_for()
+    assert row(page).count() == 20  # a page at a time, newest first
+    more.click()
+    page.wait_for_function("document.querySelectorAll('[data-testid=history-run]').length > 20")
+    total = int(page.locator("[data-testid=history-count]").inner_text().split()[0])
+    assert row(page).count() == min(total, 40) and total >= 21
