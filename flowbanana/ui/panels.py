@@ -116,7 +116,8 @@ class SidePanel:
                              + (f" · {counts['failed']} failed" if counts["failed"] else "")).classes("text-caption")
                 usage = summary.get("usage") or {}
                 if usage:
-                    ui.label(f"{usage.get('provider')}: {usage.get('calls', 0)} calls, "
+                    calls = usage.get("calls", 0)
+                    ui.label(f"{usage.get('provider')}: {calls} call{'' if calls == 1 else 's'}, "
                              f"est. ${usage.get('cost_usd', 0):.3f}").classes("text-caption text-grey-6")
                 if summary["files"]:
                     ui.label(f"Files written to {summary['out_dir']}:").classes("text-caption text-grey-6") \
