@@ -17,6 +17,7 @@ from PIL import Image
 
 from .catalogue import Catalogue
 from .errors import Problem, WorkflowInvalid
+from .node_api import within
 from .workflow import Workflow, load
 
 BUNDLE_FORMAT = "flowbanana/bundle"
@@ -64,7 +65,7 @@ def export_bundle(workflow: Workflow, catalogue: Catalogue, dest: str | Path,
                 else PurePosixPath("files", node_id, source.name)
             node.params[param.name] = str(inside)
             found = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
-            outside = [p for p in found if not any(p.resolve().is_relative_to(root.resolve()) for root in read_roots)]
+            outside = [p for p in found if not within(p, read_roots)]
             if outside:
                 problems.append(Problem("bundle", f"node {node_id!r}, param {param.name!r}: {value!r} leads to "
                                         f"{outside[0].resolve()}, outside the folders this workflow may read.",

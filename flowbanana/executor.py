@@ -24,7 +24,7 @@ from .catalogue import Catalogue
 from .events import Event
 from .graph import build_graph
 from .limits import CallLimiter
-from .node_api import Input, NodeContext, NodeError, NodeType
+from .node_api import Input, NodeContext, NodeError, NodeType, resolve_path, within
 from .results import CACHED, CANCELLED, DONE, FAILED, SKIPPED, NodeResult, RunResult, describe
 from .validation import check, resolved_params
 from .workflow import Node, Workflow
@@ -293,11 +293,10 @@ class _NodeRun:
         Only paths the run may read are hashed (the node itself refuses the others, with a clear error).
         """
         try:
-            resolved = (Path(value) if Path(value).is_absolute() else self.ex.workflow.base_dir / value).resolve()
-            roots = (self.ex.workflow.base_dir, *self.ex.options.read_roots)
-            readable = any(resolved.is_relative_to(root.resolve()) for root in roots)
+            resolved = resolve_path(value, self.ex.workflow.base_dir)
+            readable = within(resolved, (self.ex.workflow.base_dir, *self.ex.options.read_roots))
             return {"path": value, "content": path_digest(resolved) if readable else "not readable"}
-        except (OSError, ValueError):  # a name too long, a NUL byte: the node reports it
+        except (OSError, ValueError, RuntimeError):  # a name too long, a NUL byte, an unknown ~user: the node says so
             return {"path": value, "content": "not readable"}
 
     def _link_digest(self, name: str, value: Any, digest: Any) -> Any:

@@ -286,6 +286,18 @@ class Pack:
         return register
 
 
+def resolve_path(path: str, base_dir: Path) -> Path:
+    """A workflow's path as a run reads it: `~` expanded, relative to the workflow's folder, links followed."""
+    candidate = Path(path).expanduser()
+    return (candidate if candidate.is_absolute() else base_dir / candidate).resolve()
+
+
+def within(path: Path, roots) -> bool:
+    """Whether `path` (links followed) lies inside one of `roots`: the one rule for what a run may read."""
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(Path(root).resolve()) for root in roots)
+
+
 class NodeContext:
     """What a running node may know and do besides computing its outputs."""
 
@@ -337,11 +349,10 @@ class NodeContext:
         if not path:
             raise NodeError("no file given.", "Set the path param to a file next to the workflow.")
         try:
-            candidate = Path(path).expanduser()
-            resolved = (candidate if candidate.is_absolute() else self.base_dir / candidate).resolve()
+            resolved = resolve_path(path, self.base_dir)
         except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, an unknown ~user
             raise NodeError(f"{path!r} is not a usable path: {exc}.", "Check the path param.") from None
-        if not any(resolved.is_relative_to(root.resolve()) for root in self.read_roots):
+        if not within(resolved, self.read_roots):
             roots = ", ".join(str(r) for r in self.read_roots)
             raise NodeError(f"{path!r} is outside the folders this run may read ({roots}).",
                             "Move the file next to the workflow, or allow its folder with --allow-read DIR.")

@@ -6,11 +6,6 @@ from pathlib import Path
 from typing import Any
 
 
-def inside(path: Path, root: Path) -> bool:
-    """Whether `path` (links followed) lies within `root`."""
-    return Path(path).resolve().is_relative_to(Path(root).resolve())
-
-
 def relative_file(path: str, outputs: Path) -> str | None:
     """A file the run wrote, named relative to its outputs folder; None if it lies elsewhere."""
     resolved = Path(path).resolve()

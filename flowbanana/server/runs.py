@@ -20,13 +20,14 @@ from ..errors import Problem, WorkflowInvalid
 from ..events import Event
 from ..executor import Execution, RunOptions
 from ..limits import CallLimiter
+from ..node_api import resolve_path, within
 from ..overrides import apply_overrides
 from ..providers import ConfigError, ProviderUnavailable, RunSetup, prepare_run
 from ..results import CANCELLED, FAILED
 from ..validation import check
 from ..workflow import Workflow, from_dict
 from .eventlog import EventLog
-from .paths import inside, public_event, public_meta
+from .paths import public_event, public_meta
 from .settings import ServerSettings
 from .store import INTERRUPTED, RUNNING, RunRecord, RunStore, new_run_id
 from .usage import summarise_usage
@@ -79,7 +80,7 @@ class RunService:
         if local:
             return model
         roots = self.settings.read_roots
-        if model.source is None or not any(inside(model.source.parent, root) for root in roots):
+        if model.source is None or not within(model.source.parent, roots):
             # relative paths resolve against the first input folder (else the workflows folder)
             base = self.settings.input_dirs[0] if self.settings.input_dirs else self.settings.workflows_dir
             model.source = base.resolve() / "submitted.json"
@@ -96,11 +97,9 @@ class RunService:
             node_type = self.catalogue.get(node.type)
             for param in node_type.params:
                 value = node.params.get(param.name)
-                if param.kind != "file" or not value or param.name in node.inputs or not isinstance(value, str):
+                if not param.is_path or not value or param.name in node.inputs or not isinstance(value, str):
                     continue
-                path = Path(value).expanduser()
-                if not any(inside(path if path.is_absolute() else model.base_dir / path, root)
-                           for root in self.settings.read_roots):
+                if not within(resolve_path(value, model.base_dir), self.settings.read_roots):
                     problems.append(Problem(
                         "path", f"node {node_id!r} ({node.type}), param {param.name!r}: {value!r} is outside the "
                         "folders this server lets runs read.", node=node_id, port=param.name,
@@ -323,7 +322,7 @@ class RunService:
         """One output file by its relative name; FileNotFoundError for anything outside the run's outputs."""
         root = self.store.outputs(self.get(run_id).id).resolve()
         path = (root / name).resolve()
-        if not inside(path, root) or not path.is_file():
+        if not within(path, (root,)) or not path.is_file():
             raise FileNotFoundError(name)
         return path
 
