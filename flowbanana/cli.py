@@ -200,6 +200,14 @@ def print_problems(title: str, problems) -> None:
             print(f"    → {problem.hint}", file=sys.stderr)
 
 
+def print_warnings(warnings) -> None:
+    """Warnings under a file's verdict: they do not make it invalid."""
+    for warning in warnings:
+        print(f"  ⚠ {warning.message}", file=sys.stderr)
+        if warning.hint:
+            print(f"    → {warning.hint}", file=sys.stderr)
+
+
 def cmd_validate(args) -> int:
     from .errors import WorkflowInvalid
     from .sources import open_workflow
@@ -209,20 +217,23 @@ def cmd_validate(args) -> int:
     for path in args.files:
         try:
             workflow = open_workflow(path)
-            problems = validate(workflow, catalogue)
+            problems = validate(workflow, catalogue, warnings=True)
         except WorkflowInvalid as exc:
             workflow, problems = None, exc.problems
         report[str(path)] = [p.to_json() for p in problems]
-        if problems:
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
             worst = EXIT_INVALID
             if not args.json:
-                print_problems(f"{path} is not a valid workflow", problems)
+                print_problems(f"{path} is not a valid workflow", errors)
         elif not args.json:
             print(f"✓ {path}: {workflow.name!r}, {len(workflow.nodes)} nodes")
             for name, spec in workflow.inputs.items():
                 current = workflow.nodes[spec.node].params.get(spec.param, "")
                 print(f"    input {name} ({spec.node}.{spec.param}) = {current!r}"
                       + (f"  {spec.description}" if spec.description else ""))
+        if not args.json:
+            print_warnings([p for p in problems if p.severity != "error"])
     if args.json:
         print(json.dumps(report, indent=2))
     return worst

@@ -6,12 +6,17 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a workflow: `code` for programs, `message` and `hint` for people."""
+    """One thing wrong with a workflow: `code` for programs, `message` and `hint` for people.
+
+    `severity` "warning" marks something worth saying that does not stop a run (a retired model id
+    sent as its successor, say); only errors make a workflow invalid.
+    """
     code: str
     message: str
     node: str | None = None
     port: str | None = None
     hint: str = ""
+    severity: str = "error"
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()

@@ -312,7 +312,7 @@ class _NodeRun:
         for param in self.type.params:
             if param.name in self.node.inputs:
                 continue
-            value = values[param.name]
+            value = values[param.name] if param.sent_as is None else param.sent_as(values[param.name])
             if param.is_path and value:
                 value = self._path_key(value)
             params[param.name] = value

@@ -20,12 +20,12 @@ import inspect
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from .porttypes import ANY, BOOL, FLOAT, IMAGE, INT, MASK, PORT_TYPES, TEXT
 
 __all__ = [
-    "Pack", "NodeType", "Input", "Param", "Output", "NodeContext", "NodeError",
+    "Pack", "NodeType", "Input", "Param", "Output", "NodeContext", "NodeError", "Issue",
     "IMAGE", "MASK", "TEXT", "INT", "FLOAT", "BOOL", "ANY",
 ]
 
@@ -40,6 +40,19 @@ class NodeError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()
+
+
+@dataclass(frozen=True)
+class Issue:
+    """What a node type's `check` finds in a node's params before anything runs.
+
+    An error (the default) makes the workflow invalid; a warning (`warning=True`) is shown by
+    `flowbanana validate` and the editor, and the run goes ahead. `param` names the param concerned.
+    """
+    message: str
+    hint: str = ""
+    param: str | None = None
+    warning: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,9 @@ class Param:
     choices: tuple[str, ...] = ()
     optional: bool = False
     file_types: tuple[str, ...] = ()
+    # What the node really uses for a value (an alias resolved, say): the cache key holds this instead,
+    # so two spellings of the same request share one cached result.
+    sent_as: Callable[[Any], Any] | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.kind not in _KIND_TYPES:
@@ -217,6 +233,8 @@ class NodeType:
     cacheable: bool = True        # False for nodes that read the clock, say
     uses_provider: bool = False   # calls an image/text model; its cache key includes the provider
     extra_inputs: str | None = None  # links under any other name are accepted with this type (templates)
+    # check(params) -> Issues about a node's literal params (those fed by links are absent), at validation
+    check: Callable[[dict[str, Any]], Iterable[Issue]] | None = None
     pack: "Pack | None" = None
 
     def __post_init__(self):
@@ -269,8 +287,14 @@ class Pack:
 
     def node(self, id: str, *, title: str | None = None, category: str | None = None, description: str = "",
              inputs=(), params=(), outputs=(), version: str = "1", output: bool = False,
-             cacheable: bool = True, uses_provider: bool = False, extra_inputs: str | None = None):
-        """Declare a node type: `id` is `category.name` and is part of the file format."""
+             cacheable: bool = True, uses_provider: bool = False, extra_inputs: str | None = None,
+             check: Callable[[dict[str, Any]], Iterable[Issue]] | None = None):
+        """Declare a node type: `id` is `category.name` and is part of the file format.
+
+        `check`, if given, is called when a workflow is validated with a node's literal params
+        (defaults filled in, coerced; params fed by a link are left out) and returns `Issue`s,
+        e.g. a combination of params the chosen model does not take. It must be quick and pure.
+        """
         if id.count(".") != 1 or not all(part.replace("_", "").isalnum() for part in id.split(".")):
             raise ValueError(f"node type id {id!r} must look like category.name")
 
@@ -280,7 +304,7 @@ class Pack:
                 category=category or id.split(".")[0], description=description or (fn.__doc__ or "").strip(),
                 fn=fn, inputs=tuple(inputs), params=tuple(params), outputs=tuple(outputs), version=version,
                 output=output, cacheable=cacheable, uses_provider=uses_provider,
-                extra_inputs=extra_inputs, pack=self)
+                extra_inputs=extra_inputs, check=check, pack=self)
             self.types.append(node_type)
             return fn
         return register

@@ -14,7 +14,9 @@ from .porttypes import compatible
 from .workflow import Node, Workflow
 
 
-def validate(workflow: Workflow, catalogue: Catalogue) -> list[Problem]:
+def validate(workflow: Workflow, catalogue: Catalogue, *, warnings: bool = False) -> list[Problem]:
+    """Every problem at once. With `warnings`, the list also holds what node checks warn about
+    (severity "warning"), which does not make the workflow invalid."""
     problems: list[Problem] = []
     missing_packs = _check_requires(workflow, catalogue, problems)
     for node_id, node in workflow.nodes.items():
@@ -22,7 +24,8 @@ def validate(workflow: Workflow, catalogue: Catalogue) -> list[Problem]:
         if node_type is None:
             problems.append(_unknown_type(node_id, node.type, catalogue, missing_packs))
             continue
-        _check_params(node_id, node, node_type, problems)
+        if _check_params(node_id, node, node_type, problems):
+            problems.extend(p for p in _node_check(node_id, node, node_type) if warnings or p.severity == "error")
         _check_inputs(node_id, node, node_type, workflow, catalogue, problems)
     for group in cycles(build_graph(workflow)):
         problems.append(Problem("cycle", f"nodes {' -> '.join(group + group[:1])} depend on each other in a cycle.",
@@ -104,7 +107,9 @@ def _choices_hint(node_type: NodeType) -> str:
     return f"{node_type.id} has params: {', '.join(names)}." if names else f"{node_type.id} has no params."
 
 
-def _check_params(node_id: str, node: Node, node_type: NodeType, problems: list[Problem]) -> None:
+def _check_params(node_id: str, node: Node, node_type: NodeType, problems: list[Problem]) -> bool:
+    """Adds what is wrong with the node's params; True when they are all usable."""
+    before = len(problems)
     for name, value in node.params.items():
         param = node_type.param(name)
         if param is None:
@@ -124,6 +129,26 @@ def _check_params(node_id: str, node: Node, node_type: NodeType, problems: list[
             problems.append(Problem("missing_param", f"node {node_id!r} ({node_type.id}) needs a value for "
                                     f"param {param.name!r}.", node=node_id, port=param.name,
                                     hint="Set it in the node, or link a value into it."))
+    return len(problems) == before
+
+
+def _node_check(node_id: str, node: Node, node_type: NodeType) -> list[Problem]:
+    """The node type's own check of its literal params (a pack's `check=`), as problems naming the node."""
+    if node_type.check is None:
+        return []
+    literal = {k: v for k, v in resolved_params(node, node_type).items() if k not in node.inputs}
+    try:
+        issues = list(node_type.check(literal))
+    except Exception as exc:  # a pack's bug must not hide the other problems
+        return [Problem("check_failed", f"node {node_id!r} ({node_type.id}): its check failed "
+                        f"({type(exc).__name__}: {exc}).", node=node_id,
+                        hint=f"Report it to the {node_type.pack.name if node_type.pack else 'node'} pack's authors.",
+                        severity="warning")]
+    where = f"node {node_id!r} ({node_type.id})"
+    return [Problem("node_warning" if issue.warning else "node_check",
+                    f"{where}, param {issue.param!r}: {issue.message}" if issue.param else f"{where}: {issue.message}",
+                    node=node_id, port=issue.param, hint=issue.hint,
+                    severity="warning" if issue.warning else "error") for issue in issues]
 
 
 def _param_hint(param) -> str:

@@ -98,10 +98,10 @@ def api_router(service: RunService) -> APIRouter:
     @router.post("/validate", summary="Every problem in a workflow (as `flowbanana validate --json`)")
     def validate_workflow(workflow: dict[str, Any] = _WORKFLOW_BODY) -> dict[str, Any]:
         try:
-            problems = validate(from_dict(workflow), service.catalogue)
+            problems = validate(from_dict(workflow), service.catalogue, warnings=True)
         except WorkflowInvalid as exc:
             problems = exc.problems
-        return {"valid": not problems, "problems": [p.to_json() for p in problems]}
+        return {"valid": all(p.severity != "error" for p in problems), "problems": [p.to_json() for p in problems]}
 
     @router.post("/runs", status_code=202, summary="Queue a run",
                  responses={422: {"description": "The workflow or its inputs are not valid"}})

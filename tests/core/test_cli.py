@@ -295,3 +295,15 @@ def test_every_option_problem_is_reported_at_once(workflow_file, tmp_path):
     a_file.write_text("")
     done = flowbanana("run", workflow_file, "--force", "ghost", "--out", a_file, "--cache-dir", a_file)
     assert done.returncode == 2 and done.stderr.startswith(f"cannot run {workflow_file}: 3 problems")
+
+
+def test_validate_prints_warnings_and_still_exits_0(tmp_path):
+    path = tmp_path / "spelled.json"
+    path.write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "nodes": {
+        "s": {"type": "test.spelled", "params": {"word": "colour"}}}}))
+    done = flowbanana("validate", path)
+    assert done.returncode == 0 and f"✓ {path}" in done.stdout
+    assert "⚠ node 's' (test.spelled), param 'word': 'colour' is sent as 'color'." in done.stderr
+    assert "→ Update the file." in done.stderr
+    report = json.loads(flowbanana("validate", path, "--json").stdout)[str(path)]
+    assert [(p["code"], p["severity"]) for p in report] == [("node_warning", "warning")]

@@ -176,3 +176,11 @@ def test_lineage_gives_what_upstream_nodes_recorded_item_by_item(make_workflow, 
     assert result.output("mapped") == [[{"node": "c", "type": "test.call", "meta": {"model": "m1", "item": 0}}],
                                        [{"node": "c", "type": "test.call", "meta": {"model": "m2", "item": 1}}]]
     assert result.output("whole") == [{"node": "single", "type": "test.call", "meta": {"model": "solo", "item": 0}}]
+
+
+def test_the_cache_key_holds_the_value_a_param_is_sent_as(make_workflow, run, cache, calls):
+    """Two spellings of one request (an alias and its target) share one cached result."""
+    result, _ = run(make_workflow({"s": {"type": "test.spelled", "params": {"word": "colour"}}}), cache=cache)
+    assert result.output("s", "word") == "color" and len(calls) == 1
+    result, _ = run(make_workflow({"s": {"type": "test.spelled", "params": {"word": "color"}}}), cache=cache)
+    assert result.nodes["s"].status == "cached" and len(calls) == 1

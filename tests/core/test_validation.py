@@ -129,3 +129,38 @@ def test_every_problem_is_reported_at_once(catalogue, make_workflow):
         "z": {"type": "zzz.zzz"}})
     assert {"bad_value", "type_mismatch", "unknown_type", "no_output"} <= {p.code for p in problems}
     assert all(p.message for p in problems)
+
+
+def spelled(word):
+    return {"s": {"type": "test.spelled", "params": {"word": word}}}
+
+
+def test_a_node_check_error_makes_the_workflow_invalid(catalogue, make_workflow):
+    problem = one(problems_of(catalogue, make_workflow, spelled("bad")), "node_check")
+    assert (problem.node, problem.port, problem.severity) == ("s", "word", "error")
+    assert problem.message == "node 's' (test.spelled), param 'word': 'bad' is not a word this node takes."
+    assert problem.hint == "Use 'color'."
+
+
+def test_a_node_check_warning_is_reported_only_when_asked_and_is_not_an_error(catalogue, make_workflow):
+    workflow = make_workflow(spelled("colour"))
+    assert validate(workflow, catalogue) == []
+    [warning] = validate(workflow, catalogue, warnings=True)
+    assert (warning.code, warning.severity, warning.port) == ("node_warning", "warning", "word")
+    assert "'colour' is sent as 'color'" in warning.message and warning.to_json()["severity"] == "warning"
+
+
+def test_a_node_check_sees_only_literal_params(catalogue, make_workflow):
+    """A param fed by a link is unknown until the run, so the check does not judge the literal left beside it."""
+    workflow = make_workflow({"s": {"type": "test.spelled", "params": {"word": "bad"}, "inputs": {"word": "w.items"}},
+                              "w": {"type": "test.words"}})
+    assert validate(workflow, catalogue, warnings=True) == []
+
+
+def test_a_node_check_that_crashes_is_a_warning_naming_the_pack(catalogue, make_workflow, monkeypatch):
+    node_type = catalogue.types["test.spelled"]
+    monkeypatch.setattr(node_type, "check", lambda params: 1 / 0)
+    workflow = make_workflow(spelled("color"))
+    assert validate(workflow, catalogue) == []
+    [warning] = validate(workflow, catalogue, warnings=True)
+    assert warning.code == "check_failed" and "ZeroDivisionError" in warning.message and "testing" in warning.hint

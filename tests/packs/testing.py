@@ -2,7 +2,7 @@
 import asyncio
 import time
 
-from flowbanana.node_api import ANY, FLOAT, INT, TEXT, Input, NodeError, Output, Pack, Param
+from flowbanana.node_api import ANY, FLOAT, INT, TEXT, Input, Issue, NodeError, Output, Pack, Param
 
 pack = Pack("testing", version="1.0.0", description="Nodes for flowbanana's own tests.")
 CALLS: list[tuple[str, float, float]] = []  # (node id, start, end) of every real call, for overlap tests
@@ -83,3 +83,22 @@ def lineage(value, ctx):
 @pack.node("test.read", params=[Param.file("path", "")], outputs=[Output("text", TEXT)], output=True)
 def read(path, ctx):
     return ctx.resolve_read(path).read_text()
+
+
+def _spelling(params):
+    """The node check of test.spelled: 'bad' is an error, a British spelling a warning."""
+    word = params.get("word")
+    if word == "bad":
+        yield Issue("'bad' is not a word this node takes.", "Use 'color'.", param="word")
+    elif word in _SPELLINGS:
+        yield Issue(f"{word!r} is sent as {_SPELLINGS[word]!r}.", "Update the file.", param="word", warning=True)
+
+
+_SPELLINGS = {"colour": "color"}
+
+
+@pack.node("test.spelled", params=[Param.text("word", "color", sent_as=lambda w: _SPELLINGS.get(w, w))],
+           outputs=[Output("word", TEXT)], output=True, check=_spelling)
+def spelled(word, ctx):
+    CALLS.append((ctx.node_id, time.monotonic(), time.monotonic()))
+    return _SPELLINGS.get(word, word)
