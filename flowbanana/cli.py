@@ -229,8 +229,8 @@ def cmd_validate(args) -> int:
         elif not args.json:
             print(f"✓ {path}: {workflow.name!r}, {len(workflow.nodes)} nodes")
             for name, spec in workflow.inputs.items():
-                current = workflow.nodes[spec.node].params.get(spec.param, "")
-                print(f"    input {name} ({spec.node}.{spec.param}) = {current!r}"
+                current = f" = {workflow.nodes[spec.node].params.get(spec.param, '')!r}" if spec.param else " (a link)"
+                print(f"    input {name} ({spec.node}.{spec.port}){current}"
                       + (f"  {spec.description}" if spec.description else ""))
         if not args.json:
             print_warnings([p for p in problems if p.severity != "error"])

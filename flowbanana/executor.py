@@ -26,6 +26,7 @@ from .graph import build_graph
 from .limits import CallLimiter
 from .node_api import Input, NodeContext, NodeError, NodeType, resolve_path, within
 from .results import CACHED, CANCELLED, DONE, FAILED, SKIPPED, NodeResult, RunResult, describe
+from .subgraph import Subgraphs
 from .validation import check, resolved_params
 from .workflow import Node, Workflow
 
@@ -65,8 +66,9 @@ class Execution:
         self._tasks: dict[asyncio.Task, str] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.out_dir = (self.options.out_dir or default_out_dir(workflow)).resolve()
-        self.workflow_dict = workflow.to_dict()  # what nodes may embed in the files they write
+        self.workflow_dict: dict = {}  # what nodes may embed in the files they write (subgraphs embedded)
         self.limiter = CallLimiter(self.options.concurrency, self.options.rpm)
+        self.read_roots = (workflow.base_dir, *self.options.read_roots)
 
     def subscribe(self, listener: Callable[[Event], None]) -> None:
         self._listeners.append(listener)
@@ -91,12 +93,15 @@ class Execution:
 
     async def run(self) -> RunResult:
         self._loop = asyncio.get_running_loop()
-        check(self.workflow, self.catalogue)
+        self.flat = check(self.workflow, self.catalogue, self.options.read_roots)
+        self.nodes = self.flat.workflow.nodes
+        self.workflow_dict = Subgraphs(self.catalogue, self.options.read_roots).embed(self.workflow).to_dict()
+        self.force = {n for node_id in self.options.force for n in self.flat.node_ids(node_id)}
         started = time.perf_counter()
-        graph = build_graph(self.workflow)
+        graph = build_graph(self.flat.workflow)
         if self.options.targets is not None:
-            wanted = set(self.options.targets)
-            for target in self.options.targets:
+            wanted = {n for target in self.options.targets for n in self.flat.node_ids(target) if n in graph}
+            for target in list(wanted):
                 wanted |= nx.ancestors(graph, target)
             graph = graph.subgraph(wanted).copy()
         self.graph = graph
@@ -104,7 +109,7 @@ class Execution:
                   nodes=list(nx.topological_sort(graph)), out_dir=str(self.out_dir))
         waiting = {n: graph.in_degree(n) for n in graph}
         for node_id in nx.topological_sort(graph):
-            if self.workflow.nodes[node_id].disabled and node_id not in self.results:
+            if self.nodes[node_id].disabled and node_id not in self.results:
                 self._skip(node_id, "the node is disabled")
                 self._skip_descendants(graph, node_id, f"it needs node {node_id!r}, which is disabled")
         for node_id, count in waiting.items():
@@ -129,7 +134,9 @@ class Execution:
         status = CANCELLED if self._cancelled else FAILED if any(
             r.status == FAILED for r in self.results.values()) else DONE
         result = RunResult(status=status, nodes={n: self.results[n] for n in graph}, out_dir=self.out_dir,
-                           seconds=time.perf_counter() - started)
+                           seconds=time.perf_counter() - started,
+                           aliases={name: (link.node, link.output) for name, link in self.flat.outputs.items()},
+                           named={name: (o.node, o.port) for name, o in self.flat.interface.outputs.items()})
         self.emit("run_finished", run_id=self.run_id, status=status, seconds=result.seconds,
                   counts={s: result.count(s) for s in (DONE, CACHED, FAILED, SKIPPED, CANCELLED)})
         return result
@@ -150,7 +157,7 @@ class Execution:
                 self._skip(child, f"skipped because {reason}")
 
     async def _run_node(self, node_id: str) -> None:
-        node = self.workflow.nodes[node_id]
+        node = self.nodes[node_id]
         node_type = self.catalogue.get(node.type)
         started = time.perf_counter()
         try:
@@ -193,6 +200,7 @@ class _NodeRun:
         self.node_id = node_id
         self.node = node
         self.type = node_type
+        self.base_dir = node.base_dir or execution.workflow.base_dir  # a subgraph's own folder for its nodes
         self.started = False
 
     async def run(self) -> NodeResult:
@@ -293,8 +301,8 @@ class _NodeRun:
         Only paths the run may read are hashed (the node itself refuses the others, with a clear error).
         """
         try:
-            resolved = resolve_path(value, self.ex.workflow.base_dir)
-            readable = within(resolved, (self.ex.workflow.base_dir, *self.ex.options.read_roots))
+            resolved = resolve_path(value, self.base_dir)
+            readable = within(resolved, self.ex.read_roots)
             return {"path": value, "content": path_digest(resolved) if readable else "not readable"}
         except (OSError, ValueError, RuntimeError):  # a name too long, a NUL byte, an unknown ~user: the node says so
             return {"path": value, "content": "not readable"}
@@ -326,7 +334,7 @@ class _NodeRun:
     async def _item(self, index: int, count: int, kwargs: dict[str, Any], key: str | None,
                     cache: Cache | None) -> tuple[dict, dict, dict, bool]:
         """One call of the node function, or its cached result: (outputs, digests, meta, cache hit)."""
-        if key and self.node_id not in self.ex.options.force:
+        if key and self.node_id not in self.ex.force:
             entry = await asyncio.to_thread(cache.get, key)
             if entry is not None:
                 return entry["outputs"], entry["digests"], entry["meta"], True
@@ -350,8 +358,8 @@ class _NodeRun:
             if kind == "progress" and count > 1:
                 data["fraction"] = (index + data["fraction"]) / count
             self.ex.emit(f"node_{kind}", self.node_id, **data)
-        return NodeContext(node_id=self.node_id, node_type=self.type, base_dir=self.ex.workflow.base_dir,
-                           out_dir=self.ex.out_dir, read_roots=(self.ex.workflow.base_dir, *self.ex.options.read_roots),
+        return NodeContext(node_id=self.node_id, node_type=self.type, base_dir=self.base_dir,
+                           out_dir=self.ex.out_dir, read_roots=self.ex.read_roots,
                            resources={**self.ex.options.resources, "limiter": self.ex.limiter}, report=report,
                            item_index=index, item_count=count, workflow=self.ex.workflow_dict,
                            lineage=partial(self._lineage, index, count))
@@ -368,7 +376,7 @@ class _NodeRun:
             for meta in metas:
                 meta = {k: v for k, v in meta.items() if k != "files"}
                 if meta:
-                    records.append({"node": node_id, "type": self.ex.workflow.nodes[node_id].type, "meta": meta})
+                    records.append({"node": node_id, "type": self.ex.nodes[node_id].type, "meta": meta})
         return records
 
     def _outputs(self, returned: Any) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from typing import Any
 
 from .catalogue import Catalogue
 from .errors import Problem, WorkflowInvalid
-from .node_api import Param
+from .node_api import Input, Param
+from .subgraph import Subgraphs
 from .workflow import Workflow
 
 
@@ -28,8 +29,9 @@ def files_from_here(workflow: Workflow, catalogue: Catalogue, values: dict[str, 
     folder, as tab completion gives them) become absolute, and exactly those paths become readable: the user named
     them, the workflow did not. Any other value stays relative to the workflow's folder."""
     resolved, granted = dict(values), []
+    subgraphs = Subgraphs(catalogue)
     for name, value in values.items():
-        _, _, param = _target(workflow, catalogue, name)
+        _, _, param = _target(workflow, subgraphs, name)
         if param is None or not param.is_path or not value:
             continue
         try:
@@ -41,30 +43,44 @@ def files_from_here(workflow: Workflow, catalogue: Catalogue, values: dict[str, 
     return resolved, tuple(granted)
 
 
-def _target(workflow: Workflow, catalogue: Catalogue, name: str) -> tuple[str, str, Param | None]:
+def _target(workflow: Workflow, subgraphs: Subgraphs, name: str) -> tuple[str, str, Param | Input | None]:
     """(node id, param name, the Param) that `name` sets: a workflow input, or NODE.PARAM. The node id is ""
-    when `name` is neither, and the Param None when the node or its param does not exist."""
+    when `name` is neither; the third is None when the node or its param does not exist, and an Input when
+    the workflow input is a port only a link feeds."""
     if name in workflow.inputs:
-        node_id, param_name = workflow.inputs[name].node, workflow.inputs[name].param
+        spec = workflow.inputs[name]
+        node_id, param_name = spec.node, spec.port
     elif "." in name:
         node_id, _, param_name = name.partition(".")
     else:
         return "", name, None
     node = workflow.nodes.get(node_id)
-    node_type = catalogue.get(node.type) if node else None
-    return node_id, param_name, node_type.param(param_name) if node_type else None
+    node_type = subgraphs.node_type(node, workflow.base_dir) if node else None
+    if node_type is None:
+        return node_id, param_name, None
+    if name in workflow.inputs and not workflow.inputs[name].param:
+        return node_id, param_name, node_type.input(param_name)
+    return node_id, param_name, node_type.param(param_name)
 
 
-def apply_overrides(workflow: Workflow, catalogue: Catalogue, values: dict[str, Any]) -> Workflow:
-    """A copy of `workflow` with the values set; every unknown name or bad value reported at once."""
+def apply_overrides(workflow: Workflow, catalogue: Catalogue, values: dict[str, Any],
+                    read_roots: tuple[Path, ...] = ()) -> Workflow:
+    """A copy of `workflow` with the values set (a value replaces a link into the same param); every unknown
+    name or bad value reported at once, checked against the workflow's interface."""
     result = workflow.copy()
+    subgraphs = Subgraphs(catalogue, read_roots)
     problems: list[Problem] = []
     for name, value in values.items():
-        node_id, param_name, param = _target(workflow, catalogue, name)
+        node_id, param_name, param = _target(workflow, subgraphs, name)
         if not node_id:
             known = ", ".join(sorted(workflow.inputs)) or "none (use NODE.PARAM)"
             problems.append(Problem("set", f"--set {name}: the workflow has no input {name!r}.",
-                                    hint=f"Its inputs: {known}."))
+                                    hint=f"Its inputs: {known}. `flowbanana run FILE --help` describes them."))
+            continue
+        if isinstance(param, Input):
+            problems.append(Problem("set", f"--set {name}: input {name!r} is a {param.type} port that only a link "
+                                    "feeds (when this workflow is used as a node), not a value.", node=node_id,
+                                    hint="Set one of the workflow's other inputs."))
             continue
         if param is None:
             problems.append(Problem("set", f"--set {name}: no param {param_name!r} on node {node_id!r}.",
@@ -76,6 +92,9 @@ def apply_overrides(workflow: Workflow, catalogue: Catalogue, values: dict[str, 
         except ValueError as exc:
             problems.append(Problem("set", f"--set {name}: {exc}.", node=node_id, port=param_name,
                                     hint=f"Allowed range: {param.range_text}" if param.range_text else ""))
+            continue
+        result.nodes[node_id].inputs.pop(param_name, None)
     if problems:
         raise WorkflowInvalid(problems)
     return result
+

@@ -35,6 +35,8 @@ class RunResult:
     nodes: dict[str, NodeResult]
     out_dir: Path
     seconds: float
+    aliases: dict[str, tuple[str, str]] = field(default_factory=dict)  # "sub.out" (a subgraph's) -> (node, output)
+    named: dict[str, tuple[str, str]] = field(default_factory=dict)    # the workflow's named outputs -> the same
 
     @property
     def ok(self) -> bool:
@@ -45,13 +47,20 @@ class RunResult:
         return [Path(f) for r in self.nodes.values() for f in r.meta.get("files", [])]
 
     def output(self, node: str, name: str | None = None) -> Any:
-        """A node's output value; `name` may be left out for a node with one output."""
+        """A node's output value (a subgraph node's too); `name` may be left out for a node with one output."""
+        if name is not None and f"{node}.{name}" in self.aliases:
+            node, name = self.aliases[f"{node}.{name}"]
         outputs = self.nodes[node].outputs
         if name is None:
             if len(outputs) != 1:
                 raise KeyError(f"node {node!r} has outputs {sorted(outputs)}: name one")
             return next(iter(outputs.values()))
         return outputs[name]
+
+    def named_outputs(self) -> dict[str, Any]:
+        """The workflow's declared outputs by name, those that were made."""
+        return {name: self.nodes[node].outputs[output] for name, (node, output) in self.named.items()
+                if node in self.nodes and output in self.nodes[node].outputs}
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.nodes.values() if r.status == status)

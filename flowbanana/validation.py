@@ -1,6 +1,7 @@
 """Check a workflow against the catalogue: every problem at once, each naming the node and what to do."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -11,49 +12,51 @@ from .errors import Problem, WorkflowInvalid
 from .graph import build_graph, cycles
 from .node_api import NodeType
 from .porttypes import compatible
+from .subgraph import Flat, Subgraphs
 from .workflow import Node, Workflow
 
 
-def validate(workflow: Workflow, catalogue: Catalogue, *, warnings: bool = False) -> list[Problem]:
-    """Every problem at once. With `warnings`, the list also holds what node checks warn about
-    (severity "warning"), which does not make the workflow invalid."""
-    problems: list[Problem] = []
-    missing_packs = _check_requires(workflow, catalogue, problems)
-    for node_id, node in workflow.nodes.items():
+def validate(workflow: Workflow, catalogue: Catalogue, read_roots: tuple[Path, ...] = (), *,
+             warnings: bool = False) -> list[Problem]:
+    """Every problem with `workflow`, its subgraphs included (their nodes named by path, `sub/inner`).
+
+    Subgraph files are read only inside the workflow's folder and `read_roots`, as a run reads. With
+    `warnings`, the list also holds what node checks warn about (severity "warning"), which does not make
+    the workflow invalid."""
+    return _expand_and_validate(workflow, catalogue, read_roots, warnings)[1]
+
+
+def check(workflow: Workflow, catalogue: Catalogue, read_roots: tuple[Path, ...] = ()) -> Flat:
+    """The workflow expanded, ready to run; or WorkflowInvalid listing every problem."""
+    flat, problems = _expand_and_validate(workflow, catalogue, read_roots, False)
+    if problems:
+        raise WorkflowInvalid(problems)
+    return flat
+
+
+def _expand_and_validate(workflow: Workflow, catalogue: Catalogue, read_roots: tuple[Path, ...],
+                         warnings: bool) -> tuple[Flat, list[Problem]]:
+    flat, problems = Subgraphs(catalogue, read_roots).expand(workflow)
+    nodes = flat.workflow
+    missing_packs = _check_requires(nodes, catalogue, problems)
+    for node_id, node in nodes.nodes.items():
         node_type = catalogue.get(node.type)
         if node_type is None:
             problems.append(_unknown_type(node_id, node.type, catalogue, missing_packs))
             continue
         if _check_params(node_id, node, node_type, problems):
             problems.extend(p for p in _node_check(node_id, node, node_type) if warnings or p.severity == "error")
-        _check_inputs(node_id, node, node_type, workflow, catalogue, problems)
-    for group in cycles(build_graph(workflow)):
+        _check_inputs(node_id, node, node_type, nodes, catalogue, problems)
+    for group in cycles(build_graph(nodes)):
         problems.append(Problem("cycle", f"nodes {' -> '.join(group + group[:1])} depend on each other in a cycle.",
                                 node=group[0], hint="Remove one of the links between them."))
-    for name, spec in workflow.inputs.items():
-        target = workflow.nodes.get(spec.node)
-        target_type = catalogue.get(target.type) if target else None
-        if target is None:
-            problems.append(Problem("workflow_input", f"workflow input {name!r} points at node {spec.node!r}, "
-                                    "which does not exist.", port=name, hint="Fix \"node\" in the file's \"inputs\"."))
-        elif target_type and not target_type.param(spec.param):
-            problems.append(Problem("workflow_input", f"workflow input {name!r} points at param {spec.param!r} "
-                                    f"of node {spec.node!r} ({target.type}), which has no such param.",
-                                    node=spec.node, port=name, hint=_choices_hint(target_type)))
-    if workflow.nodes and not any((t := catalogue.get(n.type)) and t.output and not n.disabled
-                                  for n in workflow.nodes.values()):
+    if nodes.nodes and not any((t := catalogue.get(n.type)) and t.output and not n.disabled
+                               for n in nodes.nodes.values()):
         problems.append(Problem("no_output", "no node produces a result, so running would make nothing to keep.",
                                 hint="Add an image.save or image.preview node and link an image into it."))
     if not workflow.nodes:
         problems.append(Problem("empty", "the workflow has no nodes.", hint="Add nodes in the editor or the file."))
-    return problems
-
-
-def check(workflow: Workflow, catalogue: Catalogue) -> None:
-    """Raise WorkflowInvalid listing every problem, or return quietly."""
-    problems = validate(workflow, catalogue)
-    if problems:
-        raise WorkflowInvalid(problems)
+    return flat, problems
 
 
 def resolved_params(node: Node, node_type: NodeType) -> dict[str, Any]:

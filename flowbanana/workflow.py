@@ -1,7 +1,10 @@
-"""The workflow file: parse, migrate and serialise (format `flowbanana/workflow`, version 1).
+"""The workflow file: parse, migrate and serialise (format `flowbanana/workflow`, version 2).
 
 Parsing checks only the file's shape; whether node types, params and links make sense is
 `validation`'s job, so that a file using a missing pack still loads and can be explained.
+
+Version 2 added `outputs` (named node outputs: with `inputs`, the workflow's interface) and the
+`workflow` node type (a subgraph: another workflow file by path, or one embedded in the node).
 """
 from __future__ import annotations
 
@@ -15,15 +18,20 @@ from typing import Any, Callable
 from .errors import Problem, WorkflowInvalid
 
 FORMAT = "flowbanana/workflow"
-VERSION = 1
+VERSION = 2
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+OUTPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LINK = re.compile(r"^([A-Za-z0-9_-]+)\.([A-Za-z_][A-Za-z0-9_]*)$")
+SUBGRAPH = "workflow"  # the node type of a subgraph: its "workflow" key names a file or embeds a document
+MAX_NESTING = 16       # subgraphs inside subgraphs, embedded or referenced
 
 # version n -> a function turning a version-n document into a version n+1 document.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {
+    1: lambda data: data,  # version 2 only added things: a version 1 file has no outputs and no subgraphs
+}
 
-_TOP_KEYS = {"format", "version", "name", "description", "requires", "inputs", "nodes", "ui"}
-_NODE_KEYS = {"type", "params", "inputs", "title", "notes", "disabled"}
+_TOP_KEYS = {"format", "version", "name", "description", "requires", "inputs", "outputs", "nodes", "ui"}
+_NODE_KEYS = {"type", "params", "inputs", "title", "notes", "disabled", "workflow"}
 
 
 @dataclass(frozen=True)
@@ -50,11 +58,17 @@ class Node:
     title: str | None = None
     notes: str | None = None
     disabled: bool = False
+    # a subgraph's workflow: a path relative to this workflow's folder, or the embedded workflow itself
+    workflow: "str | Workflow | None" = None
     # inputs written as a list keep that shape on save, even with one link
     list_inputs: set[str] = field(default_factory=set)
+    # where this node's relative paths resolve when it came from a subgraph in another folder (never saved)
+    base_dir: Path | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         data: dict[str, Any] = {"type": self.type}
+        if self.workflow is not None:
+            data["workflow"] = self.workflow if isinstance(self.workflow, str) else self.workflow.to_dict()
         if self.params:
             data["params"] = dict(self.params)
         if self.inputs:
@@ -71,13 +85,35 @@ class Node:
 
 @dataclass
 class WorkflowInput:
-    """A named parameter of the whole workflow: `--set NAME=VALUE` sets `node.param`."""
+    """A named input of the whole workflow. It points at a node's `param` (`--set NAME=VALUE` sets it, a link
+    into the workflow's node may feed it), or at an `input` port (only a link feeds it, when the workflow is
+    used as a node; a link inside the workflow is its default)."""
     node: str
-    param: str
+    param: str = ""
+    description: str = ""
+    input: str = ""
+
+    @property
+    def port(self) -> str:
+        """The param or input port it points at."""
+        return self.param or self.input
+
+    def to_dict(self) -> dict:
+        data = {"node": self.node, "param": self.param} if self.param else {"node": self.node, "input": self.input}
+        if self.description:
+            data["description"] = self.description
+        return data
+
+
+@dataclass
+class WorkflowOutput:
+    """A named result of the whole workflow: a node's output port."""
+    node: str
+    output: str
     description: str = ""
 
     def to_dict(self) -> dict:
-        data = {"node": self.node, "param": self.param}
+        data = {"node": self.node, "output": self.output}
         if self.description:
             data["description"] = self.description
         return data
@@ -90,6 +126,7 @@ class Workflow:
     description: str = ""
     requires: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, WorkflowInput] = field(default_factory=dict)
+    outputs: dict[str, WorkflowOutput] = field(default_factory=dict)
     ui: dict[str, Any] = field(default_factory=dict)
     # where the file was read from: relative paths in params resolve against its folder
     source: Path | None = None
@@ -107,6 +144,8 @@ class Workflow:
             data["requires"] = dict(self.requires)
         if self.inputs:
             data["inputs"] = {k: v.to_dict() for k, v in self.inputs.items()}
+        if self.outputs:
+            data["outputs"] = {k: v.to_dict() for k, v in self.outputs.items()}
         if self.ui:
             data["ui"] = copy.deepcopy(self.ui)
         return data
@@ -177,8 +216,10 @@ def migrate(data: dict) -> dict:
     return data
 
 
-def from_dict(data: Any) -> Workflow:
-    """Build the model from a parsed document; every shape problem is reported at once."""
+def from_dict(data: Any, depth: int = 0) -> Workflow:
+    """Build the model from a parsed document; every shape problem is reported at once.
+
+    `depth` counts the subgraphs this document is embedded in."""
     if not isinstance(data, dict):
         raise WorkflowInvalid([Problem("format", "a workflow file must hold a JSON object.")])
     if data.get("format") != FORMAT:
@@ -208,22 +249,50 @@ def from_dict(data: Any) -> Workflow:
         problems.append(Problem("nodes", "\"nodes\" must be an object of nodes keyed by id."))
         nodes = {}
     for node_id, raw in nodes.items():
-        node = _node(node_id, raw, problems)
+        node = _node(node_id, raw, problems, depth)
         if node:
             workflow.nodes[node_id] = node
-    raw_inputs = data.get("inputs", {})
-    if not isinstance(raw_inputs, dict):
-        problems.append(Problem("inputs", "\"inputs\" must map input names to {\"node\": ..., \"param\": ...}."))
-        raw_inputs = {}
-    for name, spec in raw_inputs.items():
-        if isinstance(spec, dict) and isinstance(spec.get("node"), str) and isinstance(spec.get("param"), str):
-            workflow.inputs[name] = WorkflowInput(spec["node"], spec["param"], str(spec.get("description", "")))
-        else:
-            problems.append(Problem("inputs", f"workflow input {name!r} must be {{\"node\": ID, \"param\": NAME}}.",
-                                    port=name))
+    workflow.inputs = _interface(data, "inputs", _input, problems)
+    workflow.outputs = _interface(data, "outputs", _output, problems)
     if problems:
         raise WorkflowInvalid(problems)
     return workflow
+
+
+def _interface(data: dict, key: str, parse: Callable[[str, Any], Any], problems: list[Problem]) -> dict:
+    raw = data.get(key, {})
+    if not isinstance(raw, dict):
+        problems.append(Problem(key, f"\"{key}\" must map names to what they point at, like "
+                                     f"{{\"photo\": {{\"node\": \"load\", \"{'param' if key == 'inputs' else 'output'}\": "
+                                     f"\"{'path' if key == 'inputs' else 'image'}\"}}}}."))
+        return {}
+    found = {}
+    for name, spec in raw.items():
+        try:
+            found[name] = parse(name, spec)
+        except ValueError as exc:
+            problems.append(Problem(key, str(exc), port=name))
+    return found
+
+
+def _input(name: str, spec: Any) -> WorkflowInput:
+    if not NODE_ID.match(name):
+        raise ValueError(f"workflow input name {name!r} may use only letters, digits, _ and -.")
+    ports = [k for k in ("param", "input") if isinstance(spec, dict) and isinstance(spec.get(k), str) and spec[k]]
+    if not isinstance(spec, dict) or not isinstance(spec.get("node"), str) or len(ports) != 1:
+        raise ValueError(f"workflow input {name!r} must be {{\"node\": ID, \"param\": NAME}} (a param), "
+                         f"or {{\"node\": ID, \"input\": NAME}} (an input port).")
+    return WorkflowInput(spec["node"], spec.get("param", ""), str(spec.get("description", "")),
+                         spec.get("input", ""))
+
+
+def _output(name: str, spec: Any) -> WorkflowOutput:
+    if not OUTPUT_NAME.match(name):
+        raise ValueError(f"workflow output name {name!r} must start with a letter or _ and use only letters, "
+                         "digits and _ (it is linked to as NODE.NAME).")
+    if not isinstance(spec, dict) or not isinstance(spec.get("node"), str) or not isinstance(spec.get("output"), str):
+        raise ValueError(f"workflow output {name!r} must be {{\"node\": ID, \"output\": NAME}}.")
+    return WorkflowOutput(spec["node"], spec["output"], str(spec.get("description", "")))
 
 
 def _text(data: dict, key: str, default: str, problems: list[Problem]) -> str:
@@ -234,7 +303,7 @@ def _text(data: dict, key: str, default: str, problems: list[Problem]) -> str:
     return value
 
 
-def _node(node_id: str, raw: Any, problems: list[Problem]) -> Node | None:
+def _node(node_id: str, raw: Any, problems: list[Problem], depth: int) -> Node | None:
     if not NODE_ID.match(node_id):
         problems.append(Problem("node_id", f"node id {node_id!r} may use only letters, digits, _ and -.",
                                 node=node_id))
@@ -247,6 +316,8 @@ def _node(node_id: str, raw: Any, problems: list[Problem]) -> Node | None:
                                 hint=f"Allowed keys: {', '.join(sorted(_NODE_KEYS))}."))
     node = Node(type=raw["type"], title=raw.get("title") or None, notes=raw.get("notes") or None,
                 disabled=bool(raw.get("disabled", False)))
+    if node.type == SUBGRAPH or "workflow" in raw:
+        node.workflow = _subgraph(node_id, raw, problems, depth)
     params = raw.get("params", {})
     if isinstance(params, dict):
         node.params = dict(params)
@@ -269,3 +340,34 @@ def _node(node_id: str, raw: Any, problems: list[Problem]) -> Node | None:
                                         hint="Write links as \"source_node.output_name\"."))
         node.inputs[port] = links
     return node
+
+
+def _subgraph(node_id: str, raw: dict, problems: list[Problem], depth: int) -> "str | Workflow | None":
+    """A subgraph node's "workflow": a file name, or an embedded document parsed here (its problems named by path)."""
+    value = raw.get("workflow")
+    if raw["type"] != SUBGRAPH:
+        problems.append(Problem("node", f"node {node_id!r} has a \"workflow\" but type {raw['type']!r}; only "
+                                f"\"type\": \"{SUBGRAPH}\" nodes hold a workflow.", node=node_id))
+        return None
+    if isinstance(value, str) and value.strip():
+        return value
+    if not isinstance(value, dict):
+        problems.append(Problem("node", f"node {node_id!r} ({SUBGRAPH}) needs \"workflow\": the path of a workflow "
+                                "file, or the workflow itself.", node=node_id,
+                                hint="Write \"workflow\": \"polaroid.json\" (relative to this file's folder)."))
+        return None
+    if depth + 1 > MAX_NESTING:
+        problems.append(Problem("nesting", f"node {node_id!r}: subgraphs are nested more than {MAX_NESTING} deep.",
+                                node=node_id, hint="Unpack some of them."))
+        return None
+    try:
+        return from_dict(value, depth + 1)
+    except WorkflowInvalid as exc:
+        problems.extend(nested_problems(node_id, exc.problems))
+        return None
+
+
+def nested_problems(node_id: str, problems: list[Problem]) -> list[Problem]:
+    """A subgraph's problems as the workflow holding it reports them: nodes named by path (`sub/inner`)."""
+    return [Problem(p.code, f"in subgraph {node_id!r}: {p.message}", node=f"{node_id}/{p.node}" if p.node else node_id,
+                    port=p.port, hint=p.hint) for p in problems]

@@ -25,7 +25,7 @@ def cache(tmp_path) -> Cache:
 
 
 def workflow_from(nodes: dict, **top) -> Workflow:
-    return from_dict({"format": "flowbanana/workflow", "version": 1, "name": top.pop("name", "test"),
+    return from_dict({"format": "flowbanana/workflow", "version": 2, "name": top.pop("name", "test"),
                       "nodes": nodes, **top})
 
 

@@ -22,7 +22,7 @@ from .uploads import UploadRefused, save_upload
 API_PREFIX = "/api"
 WORKFLOW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_ -]{0,99}$")
 _WORKFLOW_BODY = Body(description="A workflow document (format flowbanana/workflow).",
-                      examples=[{"format": "flowbanana/workflow", "version": 1, "name": "hello",
+                      examples=[{"format": "flowbanana/workflow", "version": 2, "name": "hello",
                                  "nodes": {"t": {"type": "text.text", "params": {"text": "hi"}}}}])
 
 

@@ -63,43 +63,42 @@ class RunService:
     # -- submitting -----------------------------------------------------------------------------------------
 
     def prepare(self, workflow: Workflow | dict, inputs: dict[str, Any] | None = None,
-                force: Iterable[str] = (), local: bool = False) -> Workflow:
+                force: Iterable[str] = (), read_roots: tuple[Path, ...] | None = None) -> Workflow:
         """The workflow as it will run (inputs applied, reading only where allowed); raises WorkflowInvalid.
 
-        `local` (the editor's runs): the workflow keeps its own folder, as on the command line; the nodes
-        still read only inside it and the given read roots (ctx.resolve_read).
+        `read_roots` (the editor's runs): the workflow keeps its own folder, as on the command line, and may
+        also read in these folders (ctx.resolve_read). Without them (HTTP), it reads only in the server's.
         """
         model = from_dict(workflow) if isinstance(workflow, dict) else workflow.copy()
-        if inputs:
-            model = apply_overrides(model, self.catalogue, inputs)
-        unknown = [n for n in force if n not in model.nodes]
-        if unknown:
-            raise WorkflowInvalid([Problem("force", f"force {n!r}: the workflow has no node {n!r}.", node=n,
-                                           hint=f"Its nodes: {', '.join(model.nodes)}.") for n in unknown])
-        check(model, self.catalogue)
-        if local:
-            return model
-        roots = self.settings.read_roots
-        if model.source is None or not within(model.source.parent, roots):
+        roots = self.settings.read_roots if read_roots is None else read_roots
+        if read_roots is None and (model.source is None or not within(model.source.parent, roots)):
             # relative paths resolve against the first input folder (else the workflows folder)
             base = self.settings.input_dirs[0] if self.settings.input_dirs else self.settings.workflows_dir
             model.source = base.resolve() / "submitted.json"
-        self._check_paths(model)
+        if inputs:
+            model = apply_overrides(model, self.catalogue, inputs, roots)
+        flat = check(model, self.catalogue, roots)
+        unknown = [n for n in force if n not in model.nodes and n not in flat.workflow.nodes]
+        if unknown:
+            raise WorkflowInvalid([Problem("force", f"force {n!r}: the workflow has no node {n!r}.", node=n,
+                                           hint=f"Its nodes: {', '.join(model.nodes)}.") for n in unknown])
+        if read_roots is None:
+            self._check_paths(flat.workflow)
         return model
 
-    def _check_paths(self, model: Workflow) -> None:
+    def _check_paths(self, flat: Workflow) -> None:
         """Refuse file params that point outside the readable folders now, not when the node runs.
 
         The nodes check again when they run (ctx.resolve_read), which also covers paths fed by links.
         """
         problems = []
-        for node_id, node in model.nodes.items():
+        for node_id, node in flat.nodes.items():
             node_type = self.catalogue.get(node.type)
             for param in node_type.params:
                 value = node.params.get(param.name)
                 if not param.is_path or not value or param.name in node.inputs or not isinstance(value, str):
                     continue
-                if not within(resolve_path(value, model.base_dir), self.settings.read_roots):
+                if not within(resolve_path(value, node.base_dir or flat.base_dir), self.settings.read_roots):
                     problems.append(Problem(
                         "path", f"node {node_id!r} ({node.type}), param {param.name!r}: {value!r} is outside the "
                         "folders this server lets runs read.", node=node_id, port=param.name,
@@ -123,7 +122,7 @@ class RunService:
         targets = sorted(set(targets)) if targets is not None else None
         local = read_roots is not None
         roots = tuple(Path(r).resolve() for r in read_roots) if local else self.settings.read_roots
-        model = self.prepare(workflow, inputs, force, local)
+        model = self.prepare(workflow, inputs, force, roots if local else None)
         setup = self._setup(provider or "auto")
         original = (from_dict(workflow) if isinstance(workflow, dict) else workflow).to_dict()  # canonical form
         record = self.store.create(RunRecord(

@@ -454,7 +454,7 @@ def drop_workflow(page, document: dict) -> None:
 
 
 def test_files_a_run_writes_are_listed_for_download(page, editor_server):
-    drop_workflow(page, {"format": "flowbanana/workflow", "version": 1, "name": "Saves a file", "nodes": {
+    drop_workflow(page, {"format": "flowbanana/workflow", "version": 2, "name": "Saves a file", "nodes": {
         "gen": {"type": "gemini.generate", "params": {"prompt": "a lighthouse at dusk"}},
         "save": {"type": "image.save", "params": {"filename": "lighthouse.png"}, "inputs": {"image": "gen.image"}}}})
     page.click("[data-testid=run]")

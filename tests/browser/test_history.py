@@ -12,7 +12,7 @@ from test_editor import STATE, discard_if_asked, nodes
 pytestmark = pytest.mark.browser
 
 SHOTS = {
-    "format": "flowbanana/workflow", "version": 1, "name": "History shots",
+    "format": "flowbanana/workflow", "version": 2, "name": "History shots",
     "inputs": {"prompt": {"node": "prompt", "param": "text"}},
     "nodes": {"prompt": {"type": "text.text", "params": {"text": "a teapot on a table"}},
               "generate": {"type": "gemini.generate", "inputs": {"prompt": "prompt.text"}},
@@ -84,7 +84,7 @@ def test_history_lists_editor_and_api_runs_opens_and_reruns_them(page, editor_se
 
 
 def test_history_pages_with_load_more(page, editor_server):
-    quick = {"format": "flowbanana/workflow", "version": 1, "name": "Quick",
+    quick = {"format": "flowbanana/workflow", "version": 2, "name": "Quick",
              "nodes": {"n": {"type": "test.number", "params": {"value": 1}},
                        "show": {"type": "test.show", "inputs": {"value": "n.value"}}}}
     for _ in range(21):

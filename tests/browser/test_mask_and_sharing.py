@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 PAINT = {
-    "format": "flowbanana/workflow", "version": 1, "name": "Paint and inpaint",
+    "format": "flowbanana/workflow", "version": 2, "name": "Paint and inpaint",
     "nodes": {
         "photo": {"type": "image.load", "params": {"path": "inputs/stripes.png"}},
         "paint": {"type": "mask.paint", "inputs": {"image": "photo.image"}},
@@ -33,7 +33,7 @@ PAINT = {
 }
 
 GENERATE = {
-    "format": "flowbanana/workflow", "version": 1, "name": "Generate and paint",
+    "format": "flowbanana/workflow", "version": 2, "name": "Generate and paint",
     "nodes": {"generate": {"type": "gemini.generate", "params": {"prompt": "a cat on a sofa"}},
               "paint": {"type": "mask.paint", "inputs": {"image": "generate.image"}},
               "show": {"type": "image.preview", "inputs": {"image": "paint.mask"}}},

@@ -112,7 +112,7 @@ def test_file_params_key_on_the_file_content(catalogue, tmp_path, cache):
     local = Catalogue()
     local.add(pack, "test")
     from flowbanana.workflow import from_dict
-    doc = {"format": "flowbanana/workflow", "version": 1, "nodes": {"r": {"type": "filetest.read",
+    doc = {"format": "flowbanana/workflow", "version": 2, "nodes": {"r": {"type": "filetest.read",
                                                                             "params": {"path": "data.txt"}}}}
     (tmp_path / "data.txt").write_text("one")
     (tmp_path / "wf.json").write_text("{}")

@@ -21,7 +21,7 @@ def flowbanana(*args, cwd=None, env_extra=None):
 
 @pytest.fixture
 def workflow_file(tmp_path):
-    doc = {"format": "flowbanana/workflow", "version": 1, "name": "Shout",
+    doc = {"format": "flowbanana/workflow", "version": 2, "name": "Shout",
            "inputs": {"word": {"node": "w", "param": "text", "description": "Words to shout"}},
            "nodes": {"w": {"type": "test.words", "params": {"text": "hello world"}},
                      "u": {"type": "test.upper", "inputs": {"text": "w.items"}},
@@ -69,7 +69,7 @@ def test_a_failing_node_exits_1_and_says_what_to_do(workflow_file, tmp_path):
 
 def test_validate_lists_every_problem_and_exits_2(tmp_path, workflow_file):
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "nodes": {
+    bad.write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "nodes": {
         "u": {"type": "test.upper", "params": {"sufix": "!"}}, "x": {"type": "nope.nope"}}}))
     done = flowbanana("validate", workflow_file, bad)
     assert done.returncode == 2
@@ -153,7 +153,7 @@ def test_inspect_and_run_refuse_an_image_bomb_with_a_message(tmp_path):
 
 def test_a_run_that_only_previews_says_how_to_keep_images_and_numbers_read_as_numbers(tmp_path):
     Image.new("RGB", (30, 20), "teal").save(tmp_path / "small.png")
-    (tmp_path / "look.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Look",
+    (tmp_path / "look.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "Look",
         "nodes": {"load": {"type": "image.load", "params": {"path": "small.png"}},
                   "show": {"type": "image.preview", "inputs": {"image": "load.image"}}}}))
     done = flowbanana("run", tmp_path / "look.json", "--no-cache", "--out", tmp_path / "o")
@@ -180,7 +180,7 @@ def slow_run(tmp_path):
     (tmp_path / "packs").mkdir()
     (tmp_path / "packs" / "slow.py").write_text(SLOW_PACK)
     Image.new("RGB", (16, 16), "orange").save(tmp_path / "in.png")
-    (tmp_path / "slow.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Slow",
+    (tmp_path / "slow.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "Slow",
         "nodes": {"load": {"type": "image.load", "params": {"path": "in.png"}},
                   "save": {"type": "image.save", "params": {"filename": "kept.png"}, "inputs": {"image": "load.image"}},
                   "nap": {"type": "slow.sync"}}}))
@@ -215,7 +215,7 @@ def test_ctrl_c_keeps_what_is_done_and_a_second_ctrl_c_quits_at_once(slow_run, t
 
 
 def test_ctrl_c_on_async_nodes_ends_the_run_cleanly_with_exit_1(tmp_path):
-    (tmp_path / "nap.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Nap",
+    (tmp_path / "nap.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "Nap",
         "nodes": {"quick": {"type": "test.show", "inputs": {"value": "w.items"}},
                   "w": {"type": "test.words"},
                   "nap": {"type": "test.sleep", "params": {"seconds": 60}},
@@ -239,7 +239,7 @@ def test_set_names_a_file_from_the_current_folder_and_only_that_file_becomes_rea
     Image.new("RGB", (40, 30), "red").save(tmp_path / "here" / "mine.png")
     Image.new("RGB", (8, 8), "blue").save(tmp_path / "here" / "private.png")
     Image.new("RGB", (10, 10), "green").save(tmp_path / "flows" / "default.png")
-    (tmp_path / "flows" / "wf.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1,
+    (tmp_path / "flows" / "wf.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2,
         "name": "Mine", "inputs": {"photo": {"node": "load", "param": "path"}},
         "nodes": {"load": {"type": "image.load", "params": {"path": "default.png"}},
                   "save": {"type": "image.save", "params": {"filename": "out.png"}, "inputs": {"image": "load.image"}},
@@ -271,7 +271,7 @@ def greedy_workflow(tmp_path):
     Image.new("RGB", (4, 4), "black").save(tmp_path / "private" / "id.png")
     (tmp_path / "flows" / "innocent.png").symlink_to(tmp_path / "private" / "id.png")
     path = tmp_path / "flows" / "greedy.json"
-    path.write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Greedy", "nodes": {
+    path.write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "Greedy", "nodes": {
         "a": {"type": "image.load", "params": {"path": str(tmp_path / "private" / "id.png")}},
         "b": {"type": "image.load", "params": {"path": "innocent.png"}},
         "s": {"type": "image.grid", "inputs": {"images": ["a.image", "b.image"]}},

@@ -10,7 +10,7 @@ import flowbanana
 def workflow_path(tmp_path):
     path = tmp_path / "wf.json"
     path.write_text(json.dumps({
-        "format": "flowbanana/workflow", "version": 1, "name": "api",
+        "format": "flowbanana/workflow", "version": 2, "name": "api",
         "inputs": {"subject": {"node": "s", "param": "text"}},
         "nodes": {"s": {"type": "text.text", "params": {"text": "a cat"}},
                   "t": {"type": "text.template", "params": {"template": "photo of {s}"}, "inputs": {"s": "s.text"}},
@@ -58,7 +58,7 @@ def test_load_and_run_take_a_bundle_and_an_image_as_the_cli_does(tmp_path, catal
     from flowbanana.bundle import export_bundle
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # bundles unpack under the cache
     Image.new("RGB", (12, 9), "navy").save(tmp_path / "in.png")
-    (tmp_path / "wf.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Pic",
+    (tmp_path / "wf.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "Pic",
         "nodes": {"load": {"type": "image.load", "params": {"path": "in.png"}},
                   "save": {"type": "image.save", "params": {"filename": "pic.png"}, "inputs": {"image": "load.image"}}}}))
     bundle = export_bundle(flowbanana.load(tmp_path / "wf.json"), catalogue, tmp_path / "pic.zip")

@@ -14,7 +14,7 @@ from flowbanana.errors import WorkflowInvalid
 from flowbanana.sources import open_workflow
 from flowbanana.workflow import load
 
-WORKFLOW = {"format": "flowbanana/workflow", "version": 1, "name": "Share me ü", "nodes": {"a": {"type": "text.text"}}}
+WORKFLOW = {"format": "flowbanana/workflow", "version": 2, "name": "Share me ü", "nodes": {"a": {"type": "text.text"}}}
 FAKE_KEY = "AIzaSy" + "A" * 33
 
 
@@ -69,7 +69,7 @@ def shared_workflow(tmp_path):
     (home / "data").mkdir(parents=True)
     (home / "data" / "near.txt").write_text("near")
     (tmp_path / "far.txt").write_text("far")
-    doc = {"format": "flowbanana/workflow", "version": 1, "name": "bundle me", "nodes": {
+    doc = {"format": "flowbanana/workflow", "version": 2, "name": "bundle me", "nodes": {
         "near": {"type": "test.read", "params": {"path": "data/near.txt"}},
         "far": {"type": "test.read", "params": {"path": str(tmp_path / "far.txt")}}}}
     (home / "wf.json").write_text(json.dumps(doc))
@@ -153,7 +153,7 @@ def test_saved_images_carry_their_workflow_and_run_again(tmp_path, monkeypatch):
     import sys
     import flowbanana
     monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)   # present, but never written anywhere
-    doc = {"format": "flowbanana/workflow", "version": 1, "name": "Provenance", "nodes": {
+    doc = {"format": "flowbanana/workflow", "version": 2, "name": "Provenance", "nodes": {
         "p": {"type": "text.text", "params": {"text": "a kite"}},
         "g": {"type": "gemini.generate", "params": {"seed": 5}, "inputs": {"prompt": "p.text"}},
         "s": {"type": "image.save", "params": {"filename": "kite.png"}, "inputs": {"image": "g.image"}}}}

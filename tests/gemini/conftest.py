@@ -89,7 +89,7 @@ def run_workflow(catalogue, wf_dir, tmp_path):
     """Write `nodes` as wf/wf.json and run the file through flowbanana.run_async: (result, events)."""
     async def run(nodes: dict, provider, **options):
         path = wf_dir / "wf.json"
-        path.write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "t", "nodes": nodes}))
+        path.write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "t", "nodes": nodes}))
         events = []
         result = await run_async(path, provider=provider, out_dir=tmp_path / "out", cache_dir=tmp_path / "cache",
                                  nodes=catalogue, on_event=events.append, **options)

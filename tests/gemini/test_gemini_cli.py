@@ -10,7 +10,7 @@ import pytest
 
 from fake_gemini import FAKE_KEY
 
-WORKFLOW = {"format": "flowbanana/workflow", "version": 1, "name": "Bikes",
+WORKFLOW = {"format": "flowbanana/workflow", "version": 2, "name": "Bikes",
             "nodes": {"p": {"type": "text.text", "params": {"text": "a red bicycle"}},
                       "gen": {"type": "gemini.generate", "params": {"aspect_ratio": "16:9", "count": 2},
                               "inputs": {"prompt": "p.text"}},

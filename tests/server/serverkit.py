@@ -27,7 +27,7 @@ def free_port(host: str) -> int:
 
 
 def make_workflow(nodes: dict, name: str = "api test", **top) -> dict:
-    return {"format": "flowbanana/workflow", "version": 1, "name": name, "nodes": nodes, **top}
+    return {"format": "flowbanana/workflow", "version": 2, "name": name, "nodes": nodes, **top}
 
 
 def save_workflow(filename: str = "out_{index}.png", path: str = "photo.png") -> dict:

@@ -96,7 +96,7 @@ def test_invalid_workflow_is_refused_with_problems(client):
 
 @pytest.mark.parametrize("body, code", [
     ({"inputs": {"subject": "x"}}, "request"),
-    ({"workflow": {"format": "flowbanana/workflow", "version": 1, "nodes": {}}, "name": "x"}, "request"),
+    ({"workflow": {"format": "flowbanana/workflow", "version": 2, "nodes": {}}, "name": "x"}, "request"),
     ({"workflow": {"format": "something else"}}, "format"),
 ])
 def test_malformed_run_requests(client, body, code):
@@ -208,7 +208,7 @@ def test_saved_workflows_round_trip_and_run_by_name(client, server, photo):
 
 
 def test_saving_an_invalid_document_is_refused_but_an_incomplete_one_is_kept(client):
-    refused = client.put("/api/workflows/broken", json={"format": "flowbanana/workflow", "version": 1,
+    refused = client.put("/api/workflows/broken", json={"format": "flowbanana/workflow", "version": 2,
                                                         "nodes": {"bad id!": {"type": "x.y"}}})
     assert refused.status_code == 422 and refused.json()["problems"][0]["code"] == "node_id"
     kept = client.put("/api/workflows/draft", json=make_workflow({"t": {"type": "text.text"}}))

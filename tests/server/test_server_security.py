@@ -195,7 +195,7 @@ def test_workflow_names_cannot_escape_the_folder(server, client, name):
 
 
 def test_nan_hidden_in_a_workflow_cannot_poison_the_run_list(client):
-    body = b'{"workflow": {"format": "flowbanana/workflow", "version": 1, "name": "x", "ui": {"zoom": NaN},' \
+    body = b'{"workflow": {"format": "flowbanana/workflow", "version": 2, "name": "x", "ui": {"zoom": NaN},' \
            b' "nodes": {"n": {"type": "test.number"}, "s": {"type": "test.show", "inputs": {"value": "n.value"}}}}}'
     response = client.post("/api/runs", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 400 and "NaN" in response.json()["detail"]

@@ -11,7 +11,7 @@ from flowbanana.workflow import Workflow
 
 @pytest.fixture
 def folder(tmp_path):
-    (tmp_path / "b.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Bee",
+    (tmp_path / "b.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "Bee",
                                                  "nodes": {"t": {"type": "text.text"}}}))
     (tmp_path / "a.json").write_text("{not json")
     return tmp_path

@@ -143,7 +143,7 @@ def test_a_dropped_bundle_opens_unpacked_under_the_cache(config, bundle):
 
 def test_a_dropped_picture_opens_its_workflow_and_others_are_refused(config, tmp_path):
     picture = io.BytesIO()
-    workflow = {"format": "flowbanana/workflow", "version": 1, "name": "In a picture", "nodes": NODES}
+    workflow = {"format": "flowbanana/workflow", "version": 2, "name": "In a picture", "nodes": NODES}
     Image.new("RGB", (8, 8)).save(picture, format="PNG", **provenance.save_options("PNG", workflow, {"node": "s"}))
     assert read_shared(config, "made.png", picture.getvalue()).name == "In a picture"
     with pytest.raises(WorkflowInvalid, match="holds no flowbanana workflow"):
