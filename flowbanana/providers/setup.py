@@ -17,6 +17,7 @@ from ..cache import Cache
 from ..executor import RunOptions
 from ..limits import CallLimiter
 from ..results import RunResult
+from ..subgraph import Subgraphs
 from .base import Answer, ProviderUnavailable, Request, Stats
 from .config import Settings, load_settings
 from .gemini import GeminiProvider
@@ -97,7 +98,8 @@ class RunSetup:
 
     def announce(self, workflow, catalogue) -> str | None:
         """The banner to show before the run: only when the offline preview stands in for a model node."""
-        uses_models = any((t := catalogue.get(n.type)) is not None and t.uses_provider for n in workflow.nodes.values())
+        nodes = Subgraphs(catalogue).expand(workflow)[0].workflow.nodes  # a model node inside a subgraph counts
+        uses_models = any((t := catalogue.get(n.type)) is not None and t.uses_provider for n in nodes.values())
         return self.banner if uses_models else None
 
     async def aclose(self) -> None:
