@@ -125,7 +125,7 @@ def test_older_versions_are_migrated_step_by_step(monkeypatch):
     monkeypatch.setattr(wf, "VERSION", 3)
     monkeypatch.setitem(wf.MIGRATIONS, 1, lambda d: {**d, "nodes": {k.upper(): v for k, v in d["nodes"].items()}})
     monkeypatch.setitem(wf.MIGRATIONS, 2, lambda d: {**d, "name": d["name"] + " (migrated)"})
-    model = wf.from_dict({"format": "flowbanana/workflow", "version": 2, "name": "old",
+    model = wf.from_dict({"format": "flowbanana/workflow", "version": 1, "name": "old",
                           "nodes": {"a": {"type": "text.text"}}})
     assert list(model.nodes) == ["A"] and model.name == "old (migrated)"
     assert model.to_dict()["version"] == 3
