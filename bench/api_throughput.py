@@ -27,7 +27,7 @@ def workflow(i: int) -> dict:
     return {"format": "flowbanana/workflow", "version": 1, "name": f"bench {i}", "nodes": {
         "prompt": {"type": "text.text", "params": {"text": f"product shot number {i}"}},
         "gen": {"type": "gemini.generate", "inputs": {"prompt": "prompt.text"},
-                "params": {"model": "gemini-3.1-flash-image-preview", "size": "512", "seed": i}},
+                "params": {"model": "gemini-3.1-flash-image", "size": "512", "seed": i}},
         "save": {"type": "image.save", "params": {"filename": "shot.png"}, "inputs": {"image": "gen.image"}}}}
 
 

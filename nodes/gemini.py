@@ -10,19 +10,22 @@ import asyncio
 
 from PIL import Image, ImageChops, ImageFilter
 
-from flowbanana.node_api import IMAGE, MASK, SEED_MAX, TEXT, Input, NodeError, Output, Pack, Param
+from flowbanana.node_api import IMAGE, MASK, SEED_MAX, TEXT, Input, Issue, NodeError, Output, Pack, Param
 from flowbanana.providers import (ALL_RATIOS, ALL_SIZES, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, IMAGE_MODELS,
-                                  TEXT_MODELS, Answer, Request, lookup, nearest_ratio)
+                                  MODELS, TEXT_MODELS, Answer, Request, nearest_ratio, resolve, sent_id)
 
 pack = Pack("gemini", version="0.1.0", distribution="flowbanana",
             description="Gemini image models (Nano Banana): generate, edit, inpaint; describe and prompt.")
 
-_IMAGE_MODEL = Param.text("model", DEFAULT_IMAGE_MODEL,
-                          description=f"Gemini image model id: {', '.join(IMAGE_MODELS)} (others are sent as typed).")
-_TEXT_MODEL = Param.text("model", DEFAULT_TEXT_MODEL,
-                         description=f"Gemini text model id: {', '.join(TEXT_MODELS)} (others are sent as typed).")
+_ALIASES = ", ".join(a for m in MODELS.values() if m.image for a in m.aliases)
+_IMAGE_MODEL = Param.text("model", DEFAULT_IMAGE_MODEL, sent_as=sent_id,
+                          description=f"Gemini image model id: {', '.join(IMAGE_MODELS)}, or an alias ({_ALIASES}). "
+                                      "A retired id is sent as its successor; others are sent as typed.")
+_TEXT_MODEL = Param.text("model", DEFAULT_TEXT_MODEL, sent_as=sent_id,
+                         description=f"Gemini text model id: {', '.join(TEXT_MODELS)}. A retired id is sent as its "
+                                     "successor; others are sent as typed.")
 _SIZE = Param.choice("size", ALL_SIZES, "1K", description="Output size; 1K is about a megapixel. "
-                     "Which sizes a model takes is checked when it runs.")
+                     "Which sizes the model takes is checked before anything runs.")
 _SEED = Param.seed(description="Best effort: Gemini does not promise identical images for a seed.")
 _TEMPERATURE = Param.float("temperature", 1.0, min=0.0, max=2.0, step=0.05,
                            description="Higher is more varied.")
@@ -31,6 +34,61 @@ _REFERENCES = Input("references", IMAGE, optional=True, list=True,
 _INSTRUCTION_DESCRIBE = "Describe this image in detail, as a prompt that would recreate it. Answer with the prompt only."
 _INSTRUCTION_PROMPT = ("Rewrite this into a detailed, vivid prompt for an image model: subject, setting, light, "
                        "camera and style. Answer with the prompt only.")
+
+
+def model_issues(params: dict, *, image: bool = True, images: int | None = None) -> tuple:
+    """(the model's catalogue entry or None, Issues): what the model named in `params` does not take.
+
+    Params absent from `params` (fed by links, so unknown at validation time) are not judged, and
+    neither is the number of input images unless `images` says it. The nodes' `check` and their run share it.
+    """
+    model_id = params.get("model")
+    if model_id is None:
+        return None, []
+    model_id = model_id.strip()
+    if not model_id:
+        return None, [Issue("no model is set.", f"Use {DEFAULT_IMAGE_MODEL if image else DEFAULT_TEXT_MODEL}.",
+                            param="model")]
+    info, notice = resolve(model_id, image)
+    retired = info.id != model_id and model_id not in info.aliases
+    issues = [Issue(notice, f"Set the model to {info.id} (the editor offers to)." if retired else "", param="model",
+                    warning=True)] if notice else []
+    if not info.known:
+        return info, issues
+    named = f"{info.name} ({info.id})"
+    if info.image != image:
+        kind, others = ("an image", IMAGE_MODELS) if image else ("a text", TEXT_MODELS)
+        return info, issues + [Issue(f"{named} is not {kind} model.", f"Use one of: {', '.join(others)}.",
+                                     param="model")]
+    ratio = params.get("aspect_ratio")
+    if ratio and ratio != "auto" and ratio not in info.aspect_ratios:
+        issues.append(Issue(f"{named} does not make {ratio} images.",
+                            f"Its aspect ratios: {', '.join(info.aspect_ratios)}.", param="aspect_ratio"))
+    size = params.get("size")
+    if image and size and size not in info.sizes:
+        bigger = [m.id for m in MODELS.values() if m.image and m.status == "live" and size in m.sizes]
+        issues.append(Issue(f"{named} does not make {size} images.", f"Its sizes: {', '.join(info.sizes)}"
+                            + (f". For {size} use one of: {', '.join(bigger)}." if bigger else "."), param="size"))
+    if image and images is not None and images > info.max_references:
+        issues.append(Issue(f"{images} input images is more than {named} takes ({info.max_references}).",
+                            "Link fewer reference images, or use a model that takes more (Nano Banana 2 or Pro: 14)."))
+    return info, issues
+
+
+def _check(image: bool):
+    """The `check=` of a Gemini node: its model, ratio and size, before anything runs."""
+    return lambda params: model_issues(params, image=image)[1]
+
+
+def _check_model(ctx, params: dict, *, image: bool = True, images: int = 0):
+    """At run time: the model's entry, after checking the request fits it; warnings go on the node."""
+    info, issues = model_issues(params, image=image, images=images)
+    errors = [i for i in issues if not i.warning]
+    if errors:
+        raise NodeError(errors[0].message, errors[0].hint)
+    for issue in issues:
+        ctx.warn(issue.message)
+    return info
 
 
 @pack.node("gemini.generate", title="Generate image",
@@ -45,11 +103,11 @@ _INSTRUCTION_PROMPT = ("Rewrite this into a detailed, vivid prompt for an image 
                                    description="Standing instructions, e.g. a house style."),
                    Param.int("count", 1, min=1, max=8, description="Variations: one request each.")],
            outputs=[Output("image", IMAGE, list=True), Output("text", TEXT, description="What the model said.")],
-           uses_provider=True)
+           uses_provider=True, check=_check(image=True))
 async def generate(prompt, model, aspect_ratio, size, seed, temperature, system_instruction, count, references, ctx):
     if not prompt.strip():
         raise NodeError("the prompt is empty.", "Type a prompt in the node, or link a TEXT into 'prompt'.")
-    info = _check_model(ctx, model, aspect_ratio=aspect_ratio, size=size, images=len(references))
+    info = _check_model(ctx, dict(model=model, aspect_ratio=aspect_ratio, size=size), images=len(references))
     requests = [Request(model=info.id, prompt=prompt, images=list(references), aspect_ratio=aspect_ratio, size=size,
                         seed=(seed + i) % (SEED_MAX + 1), temperature=temperature,
                         system_instruction=system_instruction or "", origin=ctx.node_id) for i in range(count)]
@@ -71,12 +129,12 @@ async def generate(prompt, model, aspect_ratio, size, seed, temperature, system_
                    Param.choice("aspect_ratio", ("auto",) + ALL_RATIOS, "auto",
                                 description="auto keeps the input's shape."),
                    _SIZE, _SEED, _TEMPERATURE],
-           outputs=[Output("image", IMAGE), Output("text", TEXT)], uses_provider=True)
+           outputs=[Output("image", IMAGE), Output("text", TEXT)], uses_provider=True, check=_check(image=True))
 async def edit(image, references, instruction, model, aspect_ratio, size, seed, temperature, ctx):
     if not instruction.strip():
         raise NodeError("the instruction is empty.", "Say what to change, e.g. \"make the sky stormy\".")
     ratio = None if aspect_ratio == "auto" else aspect_ratio
-    info = _check_model(ctx, model, aspect_ratio=ratio, size=size, images=1 + len(references))
+    info = _check_model(ctx, dict(model=model, aspect_ratio=ratio, size=size), images=1 + len(references))
     answer = await _ask(ctx, Request(model=info.id, prompt=instruction, images=[image, *references],
                                      aspect_ratio=ratio, size=size, seed=seed, temperature=temperature,
                                      caption=instruction, origin=ctx.node_id))
@@ -92,7 +150,7 @@ async def edit(image, references, instruction, model, aspect_ratio, size, seed, 
                    Param.float("feather", 8.0, min=0.0, max=256.0, step=1.0,
                                description="Softens the blend inside the mask's edge, in pixels."),
                    _IMAGE_MODEL, _SIZE, _SEED, _TEMPERATURE],
-           outputs=[Output("image", IMAGE), Output("text", TEXT)], uses_provider=True)
+           outputs=[Output("image", IMAGE), Output("text", TEXT)], uses_provider=True, check=_check(image=True))
 async def inpaint(image, mask, instruction, feather, model, size, seed, temperature, ctx):
     if not instruction.strip():
         raise NodeError("the instruction is empty.", "Say what to put in the masked area.")
@@ -104,7 +162,7 @@ async def inpaint(image, mask, instruction, feather, model, size, seed, temperat
     if mask.getbbox() is None:
         raise NodeError("the mask is empty (all black), so there is nothing to inpaint.",
                         "Paint the area to change white, or check the mask node's shape and position.")
-    info = _check_model(ctx, model, size=size, images=2)
+    info = _check_model(ctx, dict(model=model, size=size), images=2)
     ratio = nearest_ratio(*image.size, info.aspect_ratios)
     guide = await ctx.run_blocking(outline, image, mask)
     prompt = (f"The second image is the first with one area outlined in magenta. Edit only that area of the first "
@@ -121,11 +179,11 @@ async def inpaint(image, mask, instruction, feather, model, size, seed, temperat
            description="Writes what one or more images show, e.g. as a prompt to recreate or vary them.",
            inputs=[Input("images", IMAGE, list=True, description="One image or several.")],
            params=[Param.multiline("instruction", _INSTRUCTION_DESCRIBE), _TEXT_MODEL, _TEMPERATURE],
-           outputs=[Output("text", TEXT)], uses_provider=True)
+           outputs=[Output("text", TEXT)], uses_provider=True, check=_check(image=False))
 async def describe(images, instruction, model, temperature, ctx):
     if not images:
         raise NodeError("no image to describe.", "Link an image into 'images'.")
-    info = _check_model(ctx, model, image=False, images=len(images))
+    info = _check_model(ctx, dict(model=model), image=False, images=len(images))
     answer = await _ask(ctx, Request(model=info.id, prompt=instruction, images=list(images), image=False,
                                      temperature=temperature, caption=instruction, origin=ctx.node_id))
     return answer.text
@@ -135,41 +193,14 @@ async def describe(images, instruction, model, temperature, ctx):
            description="Rewrites a short idea into a detailed image prompt with a Gemini text model.",
            params=[Param.multiline("text", "", description="The idea; link a TEXT into it."),
                    Param.multiline("instruction", _INSTRUCTION_PROMPT), _TEXT_MODEL, _TEMPERATURE],
-           outputs=[Output("text", TEXT)], uses_provider=True)
+           outputs=[Output("text", TEXT)], uses_provider=True, check=_check(image=False))
 async def prompt(text, instruction, model, temperature, ctx):
     if not text.strip():
         raise NodeError("there is no text to improve.", "Type an idea in 'text', or link a TEXT into it.")
-    info = _check_model(ctx, model, image=False)
+    info = _check_model(ctx, dict(model=model), image=False)
     answer = await _ask(ctx, Request(model=info.id, prompt=f"{instruction}\n\n{text}", image=False,
                                      temperature=temperature, caption=text, origin=ctx.node_id))
     return answer.text
-
-
-def _check_model(ctx, model_id: str, *, image: bool = True, aspect_ratio: str | None = None,
-                 size: str | None = None, images: int = 0):
-    """The model's catalogue entry, after checking the request fits it; unknown ids pass with a warning."""
-    model_id = model_id.strip()
-    if not model_id:
-        raise NodeError("no model is set.", f"Use {DEFAULT_IMAGE_MODEL if image else DEFAULT_TEXT_MODEL}.")
-    info = lookup(model_id, image)
-    if not info.known:
-        ctx.warn(f"model {model_id!r} is not in flowbanana's catalogue; it is sent as typed, unchecked, "
-                 "and its cost is unknown.")
-        return info
-    if info.image != image:
-        kind, others = ("an image", IMAGE_MODELS) if image else ("a text", TEXT_MODELS)
-        raise NodeError(f"{model_id} is not {kind} model.", f"Use one of: {', '.join(others)}.")
-    if aspect_ratio and aspect_ratio not in info.aspect_ratios:
-        raise NodeError(f"{info.name} ({model_id}) does not make {aspect_ratio} images.",
-                        f"Its aspect ratios: {', '.join(info.aspect_ratios)}.")
-    if image and size and size not in info.sizes:
-        raise NodeError(f"{info.name} ({model_id}) does not make {size} images.", f"Its sizes: {', '.join(info.sizes)}"
-                        + (". For 2K or 4K use gemini-3-pro-image-preview or gemini-3.1-flash-image-preview."
-                           if "2K" not in info.sizes else "."))
-    if image and images > info.max_references:
-        raise NodeError(f"{images} input images is more than {info.name} takes ({info.max_references}).",
-                        "Link fewer reference images, or use a model that takes more (Nano Banana Pro: 14).")
-    return info
 
 
 async def _ask(ctx, request: Request) -> Answer:

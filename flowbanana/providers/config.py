@@ -9,7 +9,7 @@ The file is TOML, found at --config, $FLOWBANANA_CONFIG, ./flowbanana.toml or
     timeout_seconds = 180      # per request
     max_attempts = 5           # per call, retries included
     [rpm_per_model]
-    "gemini-3-pro-image-preview" = 5
+    "gemini-3-pro-image" = 5
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from ..limits import CallLimiter
 from ..node_api import NodeError
 from .base import Answer, Refusal, Request, Stats
 from .keys import HOW_TO_SET, find_key, scrub, uses_vertex
-from .models import MODELS, lookup
+from .models import IMAGE_MODELS, TEXT_MODELS, lookup
 from .retry import RETRY_STATUS, RetryPolicy, server_retry_delay
 
 log = logging.getLogger("flowbanana.gemini")
@@ -155,8 +155,9 @@ class GeminiProvider:
             return _Failure(said, "Check that the key is valid and its project has the Gemini API enabled. "
                                   + HOW_TO_SET)
         if code == 404:
-            known = ", ".join(m for m in MODELS if lookup(m).image == request.image)
-            return _Failure(said, f"Check the model id {request.model!r}; known ones: {known}.")
+            known = ", ".join(IMAGE_MODELS if request.image else TEXT_MODELS)
+            return _Failure(said, f"Check the model id {request.model!r}: Google may have shut it down "
+                                  f"(`flowbanana models` lists today's); known ones: {known}.")
         if code == 400:
             return _Failure(said, "Check the model's aspect ratios, sizes and reference-image limit "
                                   "(`flowbanana nodes gemini.generate`); bad requests are not retried.")
@@ -202,8 +203,9 @@ class GeminiProvider:
                                 f"{expected[0]}×{expected[1]} of {request.aspect_ratio} at {request.size} "
                                 f"(the model may ignore the size).")
         usage = _usage(response.usage_metadata)
-        cost = model.cost_of(request.size, len(images), usage.get("prompt_tokens", 0),
-                             usage.get("output_tokens", 0) + usage.get("thoughts_tokens", 0))
+        cost = model.cost(size=request.size, images=len(images), input_tokens=usage.get("prompt_tokens", 0),
+                          output_tokens=usage.get("thoughts_tokens", 0) + (usage.get("text_tokens", 0) if request.image
+                                                                          else usage.get("output_tokens", 0)))
         return Answer(images=images, text=text, model=response.model_version or request.model, finish_reason=finish,
                       usage=usage, retries=retries, cost_usd=cost, warnings=warnings)
 
@@ -237,4 +239,7 @@ def _usage(metadata) -> dict[str, int]:
         return {}
     fields = {"prompt_tokens": metadata.prompt_token_count, "output_tokens": metadata.candidates_token_count,
               "thoughts_tokens": metadata.thoughts_token_count, "total_tokens": metadata.total_token_count}
+    for detail in metadata.candidates_tokens_details or ():  # output by modality: text is priced by the token
+        if _name(detail.modality) == "TEXT" and detail.token_count:
+            fields["text_tokens"] = detail.token_count
     return {k: v for k, v in fields.items() if v is not None}

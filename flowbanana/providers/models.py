@@ -1,7 +1,14 @@
-"""The model catalogue: every fact flowbanana keeps about a Gemini model, in one table.
+"""The model catalogue: every fact flowbanana keeps about a Gemini model, in one table of data.
 
-When Google renames a model or changes a limit, edit `MODELS` and nothing else. Prices are
-estimates from public pages (USD), for the CLI's summary and `--dry-run`, never a bill.
+When Google renames, retires or re-prices a model, edit `MODELS` and nothing else: the nodes'
+checks, the editor's picker, `flowbanana models`, the cost estimates and the fake server in the
+tests all read it. A workflow may name a model by its id, by a friendly alias (`nano-banana-pro`)
+or by an id Google has since shut down; `resolve` turns any of them into the id sent today.
+
+Ids were read from google-genai 3.6.1 (`_gaos/types/interactions/model.py`, the `Model` literal) and
+Google's deprecations page (ai.google.dev/gemini-api/docs/deprecations) on 2026-12-01. Prices are
+USD estimates from public pages, for summaries and `--dry-run`, never a bill; each entry says when
+they were read. Where a fact is uncertain the entry says so and where it came from.
 """
 from __future__ import annotations
 
@@ -9,9 +16,12 @@ import math
 from dataclasses import dataclass, field
 
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
-EXTRA_RATIOS = ("1:4", "4:1", "1:8", "8:1")  # Nano Banana 2 only
+EXTRA_RATIOS = ("1:4", "4:1", "1:8", "8:1")  # the Nano Banana 2 family only
 ALL_RATIOS = ASPECT_RATIOS + EXTRA_RATIOS
 ALL_SIZES = ("512", "1K", "2K", "4K")
+THINKING = ("default", "minimal", "medium", "high")   # the `thinking` param; "default" sends nothing
+SEARCH = {"off": (), "web": ("web",), "web+images": ("web", "image")}  # the `search` param -> grounding kinds
+LIVE, DEPRECATED, RETIRED = "live", "deprecated", "retired"
 
 # Pixel sizes at 1K as Google publishes them; 512, 2K and 4K scale these by 1/2, 2 and 4.
 _PIXELS_25 = {"1:1": (1024, 1024), "2:3": (832, 1248), "3:2": (1248, 832), "3:4": (864, 1184),
@@ -22,6 +32,9 @@ _PIXELS_3 = {"1:1": (1024, 1024), "2:3": (848, 1264), "3:2": (1264, 848), "3:4":
              "16:9": (1376, 768), "21:9": (1584, 672), "1:4": (512, 2048), "4:1": (2048, 512),
              "1:8": (384, 3072), "8:1": (3072, 384)}
 _SCALE = {"512": 0.5, "1K": 1, "2K": 2, "4K": 4}
+# Grounding with Google Search on Gemini 3 models: $14 per 1,000 search queries after a monthly free
+# allowance we do not count (Google's pricing page as quoted by macaron.im, read 2026-12-01).
+SEARCH_QUERY_PRICE = 0.014
 
 
 @dataclass(frozen=True)
@@ -29,13 +42,22 @@ class Model:
     id: str
     name: str
     image: bool = True                     # answers with images (else text only)
+    aliases: tuple[str, ...] = ()          # friendly names a workflow may use instead of the id
     aspect_ratios: tuple[str, ...] = ASPECT_RATIOS
     sizes: tuple[str, ...] = ("1K",)
-    max_references: int = 3               # input images per request, documented best results
-    price_per_image: dict[str, float] = field(default_factory=dict)  # by size, USD
-    price_per_mtok: tuple[float, float] = (0.0, 0.0)  # text models: USD per million (input, output) tokens
+    max_references: int = 3                # input images per request
+    thinking: tuple[str, ...] = ()         # thinking levels a request may set (empty: not settable)
     thinks: bool = False                   # answers may hold thought parts to skip
+    grounding: tuple[str, ...] = ()        # Google Search kinds it takes: "web", "image"
+    price_per_image: dict[str, float] = field(default_factory=dict)  # output image by size, USD
+    price_per_mtok: tuple[float, float] = (0.0, 0.0)  # USD per million (input, text and thinking output) tokens
+    input_image_tokens: int = 1120         # what one input image counts as, for estimates before a call
+    prices_read: str = ""                  # when the prices were read (ISO date)
+    status: str = LIVE                     # live | deprecated | retired
+    shutdown: str = ""                     # the date Google shut it down (or announced it would), ISO
+    successor: str = ""                    # the id to use instead (what a retired id is sent as)
     pixels: dict[str, tuple[int, int]] = field(default_factory=lambda: _PIXELS_3)
+    note: str = ""                         # an uncertain fact, and where it came from
     known: bool = True                     # False for ids typed by the user that the table lacks
 
     def pixel_size(self, aspect_ratio: str, size: str = "1K") -> tuple[int, int]:
@@ -44,54 +66,124 @@ class Model:
         scale = _SCALE.get(size, 1)
         return int(width * scale), int(height * scale)
 
-    def estimate(self, size: str = "1K", images: int = 1) -> float | None:
-        """Estimated USD for `images` images at `size`; None when the price is unknown."""
-        if not self.image:
-            return None if not self.known else round(sum(self.price_per_mtok) * 1e-3, 6)  # ~1k tokens each way
-        price = self.price_per_image.get(size)
-        return None if price is None else price * images
-
-    def cost_of(self, size: str, images: int, prompt_tokens: int, output_tokens: int) -> float | None:
-        """Estimated USD of a call that happened: by image for image models, by token for text models."""
-        if self.image:
-            return self.estimate(size, images)
-        if not self.known:
+    def cost(self, *, size: str = "1K", images: int = 0, input_tokens: int = 0, output_tokens: int = 0,
+             searches: int = 0) -> float | None:
+        """Estimated USD of one call: output images at their size, input tokens (text and images),
+        text and thinking output tokens, and search queries. None when the table has no price."""
+        if not self.known or (images and size not in self.price_per_image):
             return None
         price_in, price_out = self.price_per_mtok
-        return (prompt_tokens * price_in + output_tokens * price_out) / 1e6
+        return round(self.price_per_image.get(size, 0.0) * images + (input_tokens * price_in + output_tokens *
+                     price_out) / 1e6 + searches * SEARCH_QUERY_PRICE, 6)
+
+    def estimate(self, *, size: str = "1K", prompt: str = "", input_images: int = 0, search: bool = False) -> float | None:
+        """What a call is expected to cost before it is made (the dry run): one image (or ~1k text tokens
+        out), the prompt at ~4 characters a token, input images at their fixed token count, one search."""
+        return self.cost(size=size, images=1 if self.image else 0,
+                         input_tokens=len(prompt) // 4 + input_images * self.input_image_tokens,
+                         output_tokens=0 if self.image else 1000, searches=1 if search else 0)
 
 
-_NANO_BANANA_2 = dict(aspect_ratios=ALL_RATIOS, sizes=("512", "1K", "2K", "4K"), max_references=14,
-                      price_per_image={"512": 0.045, "1K": 0.067, "2K": 0.101, "4K": 0.151})
-_PRO = dict(sizes=("1K", "2K", "4K"), max_references=14, thinks=True,
-            price_per_image={"1K": 0.134, "2K": 0.134, "4K": 0.24})
+_NB2_FAMILY = dict(aspect_ratios=ALL_RATIOS, max_references=14, thinks=True, grounding=("web", "image"))
+_NB2_PRICES = dict(price_per_image={"512": 0.045, "1K": 0.067, "2K": 0.101, "4K": 0.151},
+                   price_per_mtok=(0.50, 3.00), prices_read="2026-12-01")
 
 MODELS: dict[str, Model] = {m.id: m for m in [
-    Model("gemini-2.5-flash-image", "Nano Banana", pixels=_PIXELS_25, price_per_image={"1K": 0.039}),
-    Model("gemini-3.1-flash-image-preview", "Nano Banana 2 (preview)", **_NANO_BANANA_2),
-    Model("gemini-3.1-flash-image", "Nano Banana 2", **_NANO_BANANA_2),
-    Model("gemini-3-pro-image-preview", "Nano Banana Pro (preview)", **_PRO),
-    Model("gemini-3-pro-image", "Nano Banana Pro", **_PRO),
-    Model("gemini-3.1-flash-lite-image", "Nano Banana 2 Lite", price_per_image={"1K": 0.02}),
-    Model("gemini-2.5-flash", "Gemini 2.5 Flash", image=False, thinks=True, price_per_mtok=(0.30, 2.50)),
-    Model("gemini-2.5-flash-lite", "Gemini 2.5 Flash-Lite", image=False, price_per_mtok=(0.10, 0.40)),
+    # -- image models, live ---------------------------------------------------------------------------
+    Model("gemini-3.1-flash-image", "Nano Banana 2", aliases=("nano-banana-2",), sizes=ALL_SIZES,
+          thinking=("minimal", "high"), **_NB2_FAMILY, **_NB2_PRICES,
+          note="Input $0.50/M is the stable id's rate (the preview's was $0.25); image prices from Google's pricing "
+               "page as quoted by lumenfall.ai and laozhang.ai. One third-party page (skills.sh) claims a 2026-10-29 "
+               "shutdown; Google's deprecations page and google-genai 3.6.1 still list it."),
+    Model("gemini-nano-banana-2.1", "Nano Banana 2.1", aliases=("nano-banana-2.1",), sizes=("1K", "2K", "4K"),
+          thinking=("minimal", "medium", "high"), **_NB2_FAMILY, **_NB2_PRICES,
+          note="No 512 size (TanStack AI's model notes, 2026-10-07). Prices not yet published where we looked: "
+               "Nano Banana 2's rates are assumed."),
+    Model("gemini-3-pro-image", "Nano Banana Pro", aliases=("nano-banana-pro", "nano-banana-pro-preview"),
+          sizes=("1K", "2K", "4K"), max_references=14, thinks=True, grounding=("web",),
+          price_per_image={"1K": 0.134, "2K": 0.134, "4K": 0.24}, price_per_mtok=(2.00, 12.00),
+          prices_read="2026-12-01",
+          note="Always thinks; its level cannot be set. nano-banana-pro-preview is an id in google-genai's enum "
+               "for the same model: flowbanana sends the stable id."),
+    Model("gemini-3.1-flash-lite-image", "Nano Banana 2 Lite", aliases=("nano-banana-2-lite",),
+          price_per_image={"1K": 0.02}, price_per_mtok=(0.25, 1.50), prices_read="2026-12-01",
+          note="Cheapest; no grounding. Its reference-image limit and prices are not confirmed (third-party "
+               "estimates); token rates assumed to be gemini-3.1-flash-lite's."),
+    # -- image models, deprecated -----------------------------------------------------------------------
+    Model("gemini-2.5-flash-image", "Nano Banana", aliases=("nano-banana",), pixels=_PIXELS_25,
+          input_image_tokens=258, price_per_image={"1K": 0.039}, price_per_mtok=(0.30, 2.50),
+          prices_read="2025-10-02", status=DEPRECATED, shutdown="2026-10-02", successor="gemini-3.1-flash-image",
+          note="Google's deprecations page gives 2026-10-02 as the earliest shutdown; still served on 2026-12-01. "
+               "Up to 3 input images is Google's guidance for best results, not an API limit."),
+    # -- text models (gemini.describe, gemini.prompt) ---------------------------------------------------
+    Model("gemini-flash-latest", "Gemini Flash (latest)", image=False, thinks=True, price_per_mtok=(1.50, 9.00),
+          prices_read="2026-12-01",
+          note="Google points this alias at its newest Flash; priced at gemini-3.5-flash's rates (tokenrate.dev)."),
+    Model("gemini-3.5-flash", "Gemini 3.5 Flash", image=False, thinks=True, price_per_mtok=(1.50, 9.00),
+          prices_read="2026-12-01"),
+    Model("gemini-3.1-flash-lite", "Gemini 3.1 Flash-Lite", image=False, thinks=True, price_per_mtok=(0.25, 1.50),
+          prices_read="2026-12-01", shutdown="2027-05-07",
+          note="Google announces 2027-05-07 as its earliest shutdown."),
     Model("gemini-3-flash-preview", "Gemini 3 Flash (preview)", image=False, thinks=True,
-          price_per_mtok=(0.50, 3.00)),
+          price_per_mtok=(0.50, 3.00), prices_read="2026-03-01", status=DEPRECATED, successor="gemini-3.5-flash",
+          note="No shutdown date announced; Google recommends gemini-3.5-flash instead."),
+    # -- retired: a workflow naming these runs on the successor, with a warning --------------------------
+    Model("gemini-3-pro-image-preview", "Nano Banana Pro (preview)", status=RETIRED, shutdown="2026-06-25",
+          successor="gemini-3-pro-image"),
+    Model("gemini-3.1-flash-image-preview", "Nano Banana 2 (preview)", status=RETIRED, shutdown="2026-06-25",
+          successor="gemini-3.1-flash-image"),
+    Model("gemini-2.5-flash-image-preview", "Nano Banana (preview)", status=RETIRED, shutdown="2026-01-15",
+          successor="gemini-2.5-flash-image"),
+    Model("gemini-2.5-flash", "Gemini 2.5 Flash", image=False, status=RETIRED, shutdown="2026-12-01",
+          successor="gemini-flash-latest"),
+    Model("gemini-2.5-flash-lite", "Gemini 2.5 Flash-Lite", image=False, status=RETIRED, shutdown="2026-07-22",
+          successor="gemini-3.1-flash-lite", note="Date from Google's deprecations page (earliest shutdown)."),
+    Model("gemini-3.1-flash-lite-preview", "Gemini 3.1 Flash-Lite (preview)", image=False, status=RETIRED,
+          shutdown="2026-05-25", successor="gemini-3.1-flash-lite"),
 ]}
 
-DEFAULT_IMAGE_MODEL = "gemini-2.5-flash-image"
-DEFAULT_TEXT_MODEL = "gemini-2.5-flash"
-IMAGE_MODELS = tuple(m.id for m in MODELS.values() if m.image)
-TEXT_MODELS = tuple(m.id for m in MODELS.values() if not m.image)
+DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image"
+DEFAULT_TEXT_MODEL = "gemini-flash-latest"
+IMAGE_MODELS = tuple(m.id for m in MODELS.values() if m.image and m.status != RETIRED)
+TEXT_MODELS = tuple(m.id for m in MODELS.values() if not m.image and m.status != RETIRED)
+ALIASES = {alias: m.id for m in MODELS.values() for alias in m.aliases}
+
+
+def resolve(model_id: str, image: bool = True) -> tuple[Model, str]:
+    """The entry for what is sent when a workflow names `model_id`, and a notice for people ("" if none).
+
+    An alias resolves silently to its id; a retired id to its successor (followed until a served one),
+    with a notice naming both and the shutdown date; a deprecated id is sent as is, with a notice.
+    An id the table does not know gets a permissive stand-in (`known` False), sent as typed.
+    """
+    found = MODELS.get(ALIASES.get(model_id, model_id))
+    if found is None:
+        return (Model(model_id, model_id, image=image, aspect_ratios=ALL_RATIOS, sizes=ALL_SIZES, max_references=14,
+                      thinking=THINKING[1:], grounding=("web", "image"), known=False),
+                f"model {model_id!r} is not in flowbanana's catalogue; it is sent as typed, unchecked, and its cost "
+                "is unknown (`flowbanana models` lists the known ones).")
+    if found.status == RETIRED:
+        sent = found
+        while sent.status == RETIRED:
+            sent = MODELS[sent.successor]
+        return sent, (f"{model_id} was shut down by Google on {found.shutdown}; it is sent as its successor "
+                      f"{sent.id} ({sent.name}).")
+    if found.status == DEPRECATED:
+        when = f" (shutdown announced for {found.shutdown})" if found.shutdown else ""
+        successor = MODELS[found.successor]
+        return found, (f"{found.name} ({found.id}) is deprecated{when}: Google may stop serving it; its successor is "
+                       f"{successor.id} ({successor.name}).")
+    return found, ""
 
 
 def lookup(model_id: str, image: bool = True) -> Model:
-    """The catalogue entry, or a permissive stand-in for an id the table does not know (check `.known`)."""
-    found = MODELS.get(model_id)
-    if found:
-        return found
-    return Model(model_id, model_id, image=image, aspect_ratios=ALL_RATIOS, sizes=ALL_SIZES, max_references=14,
-                 known=False)
+    """The entry `resolve` gives, without its notice."""
+    return resolve(model_id, image)[0]
+
+
+def sent_id(model_id) -> str:
+    """The id sent for what a workflow names (aliases and retired ids resolved): the cache key holds this."""
+    return lookup(model_id.strip()).id if isinstance(model_id, str) and model_id.strip() else model_id
 
 
 def nearest_ratio(width: int, height: int, ratios: tuple[str, ...] = ASPECT_RATIOS) -> str:

@@ -427,7 +427,7 @@ def test_estimate_says_what_a_run_would_call_before_running(page):
     seed.press("Enter")
     page.wait_for_function(f"{STATE}.nodes.generate.params.seed === 918273")
     page.click("[data-testid=estimate]")
-    page.get_by_text("Running now makes 1 model call (gemini-2.5-flash-image): free (offline preview).").wait_for()
+    page.get_by_text("Running now makes 1 model call (gemini-3.1-flash-image): free (offline preview).").wait_for()
     assert page.evaluate(f"Object.keys({STATE}.statuses).length") == 0  # an estimate shows no run
 
 
@@ -483,8 +483,8 @@ def test_delete_a_node_with_its_links_and_undo_brings_both_back(page):
 def test_the_model_is_picked_from_a_list_or_typed(page):
     open_template(page, "hello-gemini")
     model = page.locator(".fb-node[data-node='generate'] select[data-param='model']")
-    model.select_option("gemini-3-pro-image-preview")
-    page.wait_for_function(f"{STATE}.nodes.generate.params.model === 'gemini-3-pro-image-preview'")
+    model.select_option("gemini-3-pro-image")
+    page.wait_for_function(f"{STATE}.nodes.generate.params.model === 'gemini-3-pro-image'")
     model.select_option(label="other…")
     typed = page.locator(".fb-node[data-node='generate'] input[data-param='model']")
     typed.fill("gemini-next-image")

@@ -28,16 +28,22 @@ FAKE_KEY = "AIzaFAKE-test-key-0123456789abcdefghij"
 _PATH = re.compile(r"^/(v1|v1beta)/models/([^/:]+):generateContent$")
 _STANDARD = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 _WIDE = _STANDARD + ("1:4", "4:1", "1:8", "8:1")
-# The fake's own idea of Google's limits, kept apart from flowbanana's catalogue on purpose.
+# The fake's own idea of Google's models as served on 2026-12-01, kept apart from flowbanana's catalogue on
+# purpose: ids Google shut down (gemini-3-pro-image-preview, gemini-3.1-flash-image-preview, gemini-2.5-flash)
+# are absent, so they answer 404 as they do in the real API.
 MODELS = {
     "gemini-2.5-flash-image": dict(image=True, sizes={"1K"}, ratios=_STANDARD, max_images=3),
-    "gemini-3.1-flash-image-preview": dict(image=True, sizes={"512", "1K", "2K", "4K"}, ratios=_WIDE, max_images=14),
-    "gemini-3.1-flash-image": dict(image=True, sizes={"512", "1K", "2K", "4K"}, ratios=_WIDE, max_images=14),
-    "gemini-3-pro-image-preview": dict(image=True, sizes={"1K", "2K", "4K"}, ratios=_STANDARD, max_images=14,
-                                       thinks=True),
+    "gemini-3.1-flash-image": dict(image=True, sizes={"512", "1K", "2K", "4K"}, ratios=_WIDE, max_images=14,
+                                   thinks=True),
+    "gemini-nano-banana-2.1": dict(image=True, sizes={"1K", "2K", "4K"}, ratios=_WIDE, max_images=14, thinks=True),
     "gemini-3-pro-image": dict(image=True, sizes={"1K", "2K", "4K"}, ratios=_STANDARD, max_images=14, thinks=True),
-    "gemini-2.5-flash": dict(image=False, max_images=3000),
+    "gemini-3.1-flash-lite-image": dict(image=True, sizes={"1K"}, ratios=_STANDARD, max_images=3),
+    "gemini-flash-latest": dict(image=False, max_images=3000),
+    "gemini-3.5-flash": dict(image=False, max_images=3000),
+    "gemini-3.1-flash-lite": dict(image=False, max_images=3000),
 }
+IMAGE_TOKENS = {"512": 747, "1K": 1120, "2K": 1680, "4K": 2520}  # Nano Banana 2's output tokens by size
+INPUT_IMAGE_TOKENS, PROMPT_TOKENS, TEXT_TOKENS, THOUGHT_TOKENS = 1120, 10, 6, 120
 FAULTS = ("429", "503", "500", "slow", "blocked", "image_safety", "text_only", "malformed", "wrong_size", "echo_key")
 
 
@@ -137,8 +143,7 @@ class FakeGemini:
         return 200, self._content(call, spec, fault)
 
     def _content(self, call: Call, spec: dict, fault: str | None) -> dict:
-        usage = {"promptTokenCount": 10 + 258 * len(call.images), "candidatesTokenCount": 1290,
-                 "totalTokenCount": 1300 + 258 * len(call.images)}
+        usage = self.usage(call, spec)
         if fault == "blocked":
             return {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "usageMetadata": usage}
         if fault == "image_safety":
@@ -159,6 +164,22 @@ class FakeGemini:
             parts.append({"inlineData": {key: "image/png", "data": encode(_png(size, call.prompt)).decode()},
                           **({"thoughtSignature": base64.b64encode(b"sig").decode()} if spec.get("thinks") else {})})
         return _candidate(parts, usage, call.model)
+
+    @staticmethod
+    def usage(call: Call, spec: dict) -> dict:
+        """usageMetadata as Google reports it: image output tokens by size, a few text tokens, thinking tokens
+        on models that think, input images at a fixed count each."""
+        size = call.config.get("imageConfig", {}).get("imageSize", "1K")
+        legacy = call.model == "gemini-2.5-flash-image"
+        image_tokens = 1290 if legacy else IMAGE_TOKENS[size] if spec["image"] else 0
+        prompt = PROMPT_TOKENS + (258 if legacy else INPUT_IMAGE_TOKENS) * len(call.images)
+        thoughts = THOUGHT_TOKENS if spec.get("thinks") or not spec["image"] else 0
+        details = [{"modality": "TEXT", "tokenCount": TEXT_TOKENS}]
+        if image_tokens:
+            details.append({"modality": "IMAGE", "tokenCount": image_tokens})
+        return {"promptTokenCount": prompt, "candidatesTokenCount": TEXT_TOKENS + image_tokens,
+                "candidatesTokensDetails": details, **({"thoughtsTokenCount": thoughts} if thoughts else {}),
+                "totalTokenCount": prompt + TEXT_TOKENS + image_tokens + thoughts}
 
     @staticmethod
     def pixel_size(call: Call) -> tuple[int, int]:

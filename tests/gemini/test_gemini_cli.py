@@ -61,7 +61,7 @@ def test_summary_counts_calls_retries_cache_hits_and_cost(cli, fake, key_env):
     fake.fail("429")
     done = cli(env=key_env)
     assert done.returncode == 0, done.stderr
-    assert "Model calls (gemini): 2 made (+1 retry), 0 from the cache; estimated cost $0.078." in done.stdout
+    assert "Model calls (gemini): 2 made (+1 retry), 0 from the cache; estimated cost $0.135." in done.stdout
     assert "offline" not in done.stderr and "retrying" in done.stdout
     again = cli(env=key_env)
     assert "Model calls (gemini): 0 made, 2 from the cache" in again.stdout and len(fake.calls) == 2
@@ -87,7 +87,7 @@ def test_dry_run_lists_calls_and_cost_and_calls_and_writes_nothing(cli, fake, ke
     assert "outputs in" not in done.stdout
     assert done.returncode == 0, done.stderr
     assert "A real run (gemini) would make 2 model calls:" in done.stdout
-    assert done.stdout.count("gemini-2.5-flash-image") == 2 and "Estimated cost: $0.078" in done.stdout
+    assert done.stdout.count("gemini-3.1-flash-image") == 2 and "Estimated cost: $0.134" in done.stdout
     assert fake.bodies_seen == [] and not (tmp_path / "out").exists()
     assert not list((tmp_path / "cache").rglob("entry.json"))
     cli(env=key_env)  # a real run fills the cache: a dry run then has nothing left to call
@@ -99,7 +99,7 @@ def test_json_carries_usage(cli, fake, key_env):
     done = cli("--json", "--rpm", "100", "--concurrency", "2", env=key_env)
     usage = json.loads(done.stdout)["usage"]
     assert usage == {"provider": "gemini", "offline": False, "calls": 2, "retries": 0, "cache_hits": 0,
-                     "cost_usd": 0.078, "unpriced": 0}
+                     "cost_usd": 0.1348, "unpriced": 0}
 
 
 def test_a_bad_config_file_is_a_usage_error(cli, tmp_path):
@@ -112,5 +112,5 @@ def test_a_bad_config_file_is_a_usage_error(cli, tmp_path):
 def test_dry_run_with_gemini_but_no_key_plans_and_warns(cli, tmp_path):
     done = cli("--dry-run", "--provider", "gemini")
     assert done.returncode == 0, done.stderr
-    assert "would make 2 model calls" in done.stdout and "Estimated cost: $0.078" in done.stdout
+    assert "would make 2 model calls" in done.stdout and "Estimated cost: $0.134" in done.stdout
     assert "No API key is set" in done.stdout and not (tmp_path / "out").exists()

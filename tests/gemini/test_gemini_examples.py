@@ -32,7 +32,7 @@ async def test_catalogue_batch_saves_one_shot_per_row_under_its_sku(tmp_path, ge
     fake = gemini_env
     result = await run("catalogue-batch.json", tmp_path, provider="gemini")
     assert [f.name for f in result.files] == ["mug-01.png", "lamp-02.png", "shoe-03.png"]
-    assert all(Image.open(f).size == (896, 1152) for f in result.files)  # 4:5 from Nano Banana
+    assert all(Image.open(f).size == (928, 1152) for f in result.files)  # 4:5 from Nano Banana 2
     prompts = sorted(c.prompt for c in fake.calls)
     assert len(prompts) == 3 and prompts[0].startswith("a brass desk lamp") and "pastel backdrop" in prompts[0]
     assert result.nodes["generate"].meta["items"][0]["provider"] == "gemini"
@@ -42,7 +42,7 @@ async def test_style_transfer_sends_the_photo_and_the_reference(tmp_path, gemini
     fake = gemini_env
     result = await run("style-transfer.json", tmp_path, provider="gemini")
     assert fake.calls[0].images == [(900, 600), (240, 180)]
-    assert Image.open(result.files[0]).size == (1248, 832)  # 3:2, the shape of the photo
+    assert Image.open(result.files[0]).size == (1264, 848)  # 3:2, the shape of the photo
 
 
 @pytest.mark.parametrize("name, files", [("text-to-image.json", 2), ("product-background-swap.json", 1)])

@@ -7,8 +7,9 @@ import pytest
 from PIL import Image, ImageChops
 
 from flowbanana import provenance
-from flowbanana.providers import OfflineProvider
-from fake_gemini import FAKE_KEY
+from flowbanana.errors import WorkflowInvalid
+from flowbanana.providers import MODELS, OfflineProvider
+from fake_gemini import FAKE_KEY, PROMPT_TOKENS, TEXT_TOKENS, THOUGHT_TOKENS
 
 GEN = {"p": {"type": "text.text", "params": {"text": "a red bicycle"}},
        "gen": {"type": "gemini.generate", "params": {"aspect_ratio": "16:9", "count": 2}, "inputs": {"prompt": "p.text"}},
@@ -24,12 +25,16 @@ async def test_workflow_file_to_written_images_through_the_sdk(run_workflow, pro
     assert result.ok, result.nodes["gen"].error
     files = sorted(result.files)
     assert [f.name for f in files] == ["bike_1.png", "bike_2.png"]
-    assert all(Image.open(f).size == (1344, 768) for f in files)
+    assert all(Image.open(f).size == (1376, 768) for f in files)
     assert sorted(c.config["seed"] for c in fake.calls) == [0, 1]  # variations get consecutive seeds
     meta = result.nodes["gen"].meta
-    assert meta["provider"] == "gemini" and meta["model"] == "gemini-2.5-flash-image"
+    assert meta["provider"] == "gemini" and meta["model"] == "gemini-3.1-flash-image"  # Nano Banana 2, the default
     assert meta["finish_reason"] == "STOP" and meta["calls"] == 2 and meta["retries"] == 0
-    assert meta["usage"]["output_tokens"] == 2 * 1290 and meta["cost"] == pytest.approx(0.078)
+    assert meta["usage"]["output_tokens"] == 2 * (1120 + TEXT_TOKENS) and meta["usage"]["thoughts_tokens"] == 240
+    # the image at its size, plus input tokens and text and thinking output tokens at the model's rates
+    rate_in, rate_out = MODELS["gemini-3.1-flash-image"].price_per_mtok
+    one = 0.067 + (PROMPT_TOKENS * rate_in + (TEXT_TOKENS + THOUGHT_TOKENS) * rate_out) / 1e6
+    assert meta["cost"] == pytest.approx(2 * one)
     again, _ = await run_workflow(GEN, provider)
     assert again.nodes["gen"].status == "cached" and len(fake.calls) == 2
     assert FAKE_KEY.encode() not in all_bytes(tmp_path)  # not in the cache, the outputs or the workflow
@@ -66,8 +71,8 @@ async def test_retries_are_recorded_and_each_attempt_takes_a_limiter_slot(run_wo
     limiter = CountingLimiter()
     fake.fail("503", "500")
     from flowbanana.providers import Request
-    await provider.generate(Request(model="gemini-2.5-flash-image", prompt="x", aspect_ratio="1:1"), limiter)
-    assert slots == ["gemini-2.5-flash-image"] * 3
+    await provider.generate(Request(model="gemini-3.1-flash-image", prompt="x", aspect_ratio="1:1"), limiter)
+    assert slots == ["gemini-3.1-flash-image"] * 3
 
 
 async def test_concurrency_bounds_requests_in_flight(run_workflow, provider, fake):
@@ -78,24 +83,27 @@ async def test_concurrency_bounds_requests_in_flight(run_workflow, provider, fak
 
 
 @pytest.mark.parametrize("params, words", [
-    ({"size": "4K"}, "does not make 4K images"),
-    ({"model": "gemini-3-pro-image-preview", "aspect_ratio": "8:1"}, "does not make 8:1 images"),
-    ({"model": "gemini-2.5-flash"}, "is not an image model"),
+    ({"model": "nano-banana", "size": "4K"}, "param 'size': Nano Banana (gemini-2.5-flash-image) does not make 4K"),
+    ({"model": "nano-banana-pro", "aspect_ratio": "8:1"}, "Nano Banana Pro (gemini-3-pro-image) does not make 8:1"),
+    ({"model": "gemini-3.5-flash"}, "Gemini 3.5 Flash (gemini-3.5-flash) is not an image model"),
 ])
-async def test_requests_a_model_cannot_take_fail_before_any_call(run_workflow, provider, fake, params, words):
+async def test_requests_a_model_cannot_take_are_invalid_before_anything_runs(run_workflow, provider, fake, params,
+                                                                              words):
     nodes = {**GEN, "gen": {**GEN["gen"], "params": {"count": 1, **params}}}
-    result, _ = await run_workflow(nodes, provider)
-    assert words in result.nodes["gen"].error and result.nodes["gen"].hint
+    with pytest.raises(WorkflowInvalid) as invalid:
+        await run_workflow(nodes, provider)
+    [problem] = invalid.value.problems
+    assert problem.node == "gen" and words in problem.message and problem.hint
     assert fake.bodies_seen == []
 
 
-async def test_too_many_reference_images_fail_before_any_call(run_workflow, provider, fake, photo):
-    nodes = {"load": {"type": "image.load", "params": {"path": "photo.png"}},
-             "edit": {"type": "gemini.edit", "params": {"instruction": "blend"},
-                      "inputs": {"image": "load.image", "references": ["load.image"] * 3}},
-             "save": {"type": "image.save", "inputs": {"image": "edit.image"}}}
+async def test_a_linked_model_is_checked_when_the_node_runs(run_workflow, provider, fake):
+    """A model id that arrives through a link is unknown at validation time: the node checks it before calling."""
+    nodes = {**GEN, "m": {"type": "text.text", "params": {"text": "gemini-3-pro-image"}},
+             "gen": {**GEN["gen"], "params": {"count": 1, "aspect_ratio": "8:1"},
+                     "inputs": {"prompt": "p.text", "model": "m.text"}}}
     result, _ = await run_workflow(nodes, provider)
-    assert "4 input images is more than Nano Banana takes (3)" in result.nodes["edit"].error
+    assert "Nano Banana Pro (gemini-3-pro-image) does not make 8:1 images" in result.nodes["gen"].error
     assert fake.bodies_seen == []
 
 
@@ -114,7 +122,7 @@ async def test_edit_sends_the_image_and_keeps_its_shape(run_workflow, provider, 
     result, _ = await run_workflow(nodes, provider)
     assert result.ok
     assert fake.calls[0].images == [(120, 90)] and "aspectRatio" not in fake.calls[0].config.get("imageConfig", {})
-    assert result.output("edit", "image").size == (1184, 864)  # 4:3, the ratio nearest 120×90
+    assert result.output("edit", "image").size == (1200, 896)  # 4:3, the ratio nearest 120×90
 
 
 @pytest.mark.parametrize("use_fake", [True, False], ids=["gemini", "offline"])
@@ -147,7 +155,7 @@ async def test_describe_and_prompt_answer_text(run_workflow, provider, fake, pho
     result, _ = await run_workflow(nodes, provider)
     assert result.ok
     assert result.output("what", "text").startswith("A picture prompt from 1 image(s)")
-    assert [c.model for c in fake.calls] == ["gemini-2.5-flash", "gemini-2.5-flash", "gemini-2.5-flash-image"]
+    assert [c.model for c in fake.calls] == ["gemini-flash-latest", "gemini-flash-latest", "gemini-3.1-flash-image"]
     assert result.output("what", "text")[:40] in fake.calls[1].prompt
 
 
@@ -163,7 +171,7 @@ async def test_offline_workflow_runs_without_key_and_says_what_it_is(run_workflo
     meta = result.nodes["gen"].meta
     assert meta["provider"] == "offline preview" and meta["cost"] == 0.0
     assert result.output("gen", "text").startswith("(offline preview)")
-    assert [Image.open(f).size for f in result.files] == [(1344, 768)] * 2
+    assert [Image.open(f).size for f in result.files] == [(1376, 768)] * 2
     assert all(provenance.read(f)[1]["providers"] == ["offline preview"] for f in result.files)
 
 
@@ -172,3 +180,26 @@ async def test_a_failed_variation_stops_the_ones_still_waiting(run_workflow, pro
     result, _ = await run_workflow({**GEN, "gen": {**GEN["gen"], "params": {"count": 4}}}, provider, concurrency=1)
     assert "blocked the prompt" in result.nodes["gen"].error
     assert len(fake.bodies_seen) == 1  # the three waiting for a slot were never sent
+
+
+@pytest.mark.parametrize("named, sent", [("gemini-3-pro-image-preview", "gemini-3-pro-image"),
+                                         ("gemini-3.1-flash-image-preview", "gemini-3.1-flash-image")])
+async def test_a_retired_id_runs_on_its_successor_with_a_warning(run_workflow, provider, fake, named, sent):
+    nodes = {**GEN, "gen": {**GEN["gen"], "params": {"count": 1, "model": named}}}
+    result, events = await run_workflow(nodes, provider)
+    assert result.ok and [c.model for c in fake.calls] == [sent]  # the retired id never reaches the API
+    warned = [e.data["message"] for e in events if e.kind == "node_warning" and e.node == "gen"]
+    assert warned == [f"{named} was shut down by Google on 2026-06-25; it is sent as its successor {sent} "
+                      f"({MODELS[sent].name})."]
+    assert result.nodes["gen"].meta["model"] == sent
+
+
+async def test_an_alias_and_its_id_share_one_cached_result(run_workflow, provider, fake):
+    first, events = await run_workflow({**GEN, "gen": {**GEN["gen"], "params": {"count": 1, "model": "nano-banana-pro"}}},
+                                       provider)
+    assert first.ok and [c.model for c in fake.calls] == ["gemini-3-pro-image"]
+    assert not [e for e in events if e.kind == "node_warning"]  # an alias is a name, not a problem
+    again, _ = await run_workflow({**GEN, "gen": {**GEN["gen"], "params": {"count": 1,
+                                                                          "model": "gemini-3-pro-image-preview"}}},
+                                  provider)
+    assert again.nodes["gen"].status == "cached" and len(fake.calls) == 1

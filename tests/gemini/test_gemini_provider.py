@@ -12,26 +12,35 @@ from fake_gemini import FAKE_KEY
 
 
 def gen(**kw) -> Request:
-    return Request(**{"model": "gemini-2.5-flash-image", "prompt": "a red bicycle", "aspect_ratio": "16:9", **kw})
+    return Request(**{"model": "gemini-3.1-flash-image", "prompt": "a red bicycle", "aspect_ratio": "16:9", **kw})
 
 
 async def test_image_of_the_size_gemini_returns(provider, limiter, fake):
     answer = await provider.generate(gen(seed=7, temperature=0.4, system_instruction="house style"), limiter)
-    assert [image.size for image in answer.images] == [(1344, 768)]
+    assert [image.size for image in answer.images] == [(1376, 768)]
     assert answer.text == "Here is your image."
     assert answer.finish_reason == "STOP"
-    assert answer.usage == {"prompt_tokens": 10, "output_tokens": 1290, "total_tokens": 1300}
-    assert answer.cost_usd == pytest.approx(0.039)
+    assert answer.usage == {"prompt_tokens": 10, "output_tokens": 1126, "thoughts_tokens": 120, "text_tokens": 6,
+                            "total_tokens": 1256}
+    # Nano Banana 2 at 1K: $0.067 for the image, $0.50/M tokens in, $3/M for its text and thinking tokens
+    assert answer.cost_usd == pytest.approx(0.067 + (10 * 0.50 + (6 + 120) * 3.00) / 1e6)
     call = fake.calls[0]
-    assert (call.version, call.model, call.prompt, call.system) == ("v1beta", "gemini-2.5-flash-image",
+    assert (call.version, call.model, call.prompt, call.system) == ("v1beta", "gemini-3.1-flash-image",
                                                                     "a red bicycle", "house style")
     assert call.config["seed"] == 7 and call.config["temperature"] == 0.4
-    assert call.config["imageConfig"] == {"aspectRatio": "16:9"}  # Nano Banana takes no imageSize
+    assert call.config["imageConfig"] == {"aspectRatio": "16:9", "imageSize": "1K"}
+
+
+async def test_a_model_with_one_size_is_sent_no_size(provider, limiter, fake):
+    answer = await provider.generate(gen(model="gemini-2.5-flash-image"), limiter)
+    assert answer.images[0].size == (1344, 768) and answer.cost_usd == pytest.approx(0.039 + 10 * 0.30 / 1e6 +
+                                                                                    6 * 2.50 / 1e6)
+    assert fake.calls[0].config["imageConfig"] == {"aspectRatio": "16:9"}  # Nano Banana takes no imageSize
 
 
 async def test_size_and_images_reach_the_server(provider, limiter, fake):
     refs = [Image.new("RGB", (40, 30), "blue"), Image.new("RGBA", (20, 20))]
-    answer = await provider.generate(gen(model="gemini-3-pro-image-preview", size="2K", aspect_ratio="1:1",
+    answer = await provider.generate(gen(model="gemini-3-pro-image", size="2K", aspect_ratio="1:1",
                                          images=refs), limiter)
     assert answer.images[0].size == (2048, 2048)
     assert fake.calls[0].images == [(40, 30), (20, 20)]
@@ -43,7 +52,7 @@ async def test_size_and_images_reach_the_server(provider, limiter, fake):
 async def test_both_base64_alphabets_and_mime_keys_are_read(provider, limiter, fake, style):
     fake.style = style
     answer = await provider.generate(gen(), limiter)
-    assert answer.images[0].size == (1344, 768)
+    assert answer.images[0].size == (1376, 768)
 
 
 @pytest.mark.parametrize("fault", ["429", "503", "500", "slow"])
@@ -57,7 +66,7 @@ async def test_transient_faults_are_retried(gemini_env, sleeps, limiter, fault):
     notes = []
     answer = await provider.generate(gen(), limiter, notify=notes.append)
     await provider.aclose()
-    assert answer.images[0].size == (1344, 768)
+    assert answer.images[0].size == (1376, 768)
     assert answer.retries == 2 and provider.stats.retries == 2 and provider.stats.calls == 3
     assert len(sleeps.waits) == 2 and len(notes) == 2
     assert "retrying" in notes[0] and "attempt 2 of 4" in notes[0]
@@ -112,9 +121,11 @@ async def test_malformed_body_is_a_clear_error(provider, limiter, fake, sleeps):
 
 
 @pytest.mark.parametrize("request_kw, status, words", [
-    (dict(aspect_ratio="1:8"), "400 INVALID_ARGUMENT", "Unsupported aspect ratio 1:8"),
+    (dict(aspect_ratio="1:8", model="gemini-3-pro-image"), "400 INVALID_ARGUMENT", "Unsupported aspect ratio 1:8"),
     (dict(size="4K", model="gemini-2.5-flash-image-x"), "404 NOT_FOUND", "is not found"),
-    (dict(images=[Image.new("RGB", (8, 8))] * 4), "400 INVALID_ARGUMENT", "at most 3 images"),
+    (dict(model="gemini-3-pro-image-preview"), "404 NOT_FOUND", "is not found"),  # shut down on 2026-06-25
+    (dict(images=[Image.new("RGB", (8, 8))] * 4, model="gemini-2.5-flash-image"), "400 INVALID_ARGUMENT",
+     "at most 3 images"),
 ])
 async def test_bad_requests_say_what_is_wrong_and_are_not_retried(provider, limiter, fake, request_kw, status, words):
     with pytest.raises(NodeError) as error:
@@ -158,11 +169,11 @@ async def test_wrong_size_is_reported(provider, limiter, fake):
     fake.fail("wrong_size")
     answer = await provider.generate(gen(), limiter)
     assert answer.images[0].size == (640, 480)
-    assert "640×480" in answer.warnings[0] and "1344×768" in answer.warnings[0]
+    assert "640×480" in answer.warnings[0] and "1376×768" in answer.warnings[0]
 
 
 async def test_text_model_answers_text(provider, limiter, fake):
-    answer = await provider.generate(Request(model="gemini-2.5-flash", prompt="describe", image=False,
+    answer = await provider.generate(Request(model="gemini-flash-latest", prompt="describe", image=False,
                                              images=[Image.new("RGB", (10, 10))]), limiter)
     assert answer.text.startswith("A picture prompt from 1 image(s)") and answer.images == []
     assert "imageConfig" not in fake.calls[0].config and fake.calls[0].config["responseModalities"] == ["TEXT"]

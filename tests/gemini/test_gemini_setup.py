@@ -6,7 +6,7 @@ import random
 import pytest
 
 from flowbanana.executor import Execution, RunOptions
-from flowbanana.providers import (ConfigError, GeminiProvider, OfflineProvider, ProviderUnavailable, lookup,
+from flowbanana.providers import (ALL_SIZES, ConfigError, GeminiProvider, OfflineProvider, ProviderUnavailable, lookup,
                                   load_settings, prepare_run)
 from flowbanana.providers.retry import RetryPolicy, server_retry_delay
 from fake_gemini import FAKE_KEY
@@ -100,8 +100,8 @@ def test_backoff_doubles_with_jitter_and_is_capped():
 
 def test_catalogue_knows_the_models_and_passes_unknown_ids():
     assert lookup("gemini-2.5-flash-image").sizes == ("1K",)
-    assert lookup("gemini-3.1-flash-image-preview").sizes == ("512", "1K", "2K", "4K")
-    assert lookup("gemini-3-pro-image-preview").thinks and lookup("gemini-3-pro-image").pixel_size("1:1", "4K") == (
-        4096, 4096)
+    assert lookup("nano-banana-2").id == "gemini-3.1-flash-image" and lookup("nano-banana-2").sizes == ALL_SIZES
+    assert lookup("gemini-3.1-flash-image-preview").id == "gemini-3.1-flash-image"  # retired: its successor
+    assert lookup("gemini-3-pro-image").thinks and lookup("gemini-3-pro-image").pixel_size("1:1", "4K") == (4096, 4096)
     unknown = lookup("gemini-4-image")
-    assert not unknown.known and unknown.estimate("1K") is None and "4K" in unknown.sizes
+    assert not unknown.known and unknown.estimate(size="1K") is None and "4K" in unknown.sizes

@@ -65,13 +65,13 @@ def test_submit_follow_download(client, photo):
 def test_usage_and_cost_of_a_gemini_run_and_its_rerun(start_server, fake_gemini):
     server = start_server(env={"GEMINI_API_KEY": fake_gemini.key, "GOOGLE_GEMINI_BASE_URL": fake_gemini.url})
     body = make_workflow({"gen": {"type": "gemini.generate", "params": {"prompt": "a teapot", "count": 2,
-                                                                       "model": "gemini-3.1-flash-image-preview"}},
+                                                                       "model": "gemini-3.1-flash-image"}},
                           "save": {"type": "image.save", "inputs": {"image": "gen.image"}}})
     with server.client() as client:
         first = finish(client, submit(client, body)["id"])  # provider auto: a key is set, so Gemini
         assert first["status"] == "done" and len(first["files"]) == 2
         assert first["usage"]["provider"] != "offline preview" and first["usage"]["calls"] == 2
-        assert first["cost"] == pytest.approx(2 * 0.067) and first["usage"]["tokens"]
+        assert first["cost"] == pytest.approx(2 * 0.067, rel=0.01) and first["usage"]["tokens"]
         assert first["nodes"]["gen"]["meta"]["calls"] == 2 and first["nodes"]["gen"]["meta"]["model"]
         listed = client.get("/api/runs").json()["runs"][0]
         assert listed["cost"] == first["cost"]

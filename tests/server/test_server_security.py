@@ -243,7 +243,7 @@ def test_no_api_key_reaches_a_response_a_record_or_the_log(start_server, fake_ge
     """A real Gemini run (against the fake API) with a key in the server's environment, and the key nowhere."""
     server = start_server(env={"GEMINI_API_KEY": fake_gemini.key, "GOOGLE_GEMINI_BASE_URL": fake_gemini.url})
     body = make_workflow({"gen": {"type": "gemini.generate", "params": {"prompt": "a red teapot", "size": "512",
-                                                                       "model": "gemini-3.1-flash-image-preview"}},
+                                                                       "model": "gemini-3.1-flash-image"}},
                           "save": {"type": "image.save", "inputs": {"image": "gen.image"}}})
     with server.client() as client:
         run = submit(client, body, options={"provider": "gemini"})

@@ -78,7 +78,7 @@ async def test_an_invalid_workflow_is_reported_not_run(controller, make_workflow
 async def test_an_estimate_counts_the_calls_a_run_would_make_and_runs_nothing(controller):
     workflow = load(ROOT / "workflows" / "hello-gemini.json")
     plan = await controller.estimate(workflow)
-    assert [(c["node"], c["model"]) for c in plan["calls"]] == [("generate", "gemini-2.5-flash-image")]
+    assert [(c["node"], c["model"]) for c in plan["calls"]] == [("generate", "gemini-3.1-flash-image")]
     assert controller.seen["statuses"] == [] and not controller.history  # nothing shown, nothing kept
     assert not list(controller.config.out_root.glob("**/*.png"))
     await controller.run(workflow)
