@@ -27,6 +27,7 @@ from .limits import CallLimiter
 from .node_api import Input, NodeContext, NodeError, NodeType, resolve_path, within
 from .results import CACHED, CANCELLED, DONE, FAILED, SKIPPED, NodeResult, RunResult, describe
 from .subgraph import Subgraphs
+from .sweep import expand
 from .validation import check, resolved_params
 from .workflow import Node, Workflow
 
@@ -94,13 +95,16 @@ class Execution:
     async def run(self) -> RunResult:
         self._loop = asyncio.get_running_loop()
         self.flat = check(self.workflow, self.catalogue, self.options.read_roots)
-        self.nodes = self.flat.workflow.nodes
+        expansion = expand(self.flat.workflow, self.catalogue)  # a sweep: one copy per cell of what it varies
+        self.nodes = expansion.workflow.nodes
         self.workflow_dict = Subgraphs(self.catalogue, self.options.read_roots).embed(self.workflow).to_dict()
-        self.force = {n for node_id in self.options.force for n in self.flat.node_ids(node_id)}
+        self.force = {c for node_id in self.options.force for n in self.flat.node_ids(node_id)
+                      for c in expansion.ids(n)}
         started = time.perf_counter()
-        graph = build_graph(self.flat.workflow)
+        graph = build_graph(expansion.workflow)
         if self.options.targets is not None:
-            wanted = {n for target in self.options.targets for n in self.flat.node_ids(target) if n in graph}
+            wanted = {c for target in self.options.targets for n in self.flat.node_ids(target)
+                      for c in expansion.ids(n) if c in graph}
             for target in list(wanted):
                 wanted |= nx.ancestors(graph, target)
             graph = graph.subgraph(wanted).copy()
@@ -376,7 +380,8 @@ class _NodeRun:
             for meta in metas:
                 meta = {k: v for k, v in meta.items() if k != "files"}
                 if meta:
-                    records.append({"node": node_id, "type": self.ex.nodes[node_id].type, "meta": meta})
+                    records.append({"node": node_id, "type": self.ex.nodes[node_id].type, "meta": meta,
+                                    "seconds": result.seconds, "cached": result.status == CACHED})
         return records
 
     def _outputs(self, returned: Any) -> dict[str, Any]:

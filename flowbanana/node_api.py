@@ -345,8 +345,9 @@ class NodeContext:
     def lineage(self) -> list[dict]:
         """What the nodes upstream of this one recorded (model, seed, usage...), in run order.
 
-        Each entry is {"node", "type", "meta"}; for an upstream node mapped over the same list as
-        this one, only the matching item's record. Used to write provenance into saved files.
+        Each entry is {"node", "type", "meta", "seconds", "cached"}; for an upstream node mapped over
+        the same list as this one, only the matching item's record. Used to write provenance into
+        saved files, and by a sweep to caption each cell with its time and cost.
         """
         return self._lineage()
 

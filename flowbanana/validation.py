@@ -13,6 +13,7 @@ from .graph import build_graph, cycles
 from .node_api import NodeType
 from .porttypes import compatible
 from .subgraph import Flat, Subgraphs
+from .sweep import problems as sweep_problems
 from .workflow import Node, Workflow
 
 
@@ -50,6 +51,8 @@ def _expand_and_validate(workflow: Workflow, catalogue: Catalogue, read_roots: t
     for group in cycles(build_graph(nodes)):
         problems.append(Problem("cycle", f"nodes {' -> '.join(group + group[:1])} depend on each other in a cycle.",
                                 node=group[0], hint="Remove one of the links between them."))
+    if all(p.severity != "error" for p in problems):  # a sweep reads its params once they are known to make sense
+        problems += sweep_problems(nodes, catalogue)
     if nodes.nodes and not any((t := catalogue.get(n.type)) and t.output and not n.disabled
                                for n in nodes.nodes.values()):
         problems.append(Problem("no_output", "no node produces a result, so running would make nothing to keep.",

@@ -176,6 +176,12 @@ def resolve(model_id: str, image: bool = True) -> tuple[Model, str]:
     return found, ""
 
 
+def model_choices(default: str) -> tuple[str, ...]:
+    """The models a model param offers (for the editor's picker and a sweep's "every model"): the table's image
+    models for a param whose default is one, its text models for one whose default is one of those."""
+    return next((models for models in (IMAGE_MODELS, TEXT_MODELS) if default in models), ())
+
+
 def lookup(model_id: str, image: bool = True) -> Model:
     """The entry `resolve` gives, without its notice."""
     return resolve(model_id, image)[0]

@@ -35,12 +35,12 @@ class FlowCanvas(ui.element, component="flowbanana_canvas.js"):
 def with_model_suggestions(data: dict) -> dict:
     """A provider node's free-text `model` param offers the provider's model catalogue as suggestions
     (any other id can still be typed), so picking Nano Banana Pro is a choice, not a recollection."""
-    from ..providers.models import IMAGE_MODELS, TEXT_MODELS
+    from ..providers.models import model_choices
 
     for node in data["nodes"]:
         for param in node["params"] if node.get("uses_provider") else ():
             if param["name"] == "model" and param["kind"] == "text" and not param.get("choices"):
-                known = next((m for m in (IMAGE_MODELS, TEXT_MODELS) if param["default"] in m), None)
+                known = model_choices(param["default"])
                 if known:
                     param["choices"] = list(known)
     return data
