@@ -65,6 +65,7 @@ class Execution:
         self._listeners = [on_event] if on_event else []
         self._cancelled = False
         self._tasks: dict[asyncio.Task, str] = {}
+        self._launched: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.out_dir = (self.options.out_dir or default_out_dir(workflow)).resolve()
         self.workflow_dict: dict = {}  # what nodes may embed in the files they write (subgraphs embedded)
@@ -111,7 +112,7 @@ class Execution:
         self.graph = graph
         self.emit("run_started", run_id=self.run_id, workflow=self.workflow.name,
                   nodes=list(nx.topological_sort(graph)), out_dir=str(self.out_dir))
-        waiting = {n: graph.in_degree(n) for n in graph}
+        waiting = self._waiting = {n: graph.in_degree(n) for n in graph}
         for node_id in nx.topological_sort(graph):
             if self.nodes[node_id].disabled and node_id not in self.results:
                 self._skip(node_id, "the node is disabled")
@@ -146,8 +147,9 @@ class Execution:
         return result
 
     def _launch(self, node_id: str) -> None:
-        if self._cancelled:
+        if self._cancelled or node_id in self._launched:
             return
+        self._launched.add(node_id)
         task = asyncio.create_task(self._run_node(node_id), name=f"flowbanana:{node_id}")
         self._tasks[task] = node_id
 
@@ -156,9 +158,23 @@ class Execution:
         self.emit("node_skipped", node_id, reason=reason)
 
     def _skip_descendants(self, graph: nx.DiGraph, node_id: str, reason: str) -> None:
+        """Skip what needs `node_id`; a node taking it only on partial ports runs without it once it may."""
+        gone = {node_id}
         for child in nx.topological_sort(graph.subgraph(nx.descendants(graph, node_id))):
-            if child not in self.results:
-                self._skip(child, f"skipped because {reason}")
+            lost = [p for p in graph.predecessors(child) if p in gone]
+            if not lost or child in self.results:
+                continue
+            if all(self._partial(graph, p, child) for p in lost):
+                self._waiting[child] -= len(lost)
+                if self._waiting[child] == 0:
+                    self._launch(child)
+                continue
+            self._skip(child, f"skipped because {reason}")
+            gone.add(child)
+
+    def _partial(self, graph: nx.DiGraph, source: str, target: str) -> bool:
+        node_type = self.catalogue.get(self.nodes[target].type)
+        return all(getattr(node_type.port(port), "partial", False) for _, port in graph.edges[source, target]["links"])
 
     async def _run_node(self, node_id: str) -> None:
         node = self.nodes[node_id]
@@ -290,8 +306,9 @@ class _NodeRun:
             if port.name not in self.node.inputs:
                 kwargs[port.name] = [] if port.list else None
         for name, links in self.node.inputs.items():
-            values = [results[l.node].outputs[l.output] for l in links]
-            link_digests = [results[l.node].digests[l.output] for l in links]
+            # a link from a node that did not finish reaches only a partial port (see _skip_descendants)
+            values = [results[l.node].outputs[l.output] if results[l.node].ok else None for l in links]
+            link_digests = [results[l.node].digests[l.output] if results[l.node].ok else "missing" for l in links]
             if self._single(name):
                 kwargs[name], digests[name] = values[0], self._link_digest(name, values[0], link_digests[0])
             else:

@@ -57,16 +57,25 @@ class Issue:
 
 @dataclass(frozen=True)
 class Input:
-    """A port fed by links. `list=True`: the node takes the whole list (and several links)."""
+    """A port fed by links. `list=True`: the node takes the whole list (and several links).
+
+    `partial=True` (with `list=True`): the node still runs when some of the nodes linked into the port failed
+    or were skipped; each of those gives None in the list, so a node can show what did work (a sweep's grid).
+    """
     name: str
     type: str
     optional: bool = False
     list: bool = False
     description: str = ""
+    partial: bool = False
+
+    def __post_init__(self):
+        if self.partial and not self.list:
+            raise ValueError(f"input {self.name!r}: partial=True needs list=True")
 
     def to_json(self) -> dict:
         return {"name": self.name, "type": self.type, "optional": self.optional,
-                "list": self.list, "description": self.description}
+                "list": self.list, "description": self.description, "partial": self.partial}
 
 
 @dataclass(frozen=True)

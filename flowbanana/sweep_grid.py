@@ -18,7 +18,7 @@ from .sweep import EVERY, EVERYTHING, MODES, PAIRED, SWEEP, layout, serves, valu
 pack = Pack("sweep", version="0.1.0", distribution="flowbanana",
             description="Sweeps: one workflow over several values of its params, in a labelled grid.")
 
-INK, PAPER, MUTED, RULE = (24, 24, 28), (255, 255, 255), (110, 110, 120), (225, 225, 230)
+INK, PAPER, MUTED, RULE, FAILED = (24, 24, 28), (255, 255, 255), (110, 110, 120), (225, 225, 230), (250, 228, 228)
 
 
 @pack.node(SWEEP, title="Sweep", category="sweep",
@@ -28,8 +28,9 @@ INK, PAPER, MUTED, RULE = (24, 24, 28), (255, 255, 255), (110, 110, 120), (225, 
                        f"gen.model) and list its values one per line; {EVERYTHING} alone lists every value it "
                        "offers (every model, every ratio). Only what a swept param reaches runs per cell; the rest "
                        "runs once, and cells made before come from the cache.",
-           inputs=[Input("image", IMAGE, list=True, description="The image each cell makes: link the output of the "
-                                                               "swept node, or of one after it.")],
+           inputs=[Input("image", IMAGE, list=True, partial=True,
+                         description="The image each cell makes: link the output of the swept node, or of one after "
+                                     "it. A cell whose node failed shows as failed; the others still make the grid.")],
            params=[Param.text("x", "", description="The param across the columns, as node.param (gen.model)."),
                    Param.multiline("x_values", "", description=f"Its values, one per line ({EVERYTHING}: all)."),
                    Param.text("y", "", optional=True, description="The param down the rows (optional)."),
@@ -40,14 +41,17 @@ INK, PAPER, MUTED, RULE = (24, 24, 28), (255, 255, 255), (110, 110, 120), (225, 
                    Param.text("folder", "sweep", description="Where in the output folder the grid, each image "
                                                              "and cells.csv go (replaced on each run).")],
            outputs=[Output("grid", IMAGE, description="The labelled grid."),
-                    Output("images", IMAGE, list=True, description="Each cell's image, in cell order.")],
+                    Output("images", IMAGE, list=True, description="The cells' images, in cell order (failed ones "
+                                                                          "left out).")],
            output=True, cacheable=False)
 def grid(image, x, x_values, y, y_values, mode, cell_size, folder, ctx):
     xs, ys = value_lines(x_values), value_lines(y_values) if (y or "").strip() else []
     positions = layout(mode, len(xs), len(ys))
     if len(image) != len(positions):
-        raise NodeError(f"the sweep has {len(positions)} cells but {len(image)} images arrived.",
-                        "Run the whole workflow: the sweep copies the nodes before it once per cell.")
+        raise NodeError(f"the sweep has {len(positions)} cells but {len(image)} images arrived; each cell must make "
+                        "one image.", "Set count to 1 on the swept node, or pick one image with list.pick.")
+    if all(picture is None for picture in image):
+        raise NodeError("every cell failed, so there is no grid to draw.", "See the failed nodes' errors.")
     stats, total = cell_stats(ctx.lineage(), positions)
     labels = [[xs[i]] + ([ys[j]] if j is not None else []) for i, j, _, _ in positions]
     sheet, boxes = draw(image, positions, xs, ys, mode, cell_size, stats, total, (x.strip(), (y or "").strip()))
@@ -58,22 +62,26 @@ def grid(image, x, x_values, y, y_values, mode, cell_size, folder, ctx):
     rows, cells = [], []
     targets = [x.strip()] + ([y.strip()] if ys else [])
     for number, (picture, values, stat, box) in enumerate(zip(image, labels, stats, boxes), start=1):
-        name = f"{number:02d}-{_slug('-'.join(values))}.png"
-        cell_path = ctx.resolve_write(f"{base}/{name}")
-        picture.save(cell_path, **ctx.provenance("PNG"))
-        ctx.add_file(cell_path)
-        rows.append([number, *values, name, f"{stat['seconds']:.2f}",
-                     "" if stat["cost"] is None else f"{stat['cost']:.4f}", "yes" if stat["cached"] else "no"])
-        cells.append({"box": box, "values": dict(zip(targets, values)), "caption": caption(stat)})
+        name = f"{number:02d}-{_slug('-'.join(values))}.png" if picture is not None else ""
+        if picture is not None:
+            cell_path = ctx.resolve_write(f"{base}/{name}")
+            picture.save(cell_path, **ctx.provenance("PNG"))
+            ctx.add_file(cell_path)
+        status = "failed" if picture is None else "cached" if stat["cached"] else "made"
+        rows.append([number, *values, name, status, f"{stat['seconds']:.2f}",
+                     "" if stat["cost"] is None else f"{stat['cost']:.4f}"])
+        cells.append({"box": box, "values": dict(zip(targets, values)), "status": status})
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
-    writer.writerow(["cell", *targets, "file", "seconds", "cost_usd", "cached"])
+    writer.writerow(["cell", *targets, "file", "status", "seconds", "cost_usd"])
     writer.writerows(rows)
     csv_path = ctx.resolve_write(f"{base}/cells.csv")
     csv_path.write_text(table.getvalue(), encoding="utf-8")
     ctx.add_file(csv_path)
     ctx.record(sweep={"size": list(sheet.size), "cells": cells})  # for the editor: which cell is where
-    return {"grid": sheet, "images": list(image)}
+    if None in image:
+        ctx.warn(f"{image.count(None)} of {len(image)} cells failed; the grid marks them.")
+    return {"grid": sheet, "images": [picture for picture in image if picture is not None]}
 
 
 def cell_stats(lineage: list[dict], positions) -> tuple[list[dict], float | None]:
@@ -152,10 +160,14 @@ def draw(images, positions, xs, ys, mode, cell_size, stats, total, names) -> tup
     for picture, (row, column), stat in zip(images, places, stats):
         left, top = pad + row_w + column * (cell_size + pad), tops[row]
         ink.rectangle((left - 1, top - 1, left + cell_size, top + cell_size), outline=RULE)
-        fitted = ImageOps.contain(picture.convert("RGB"), (cell_size, cell_size), Image.Resampling.LANCZOS)
-        sheet.paste(fitted, (left + (cell_size - fitted.width) // 2, top + (cell_size - fitted.height) // 2))
-        ink.text((left + cell_size // 2, top + cell_size + pad // 2), caption(stat), font=small, fill=MUTED,
-                 anchor="ma")
+        if picture is None:
+            ink.rectangle((left, top, left + cell_size - 1, top + cell_size - 1), fill=FAILED)
+            ink.text((left + cell_size // 2, top + cell_size // 2), "failed", font=font, fill=INK, anchor="mm")
+        else:
+            fitted = ImageOps.contain(picture.convert("RGB"), (cell_size, cell_size), Image.Resampling.LANCZOS)
+            sheet.paste(fitted, (left + (cell_size - fitted.width) // 2, top + (cell_size - fitted.height) // 2))
+        ink.text((left + cell_size // 2, top + cell_size + pad // 2), "failed" if picture is None else caption(stat),
+                 font=small, fill=MUTED, anchor="ma")
         boxes.append([left, top, left + cell_size, top + cell_size])
     return sheet, boxes
 

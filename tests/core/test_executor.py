@@ -4,6 +4,7 @@ import asyncio
 import pytest
 
 from flowbanana.executor import Execution, RunOptions
+from flowbanana.node_api import Input
 
 
 def overlap(calls, a, b):
@@ -186,3 +187,23 @@ def test_the_cache_key_holds_the_value_a_param_is_sent_as(make_workflow, run, ca
     assert result.output("s", "word") == "color" and len(calls) == 1
     result, _ = run(make_workflow({"s": {"type": "test.spelled", "params": {"word": "color"}}}), cache=cache)
     assert result.nodes["s"].status == "cached" and len(calls) == 1
+
+
+def test_a_partial_port_takes_what_worked_and_none_for_what_did_not(make_workflow, run):
+    workflow = make_workflow({
+        "ok": {"type": "test.number", "params": {"value": 2}},
+        "bad": {"type": "test.fail"},
+        "after_bad": {"type": "test.upper", "inputs": {"text": "bad.value"}},
+        "off": {"type": "test.number", "disabled": True},
+        "all": {"type": "test.whatever_worked", "inputs": {"items": ["ok.value", "after_bad.text", "off.value"]}},
+        "strict": {"type": "test.collect", "inputs": {"items": ["ok.value", "bad.value"]}},
+        "then": {"type": "test.show", "inputs": {"value": "all.items"}}})
+    result, events = run(workflow)
+    assert result.output("all") == [2.0, None, None] and result.output("then") == [2.0, None, None]
+    assert result.nodes["after_bad"].status == "skipped" and result.nodes["strict"].status == "skipped"
+    assert [e.node for e in events if e.kind == "node_started"].count("all") == 1
+
+
+def test_partial_needs_a_list_port():
+    with pytest.raises(ValueError, match="partial=True needs list=True"):
+        Input("x", "IMAGE", partial=True)

@@ -12,6 +12,7 @@ from PIL import Image, ImageChops, ImageStat
 
 import flowbanana
 from flowbanana.executor import Execution, RunOptions
+from flowbanana.node_api import NodeError
 from flowbanana.cache import Cache
 from flowbanana.providers.models import DEFAULT_IMAGE_MODEL, IMAGE_MODELS, lookup
 from flowbanana.providers.offline import OfflineProvider
@@ -104,7 +105,7 @@ async def test_a_3x3_sweep_makes_a_labelled_grid_every_image_and_a_csv(run_sweep
 
     rows = read_cells(tmp_path)
     assert [(r["style.text"], r["gen.seed"]) for r in rows] == [(s, str(seed)) for seed in (1, 2, 3) for s in STYLES]
-    assert all(r["cached"] == "no" and float(r["seconds"]) > 0 and float(r["cost_usd"]) == 0.0 for r in rows)
+    assert all(r["status"] == "made" and float(r["seconds"]) > 0 and float(r["cost_usd"]) == 0.0 for r in rows)
     for row, image in zip(rows, images):
         on_disk = Image.open(tmp_path / "out" / "sweep" / row["file"])
         assert on_disk.size == image.size
@@ -118,10 +119,10 @@ async def test_a_second_run_takes_every_cell_from_the_cache_and_a_changed_row_on
     again, provider = await run_sweep(sweep_doc())
     assert again.ok and provider.requests == []
     assert all(again.nodes[n].status == "cached" for n in again.nodes if n != "sweep")
-    assert all(r["cached"] == "yes" for r in read_cells(tmp_path))
+    assert all(r["status"] == "cached" for r in read_cells(tmp_path))
     changed, provider = await run_sweep(sweep_doc(y_values="1\n2\n4"))
     assert sorted((r.seed, r.prompt) for r in provider.requests) == sorted((4, f"a lighthouse, {s}") for s in STYLES)
-    assert [r["cached"] for r in read_cells(tmp_path)] == ["yes"] * 6 + ["no"] * 3
+    assert [r["status"] for r in read_cells(tmp_path)] == ["cached"] * 6 + ["made"] * 3
 
 
 async def test_a_param_after_the_image_node_does_not_repeat_the_calls_before_it(run_sweep, tmp_path):
@@ -148,6 +149,24 @@ async def test_run_this_node_and_force_reach_every_copy(run_sweep):
     _, _ = await run_sweep(sweep_doc())
     result, provider = await run_sweep(sweep_doc(), targets=frozenset({"gen"}), force=frozenset({"gen"}))
     assert "sweep" not in result.nodes and len(provider.requests) == 9
+
+
+async def test_a_failed_cell_is_marked_and_the_others_still_make_the_grid(run_sweep, tmp_path):
+    class RefusesPixelArt(Counting):
+        async def generate(self, request, limiter, notify=None):
+            if "pixel art" in request.prompt:
+                raise NodeError("the model refused (IMAGE_SAFETY).")
+            return await super().generate(request, limiter, notify)
+
+    result, provider = await run_sweep(sweep_doc(), provider=RefusesPixelArt())
+    assert result.status == "failed" and result.nodes["sweep"].status == "done"
+    assert sorted(n for n, r in result.nodes.items() if r.status == "failed") == ["gen@x3y1", "gen@x3y2", "gen@x3y3"]
+    rows = read_cells(tmp_path)
+    assert [r["status"] for r in rows] == ["made", "made", "failed"] * 3 and rows[2]["file"] == ""
+    assert len(result.output("sweep", "images")) == 6
+    grid, cells = result.output("sweep", "grid"), result.nodes["sweep"].meta["sweep"]["cells"]
+    left, top, right, bottom = cells[2]["box"]
+    assert grid.getpixel(((left + right) // 2, top + 4)) == (250, 228, 228)  # the failed cell's shade
 
 
 def test_star_means_every_value_the_param_offers(catalogue):

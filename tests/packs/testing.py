@@ -56,6 +56,12 @@ def collect(items):
     return len(items)
 
 
+@pack.node("test.whatever_worked", inputs=[Input("items", ANY, list=True, partial=True)],
+           outputs=[Output("items", ANY, list=True)], output=True)
+def whatever_worked(items):
+    return items
+
+
 @pack.node("test.show", inputs=[Input("value", ANY)], outputs=[Output("value", ANY)], output=True)
 def show(value):
     return value
