@@ -10,11 +10,12 @@ from nicegui import app, ui
 
 from ..cache import default_cache_dir
 from ..catalogue import Catalogue
-from .editor import FILES_ROUTE, TABS, Editor
+from .editor import FILES_ROUTE, Editor
 from .mask_editor import add_mask_route
 from .media import ROUTE, MediaStore
 from .runner import EditorConfig
 from .sharing import add_open_route
+from .tab import TABS, Tab, read_body
 
 HERE = Path(__file__).parent
 MAX_UPLOAD = 50 * 1024 * 1024
@@ -52,9 +53,7 @@ def setup(config: EditorConfig) -> None:
         editor = TABS.get(tab)
         if editor is None:
             raise HTTPException(403, "unknown editor tab; reload the page")
-        data = await request.body()
-        if len(data) > MAX_UPLOAD:
-            raise HTTPException(413, f"files up to {MAX_UPLOAD // 2**20} MB")
+        data = await read_body(request, MAX_UPLOAD, "files")
         node_type = editor.doc.workflow.nodes.get(node) and config.catalogue.get(editor.doc.workflow.nodes[node].type)
         spec = node_type.param(param) if node_type else None
         if spec is None or spec.kind != "file":
@@ -66,12 +65,12 @@ def setup(config: EditorConfig) -> None:
         editor.uploaded(node, param, value)
         return PlainTextResponse(value)
 
-    add_mask_route(TABS)
-    add_open_route(TABS)
+    add_mask_route()
+    add_open_route()
     app.on_shutdown(config.media.close)
 
 
-def store_upload(editor: Editor, name: str, data: bytes) -> str:
+def store_upload(editor: Tab, name: str, data: bytes) -> str:
     """Keep an uploaded file where the workflow may read it; return the param value that points at it.
 
     Next to a saved workflow it goes into `inputs/` (a relative path travels with the file);

@@ -1,14 +1,12 @@
 """Before/after: an edited or inpainted result over the image that went in, with a slider between them."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from nicegui import ui
 
 from ..porttypes import IMAGE
+from .tab import Tab
 
-if TYPE_CHECKING:
-    from .editor import Editor
 
 
 class CompareView(ui.element, component="flowbanana_compare.js"):
@@ -22,7 +20,7 @@ class CompareView(ui.element, component="flowbanana_compare.js"):
         self.update()
 
 
-def before_after(editor: "Editor", node_id: str, index: int = 0) -> tuple[dict, dict] | None:
+def before_after(editor: Tab, node_id: str, index: int = 0) -> tuple[dict, dict] | None:
     """(input picture, result picture) from the latest results: the node's shown result and what fed its
     first linked IMAGE input; None when either has not been made yet."""
     node = editor.doc.workflow.nodes.get(node_id)
@@ -44,7 +42,7 @@ def before_after(editor: "Editor", node_id: str, index: int = 0) -> tuple[dict, 
 class CompareDialog:
     """One per tab; opened from a node's result (the compare button, or Compare with input in its menu)."""
 
-    def __init__(self, editor: "Editor"):
+    def __init__(self, editor: Tab):
         self.editor = editor
         with ui.dialog().props("maximized transition-show=fade transition-hide=fade") as self.dialog:
             self.view = CompareView(on_close=self.dialog.close).classes("w-full h-full")
@@ -52,7 +50,7 @@ class CompareDialog:
     def open(self, node_id: str, index: int = 0) -> None:
         pair = before_after(self.editor, node_id, index)
         if pair is None:
-            self.editor._notice("Nothing to compare yet: run the workflow so this node and its input have images.",
+            self.editor.notice("Nothing to compare yet: run the workflow so this node and its input have images.",
                                 "warning")
             return
         node = self.editor.doc.workflow.nodes[node_id]

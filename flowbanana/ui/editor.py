@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,12 @@ from .mask_editor import MaskDialog, carry_masks
 from .panels import SidePanel, settings_dialog
 from .runner import EditorConfig, RunController
 from .sharing import MAX_SHARED_BYTES, SHARED_SUFFIXES, download_bundle, open_shared
+from .tab import TABS
 
 log = logging.getLogger("flowbanana.ui")
 AUTOSAVE_KEY = "flowbanana.autosave"
 RESULTS_KEY = "flowbanana.results"  # per tab: result history and gallery, so a refresh keeps the thumbnails
 NOTICE_COLOURS = {"info": "blue-grey-8", "warning": "orange-9", "negative": "red-9", "positive": "green-8"}
-TABS: "weakref.WeakValueDictionary[str, Editor]" = weakref.WeakValueDictionary()  # upload token -> tab
 FILES_ROUTE = "/flowbanana/files"
 
 
@@ -46,7 +45,7 @@ class Editor:
         self.summary: dict | None = None
         self._title = ""
         self.runner = RunController(config, on_status=self._statuses, on_finished=self._finished,
-                                    on_problems=self._run_problems, on_notice=self._notice)
+                                    on_problems=self._run_problems, on_notice=self.notice)
         self._build()
 
     # ---- layout --------------------------------------------------------------------------
@@ -87,7 +86,7 @@ class Editor:
             self.side = SidePanel(on_param=self._form_param, on_description=self._set_description,
                                   on_remove=self._unexpose)
             with self.side.history:
-                HistoryPanel(self.config.runs(), self.config.previews, on_open=self.open_text, on_notice=self._notice)
+                HistoryPanel(self.config.runs(), self.config.previews, on_open=self.open_text, on_notice=self.notice)
         self.canvas = FlowCanvas(self.config.catalogue, on_edit=self.on_edit, on_command=self.on_command,
                                  on_viewport=self._viewport).classes("w-full").style("height: calc(100vh - 52px)")
         self.canvas.on("ready", lambda: self._ready())
@@ -181,10 +180,10 @@ class Editor:
             else:
                 log.warning("unknown edit %r", op)
         except EditRefused as exc:
-            self._notice(str(exc), "warning")
+            self.notice(str(exc), "warning")
         except (KeyError, TypeError, ValueError) as exc:  # a malformed message from the page: say so, keep going
             log.warning("edit %r not applied: %r", op, exc)
-            self._notice(f"That edit could not be applied ({op}).", "warning")
+            self.notice(f"That edit could not be applied ({op}).", "warning")
         self.refresh(select=select, form=op not in ("move",))
 
     def _add(self, args: dict) -> str:
@@ -243,7 +242,7 @@ class Editor:
         try:
             self.doc.set_param(node_id, name, value)
         except EditRefused as exc:
-            self._notice(str(exc), "warning")
+            self.notice(str(exc), "warning")
         self.refresh(form=False)
 
     def _set_name(self, name: str) -> None:
@@ -323,7 +322,7 @@ class Editor:
                 try:
                     self.doc.expose(name.value, node_id, param.value, about.value)
                 except EditRefused as exc:
-                    self._notice(str(exc), "warning")
+                    self.notice(str(exc), "warning")
                     return
                 dialog.close()
                 self.refresh()
@@ -352,10 +351,10 @@ class Editor:
             self.canvas.run_method("revealProblems")
             first = problems[0]
             more = f" (and {len(problems) - 1} more, marked on the nodes)" if len(problems) > 1 else ""
-            self._notice(f"Not run: {first['message']} {first['hint']}{more}", "negative", timeout=8000)
+            self.notice(f"Not run: {first['message']} {first['hint']}{more}", "negative", timeout=8000)
             return
         if self.runner.running:
-            self._notice("A run is already going.", "warning")
+            self.notice("A run is already going.", "warning")
             return
         background_tasks.create(self._run(targets, force), name="flowbanana-editor-run")
 
@@ -372,12 +371,12 @@ class Editor:
             return
         calls = len(plan["calls"])
         if not calls:
-            self._notice("Running now makes no model calls: every model result is cached.", "positive")
+            self.notice("Running now makes no model calls: every model result is cached.", "positive")
             return
         price = "free (offline preview)" if plan["provider"] == "offline preview" else \
             f"about ${plan['cost_usd']:.3f}" + (f", {plan['unpriced']} of unknown price" if plan["unpriced"] else "")
         models = sorted({c["model"] for c in plan["calls"]})
-        self._notice(f"Running now makes {calls} model call{'s' if calls != 1 else ''} ({', '.join(models)}): {price}.",
+        self.notice(f"Running now makes {calls} model call{'s' if calls != 1 else ''} ({', '.join(models)}): {price}.",
                      "info")
 
     async def _run(self, targets, force) -> None:
@@ -407,7 +406,7 @@ class Editor:
         self.side.show_results(self.runner, summary, self.file_url)
         self._keep_results()
         kind = {"done": "positive", "failed": "negative"}.get(summary["status"], "warning")
-        self._notice(f"Run {summary['status']} in {summary['seconds']}s", kind, timeout=2500)
+        self.notice(f"Run {summary['status']} in {summary['seconds']}s", kind, timeout=2500)
         self.side.tabs.value = self.side.results_tab
 
     def file_url(self, index: int) -> str:
@@ -423,16 +422,16 @@ class Editor:
         return path if path.is_file() and path.is_relative_to(self.config.out_root.resolve()) else None
 
     def _run_problems(self, problems) -> None:
-        self._notice("Not run: " + "; ".join(p.message for p in problems[:3]), "negative")
+        self.notice("Not run: " + "; ".join(p.message for p in problems[:3]), "negative")
 
-    def _notice(self, message: str, kind: str, timeout: int = 7000) -> None:
+    def notice(self, message: str, kind: str, timeout: int = 7000) -> None:
         """A toast in the editor's colours, from any task (runs report from the background)."""
         with self.header:
             ui.notify(message, color=NOTICE_COLOURS.get(kind, "blue-grey-8"), multi_line=True, position="bottom",
                       timeout=timeout)
 
     # ---- files ---------------------------------------------------------------------------
-    async def _confirm_discard(self) -> bool:
+    async def confirm_discard(self) -> bool:
         if not self.doc.dirty:
             return True
         with ui.dialog() as dialog, ui.card():
@@ -442,35 +441,35 @@ class Editor:
                 ui.button("Discard", on_click=lambda: dialog.submit(True)).props("unelevated color=negative")
         return bool(await dialog)
 
-    def _open(self, workflow: Workflow) -> None:
+    def open_workflow(self, workflow: Workflow) -> None:
         self.doc.replace(workflow)
         self.runner.history.clear()
         self._load_canvas()
         self._autosave()
 
     async def new(self) -> None:
-        if await self._confirm_discard():
-            self._open(Workflow(name="Untitled"))
+        if await self.confirm_discard():
+            self.open_workflow(Workflow(name="Untitled"))
 
     async def open_path(self, path: Path) -> None:
-        if not await self._confirm_discard():
+        if not await self.confirm_discard():
             return
         try:
             workflow = loads(path.read_text(encoding="utf-8"), path)
         except (OSError, WorkflowInvalid) as exc:
-            self._notice(f"Cannot open {path.name}: {exc}", "negative")
+            self.notice(f"Cannot open {path.name}: {exc}", "negative")
             return
-        self._open(workflow)
+        self.open_workflow(workflow)
 
     async def open_text(self, text: str, name: str) -> None:
         try:
             workflow = loads(text)
         except WorkflowInvalid as exc:
-            self._notice(f"{name} is not a flowbanana workflow: {exc.problems[0].message}", "negative")
+            self.notice(f"{name} is not a flowbanana workflow: {exc.problems[0].message}", "negative")
             return
         with self.header:
-            if await self._confirm_discard():
-                self._open(workflow)
+            if await self.confirm_discard():
+                self.open_workflow(workflow)
 
     def _open_dialog(self) -> None:
         async def uploaded(e):
@@ -488,7 +487,7 @@ class Editor:
                      "or drop one onto the canvas.").classes("text-caption text-grey-6")
         dialog.open()
 
-    def _prepare_save(self) -> None:
+    def prepare_save(self) -> None:
         needed = self.config.catalogue.requires_for(n.type for n in self.doc.workflow.nodes.values())
         self.doc.workflow.requires = {**self.doc.workflow.requires, **needed}
 
@@ -500,19 +499,19 @@ class Editor:
         self._write(source)
 
     def _write(self, path: Path) -> None:
-        self._prepare_save()
+        self.prepare_save()
         if carry_masks(self.doc.workflow, self.config.catalogue, path.parent):  # painted masks go with the file
             self.canvas.patch(self.doc.patch())
         try:
             self.doc.workflow.save(path)
         except OSError as exc:
-            self._notice(f"Cannot save to {path}: {exc}", "negative")
+            self.notice(f"Cannot save to {path}: {exc}", "negative")
             return
         self.doc.mark_saved()
         self._show_state()
         self._autosave()
         self._build_file_menu()
-        self._notice(f"Saved {path.name}", "positive", timeout=2500)
+        self.notice(f"Saved {path.name}", "positive", timeout=2500)
 
     def _save_as_dialog(self) -> None:
         folder = self.config.workflows_dir
@@ -535,7 +534,7 @@ class Editor:
         dialog.open()
 
     def download(self) -> None:
-        self._prepare_save()
+        self.prepare_save()
         ui.download.content(self.doc.workflow.dumps(), file_name(self.doc.workflow.name))
 
     def uploaded(self, node_id: str, param: str, value: str) -> None:
@@ -544,5 +543,5 @@ class Editor:
             try:
                 self.doc.set_param(node_id, param, value)
             except EditRefused as exc:
-                self._notice(str(exc), "warning")
+                self.notice(str(exc), "warning")
             self.refresh()

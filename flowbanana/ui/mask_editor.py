@@ -14,8 +14,8 @@ import io
 import re
 import shutil
 import warnings
+import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 from fastapi.responses import PlainTextResponse
@@ -25,10 +25,8 @@ from PIL import Image, ImageOps
 from ..catalogue import Catalogue
 from ..porttypes import IMAGE, MASK
 from ..workflow import Workflow
-from .sharing import read_body
+from .tab import Tab, read_body
 
-if TYPE_CHECKING:
-    from .editor import Editor
 
 MASKS = "masks"
 MASK_ROUTE = "/flowbanana/mask"
@@ -142,14 +140,15 @@ def carry_masks(workflow: Workflow, catalogue: Catalogue, dest_dir: Path) -> boo
     return changed
 
 
-def add_mask_route(tabs) -> None:
+def add_mask_route() -> None:
     """POST /flowbanana/mask?tab=&node=&param= with the PNG as the body: keep it and set the param."""
 
     @app.post(MASK_ROUTE)
     async def receive(request: Request, tab: str, node: str, param: str) -> PlainTextResponse:
-        editor = tabs.get(tab)
-        if editor is None:
+        dialog = DIALOGS.get(tab)
+        if dialog is None:
             raise HTTPException(403, "unknown editor tab; reload the page")
+        editor = dialog.editor
         data = await read_body(request, MAX_MASK_BYTES, "masks")
         target = editor.doc.workflow.nodes.get(node)
         node_type = editor.config.catalogue.get(target.type) if target else None
@@ -162,16 +161,20 @@ def add_mask_route(tabs) -> None:
         except MaskRefused as exc:
             raise HTTPException(400, str(exc)) from None
         editor.uploaded(node, param, value)
-        editor.masks.saved(value)
+        dialog.saved(value)
         return PlainTextResponse(value)
 
 
 # ---- the dialog ----------------------------------------------------------------------------------
+DIALOGS: "weakref.WeakValueDictionary[str, MaskDialog]" = weakref.WeakValueDictionary()  # tab token -> its painter
+
+
 class MaskDialog:
     """One per tab: opens the painter over the picture feeding the mask node, with the mask painted so far."""
 
-    def __init__(self, editor: "Editor"):
+    def __init__(self, editor: Tab):
         self.editor = editor
+        DIALOGS[editor.token] = self
         self.node: str | None = None
         with ui.dialog().props("maximized persistent transition-show=fade transition-hide=fade") as self.dialog:
             self.painter = MaskPainter(on_cancel=self.dialog.close, on_run=self._run_for_image) \
@@ -181,7 +184,7 @@ class MaskDialog:
         editor = self.editor
         found = mask_param(editor.config.catalogue, editor.doc.workflow, node_id)
         if found is None:
-            editor._notice("This node has no mask to paint: link a Paint mask node (mask.paint) into its mask.",
+            editor.notice("This node has no mask to paint: link a Paint mask node (mask.paint) into its mask.",
                            "warning")
             return
         self.node, param = found
@@ -197,7 +200,7 @@ class MaskDialog:
 
     def saved(self, value: str) -> None:
         self.dialog.close()
-        self.editor._notice(f"Mask saved as {Path(value).name}", "positive", timeout=2000)
+        self.editor.notice(f"Mask saved as {Path(value).name}", "positive", timeout=2000)
 
     def _source(self, node_id: str) -> str | None:
         """The node whose picture the mask is painted over: the one linked into the mask node's IMAGE input."""
@@ -241,7 +244,7 @@ class MaskDialog:
         """Run what makes the picture, then reopen the painter over it."""
         source = self.node and self._source(self.node)
         if not source:
-            self.editor._notice("Link an image into the mask node's image input first.", "warning")
+            self.editor.notice("Link an image into the mask node's image input first.", "warning")
             return
         self.dialog.close()
         made = len(self.editor.runner.history.get(source, []))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
@@ -18,27 +17,15 @@ from ..errors import Problem, WorkflowInvalid
 from ..sources import open_workflow
 from ..workflow import Workflow
 from .library import file_name
-
-if TYPE_CHECKING:
-    from .editor import Editor
-    from .runner import EditorConfig
+from .runner import EditorConfig
+from .tab import TABS, Tab, read_body
 
 OPEN_ROUTE = "/flowbanana/open"
 SHARED_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".zip")
 MAX_SHARED_BYTES = 512 * 2**20
 
 
-async def read_body(request: Request, limit: int, what: str) -> bytes:
-    """A POST body read as it streams in, refused (413) as soon as it passes `limit` bytes."""
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > limit:
-            raise HTTPException(413, f"{what} up to {limit >> 20} MB")
-    return bytes(data)
-
-
-def read_shared(config: "EditorConfig", name: str, data: bytes) -> Workflow:
+def read_shared(config: EditorConfig, name: str, data: bytes) -> Workflow:
     """The workflow inside an image or a bundle someone sent (blocking: call from a thread).
 
     A bundle unpacks into a folder of its own under the cache, which its runs may read; the sent
@@ -58,27 +45,27 @@ def read_shared(config: "EditorConfig", name: str, data: bytes) -> Workflow:
         path.unlink(missing_ok=True)
 
 
-async def open_shared(editor: "Editor", name: str, data: bytes) -> None:
+async def open_shared(editor: Tab, name: str, data: bytes) -> None:
     """Open what was dropped or picked, after asking about unsaved changes; problems become a notice."""
     try:
         workflow = await run.io_bound(read_shared, editor.config, name, data)
     except WorkflowInvalid as exc:
-        editor._notice(f"Cannot open {name}: {exc.problems[0]}", "negative", timeout=9000)
+        editor.notice(f"Cannot open {name}: {exc.problems[0]}", "negative", timeout=9000)
         return
     if workflow.source and workflow.source.suffix.lower() != ".json":
         workflow.source = None  # an image's workflow is saved as a new file, never over the image
     with editor.header:
-        if await editor._confirm_discard():
-            editor._open(workflow)
-            editor._notice(f"Opened “{workflow.name}” from {name}", "positive", timeout=2500)
+        if await editor.confirm_discard():
+            editor.open_workflow(workflow)
+            editor.notice(f"Opened “{workflow.name}” from {name}", "positive", timeout=2500)
 
 
-def add_open_route(tabs) -> None:
+def add_open_route() -> None:
     """POST /flowbanana/open?tab=&name= with the file as the body (an image with a workflow, or a bundle)."""
 
     @app.post(OPEN_ROUTE)
     async def receive(request: Request, tab: str, name: str) -> Response:
-        editor = tabs.get(tab)
+        editor = TABS.get(tab)
         if editor is None:
             raise HTTPException(403, "unknown editor tab; reload the page")
         if Path(name).suffix.lower() not in SHARED_SUFFIXES:
@@ -88,9 +75,9 @@ def add_open_route(tabs) -> None:
         return Response(status_code=202)
 
 
-async def download_bundle(editor: "Editor") -> None:
+async def download_bundle(editor: Tab) -> None:
     """File > Export bundle: the workflow and every file it references as one .zip, downloaded by URL."""
-    editor._prepare_save()
+    editor.prepare_save()
     name = file_name(editor.doc.workflow.name, ".zip")
     folder = editor.config.media.root / "exports" / uuid.uuid4().hex
     folder.mkdir(parents=True)
@@ -100,7 +87,7 @@ async def download_bundle(editor: "Editor") -> None:
     except (WorkflowInvalid, OSError) as exc:
         problems = getattr(exc, "problems", None)
         message = "; ".join(p.message for p in problems[:3]) if problems else str(exc)
-        editor._notice(f"Not exported: {message}", "negative", timeout=9000)
+        editor.notice(f"Not exported: {message}", "negative", timeout=9000)
         return
     with editor.header:
         ui.download.file(path, name)
