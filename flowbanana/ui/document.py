@@ -22,7 +22,8 @@ from ..catalogue import Catalogue
 from ..errors import WorkflowInvalid
 from ..graph import build_graph
 from ..node_api import SEED_MAX, NodeError
-from ..porttypes import compatible
+from ..porttypes import IMAGE, compatible
+from ..sweep import SWEEP, sweep_nodes
 from ..validation import _convert_hint, validate
 from ..workflow import NODE_ID, Link, Node, Workflow, WorkflowInput, from_dict, loads
 
@@ -162,12 +163,13 @@ class Document:
         self._saved = self._fingerprint() if saved else ""
 
     # ---- edits ---------------------------------------------------------------------------
-    def add_node(self, type_id: str, x: float, y: float) -> str:
+    def add_node(self, type_id: str, x: float, y: float, name: str | None = None) -> str:
+        """A new node of the type; its id is `name` (or the type's own name), numbered if taken."""
         node_type = self.catalogue.get(type_id)
         if node_type is None:
             raise EditRefused(f"there is no node type {type_id!r}.", "Pick a node from the palette.")
         self._checkpoint()
-        node_id = self._fresh_id(type_id.split(".")[1])
+        node_id = self._fresh_id(name or type_id.split(".")[1])
         self.workflow.nodes[node_id] = Node(type=type_id)
         self._set_position(node_id, x, y)
         return node_id
@@ -323,6 +325,62 @@ class Document:
                 if not node.inputs[port]:
                     del node.inputs[port]
         self.workflow.inputs = {k: v for k, v in self.workflow.inputs.items() if v.node not in gone}
+
+    def sweep(self, node_id: str, param: str, values: str, axis: str = "x", mode: str | None = None) -> str:
+        """Sweep a node's param over `values` (one per line) as the x or y of the workflow's sweep node; when there
+        is none yet, one is added beside the image the node makes (or the first made after it) and linked to it.
+        One undo step; returns the sweep node's id."""
+        node = self._node(node_id)
+        node_type = self.catalogue.get(node.type)
+        if node_type is None or node_type.param(param) is None:
+            raise EditRefused(f"node {node_id!r} has no param {param!r}.")
+        if axis not in ("x", "y"):
+            raise EditRefused(f"a sweep has an x and a y, not {axis!r}.")
+        found = sweep_nodes(self.workflow)
+        with self.group():
+            if found:
+                sweep_id = found[0]
+            else:
+                source = self.image_after(node_id)
+                if source is None:
+                    raise EditRefused(f"nothing at or after node {node_id!r} makes an image to compare.",
+                                      "Link it into a node that makes an image (Generate image, say) first.")
+                x, y = self._free_spot_after(source[0])
+                sweep_id = self.add_node(SWEEP, x, y, name="sweep")
+                self.connect(source[0], source[1], sweep_id, "image")
+            params = self.workflow.nodes[sweep_id].params
+            params[axis] = f"{node_id}.{param}"
+            params[f"{axis}_values"] = values.strip()
+            if mode:
+                params["mode"] = mode
+        return sweep_id
+
+    def use_values(self, values: dict[str, Any]) -> None:
+        """Set params named "node.param" (a sweep cell's values) on the graph, as one undo step."""
+        with self.group():
+            for target, value in values.items():
+                node_id, _, param = target.partition(".")
+                self.set_param(node_id, param, value)
+
+    def _free_spot_after(self, node_id: str) -> tuple[float, float]:
+        """A place one column right of the node, below whatever already stands in that column."""
+        spot = self._layout(node_id)
+        x, y = spot.get("x", 0) + COLUMN, spot.get("y", 0)
+        below = [self._layout(n).get("y", 0) for n in self.workflow.nodes
+                 if abs(self._layout(n).get("x", 0) - x) < COLUMN * 0.8 and self._layout(n).get("y", 0) >= y - ROW]
+        return x, (max(below) + ROW if below else y)
+
+    def image_after(self, node_id: str) -> tuple[str, str] | None:
+        """(node, output) of the image a sweep of this node's params would show: its own, or the nearest after it."""
+        graph = build_graph(self.workflow)
+        for candidate in [node_id, *(n for n, _ in nx.bfs_edges(graph, node_id))]:
+            node_type = self.catalogue.get(self.workflow.nodes[candidate].type)
+            if node_type is None or node_type.id == SWEEP:
+                continue
+            output = next((o.name for o in node_type.outputs if o.type == IMAGE), None)
+            if output:
+                return candidate, output
+        return None
 
     def paste(self, text: str, x: float, y: float) -> list[str]:
         """Add the nodes of a workflow JSON (the clipboard's); links to nodes outside it are dropped."""

@@ -27,6 +27,7 @@ from .mask_editor import MaskDialog, carry_masks
 from .panels import SidePanel, settings_dialog
 from .runner import EditorConfig, RunController
 from .sharing import MAX_SHARED_BYTES, SHARED_SUFFIXES, download_bundle, open_shared
+from .sweeps import GridDialog, SweepDialog
 from .tab import TABS
 
 log = logging.getLogger("flowbanana.ui")
@@ -92,6 +93,8 @@ class Editor:
         self.canvas.on("ready", lambda: self._ready())
         self.masks = MaskDialog(self)
         self.compare = CompareDialog(self)
+        self.sweeps = SweepDialog(self)
+        self.grid = GridDialog(self)
         self._build_file_menu()
         self._show_provider()
         self._show_state()
@@ -305,6 +308,12 @@ class Editor:
             background_tasks.create(self.masks.open(node), name="flowbanana-mask-open")
         elif cmd == "compare" and node in self.doc.workflow.nodes:
             self.compare.open(node, int(args.get("index") or 0))
+        elif cmd == "sweep" and node in self.doc.workflow.nodes:
+            self.sweeps.open(node, args.get("param"))
+        elif cmd == "compare_models" and node in self.doc.workflow.nodes:
+            self.sweeps.open(node, "model", everything_offered=True)
+        elif cmd == "sweep_grid" and node in self.doc.workflow.nodes:
+            self.grid.open(node, int(args.get("index") or 0))
         elif cmd == "open_text":
             background_tasks.create(self.open_text(args.get("text", ""), args.get("name", "dropped file")))
 

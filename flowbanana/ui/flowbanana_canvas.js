@@ -139,7 +139,7 @@ const FbNode = {
   template: `
   <div class="fb-node" :class="[stateClass, {'fb-selected': selected, 'fb-has-problem': problems.length, 'fb-disabled': node.disabled, 'fb-collapsed': node.collapsed}]"
        :style="{transform: 'translate(' + node.x + 'px,' + node.y + 'px)', '--cat': color}"
-       :data-node="id" @pointerdown="canvas.nodeDown($event, id)">
+       :data-node="id" @pointerdown="canvas.nodeDown($event, id)" @contextmenu.prevent.stop="canvas.openMenu($event, id)">
     <div class="fb-head" @dblclick.stop="canvas.$emit('edit', {op: 'collapse', node: id, value: !node.collapsed})">
       <button class="fb-icon-btn fb-fold" :title="node.collapsed ? 'unfold' : 'fold to the header'" @pointerdown.stop
               @click.stop="canvas.$emit('edit', {op: 'collapse', node: id, value: !node.collapsed})">{{ node.collapsed ? '▸' : '▾' }}</button>
@@ -171,7 +171,8 @@ const FbNode = {
           </div>
         </div>
       </div>
-      <div v-for="p in def.params" :key="p.name" class="fb-param" :class="{'fb-param-wide': p.kind === 'multiline'}">
+      <div v-for="p in def.params" :key="p.name" class="fb-param" :class="{'fb-param-wide': p.kind === 'multiline'}"
+           @contextmenu.prevent.stop="canvas.openMenu($event, id, p.name)">
         <span class="fb-port fb-port-param" :class="portClass('in', p.name, p.type)" :style="portStyle(p.type)"
               :data-port="'in|' + p.name" :data-type="p.type" :title="'link a ' + p.type + ' value into ' + p.name"
               @pointerdown.stop="canvas.portDown($event, id, 'in', p.name, p.type)"></span>
@@ -230,17 +231,21 @@ const FbNode = {
         <button v-else class="fb-add-input" @pointerdown.stop @click="addingInput = true">+ input</button>
       </template>
       <div v-if="current && (current.thumb || resultText != null)" class="fb-result" :class="{'fb-stale': stale}">
-        <div v-if="current.images && current.images.length > 1" class="fb-thumb-grid" @pointerdown.stop>
+        <div v-if="current.images && current.images.length > 1 && !current.sweep" class="fb-thumb-grid" @pointerdown.stop>
           <img v-for="(im, i) in current.images.slice(0, 4)" :key="i" :src="im.thumb" draggable="false"
                title="open full size" @click="canvas.lightbox = im.full" @load="canvas.remeasure(id)">
         </div>
-        <img v-else-if="current.thumb" :src="current.thumb" class="fb-thumb" draggable="false" :title="'open full size'"
-             @pointerdown.stop @click="canvas.lightbox = current.full" @load="canvas.remeasure(id)">
+        <img v-else-if="current.thumb" :src="current.thumb" class="fb-thumb" draggable="false"
+             :title="current.sweep ? 'open the grid: pick a cell to use its values' : 'open full size'" :data-thumb="id"
+             @pointerdown.stop @click="current.sweep ? canvas.openGrid(id, histIndex) : (canvas.lightbox = current.full)"
+             @load="canvas.remeasure(id)">
         <div v-if="resultText != null" class="fb-text-result" @pointerdown.stop @wheel.stop>{{ resultText }}</div>
         <div class="fb-result-bar">
           <span v-if="current.count > 1" class="fb-muted">{{ current.count }} items</span>
           <span v-if="current.seconds != null" class="fb-muted">{{ current.seconds }}</span>
           <span class="fb-spacer"></span>
+          <button v-if="current.sweep" class="fb-icon-btn" title="open the grid: pick a cell to use its values"
+                  :data-grid="id" @pointerdown.stop @click="canvas.openGrid(id, histIndex)">▦</button>
           <button v-if="canvas.canCompare(id)" class="fb-icon-btn" title="compare with the input (before/after)" :data-compare="id"
                   @pointerdown.stop @click="canvas.compareNode(id, histIndex)">◧</button>
           <template v-if="history.length > 1">
@@ -948,13 +953,28 @@ export default {
       const x = s.filter && s.filter.from === "in" ? s.wx - NODE_WIDTH : s.wx;
       this.$emit("edit", { op: "add", type: t.id, x, y: s.wy - 20, link: s.filter });
     },
-    openMenu(e, id) {
+    openMenu(e, id, param) {
       const r = this.$refs.viewport.getBoundingClientRect();
+      this.closePopups();
       this.selection = this.selection[id] ? this.selection : { [id]: true };
-      this.menu = { id, left: e.clientX - r.left, top: e.clientY - r.top };
+      this.menu = { id, param: param || null, left: Math.min(e.clientX - r.left, r.width - 240),
+                    top: Math.min(e.clientY - r.top, r.height - 360) };
+    },
+    // a node whose params a sweep can vary (any but a sweep itself), and one with a model to compare
+    canSweep(id) {
+      const def = this.types[this.nodes[id].type];
+      return !!def && def.params.length > 0 && def.id !== "sweep.grid";
+    },
+    hasModels(id) {
+      const def = this.types[this.nodes[id].type];
+      return !!def && def.params.some((p) => p.name === "model" && p.kind === "text" && p.choices);
+    },
+    openGrid(id, index) {
+      this.$emit("command", { cmd: "sweep_grid", node: id, index: index || 0 });
     },
     menuAction(cmd) {
       const id = this.menu.id;
+      const param = this.menu.param;
       this.menu = null;
       if (cmd === "delete") this.deleteSelection();
       else if (cmd === "duplicate") this.$emit("edit", { op: "duplicate", nodes: Object.keys(this.selection) });
@@ -962,7 +982,7 @@ export default {
       else if (cmd === "rename") this.renaming = id;
       else {
         this.flushParams();
-        this.$emit("command", { cmd, node: id });
+        this.$emit("command", { cmd, node: id, param });
       }
     },
     closePopups() {
@@ -1140,6 +1160,8 @@ export default {
         <div class="fb-menu-item" @click="menuAction('regenerate')">Regenerate (new seed)</div>
         <div v-if="canPaint(menu.id)" class="fb-menu-item" @click="menuAction('paint_mask')">Paint mask…</div>
         <div v-if="canCompare(menu.id)" class="fb-menu-item" @click="menuAction('compare')">Compare with input</div>
+        <div v-if="canSweep(menu.id)" class="fb-menu-item" data-menu="sweep" @click="menuAction('sweep')">{{ menu.param ? 'Sweep “' + menu.param.replace(/_/g, ' ') + '”…' : 'Sweep a param…' }}</div>
+        <div v-if="hasModels(menu.id)" class="fb-menu-item" data-menu="compare_models" @click="menuAction('compare_models')">Compare models</div>
         <div class="fb-menu-sep"></div>
         <div class="fb-menu-item" @click="menuAction('rename')">Rename…</div>
         <div class="fb-menu-item" @click="menuAction('toggle_disabled')">{{ nodes[menu.id].disabled ? 'Enable' : 'Disable (skip when running)' }}</div>

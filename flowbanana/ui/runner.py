@@ -25,6 +25,7 @@ from ..providers import ConfigError, ProviderUnavailable, prepare_run
 from ..providers.keys import KEY_VARIABLES, has_credentials
 from ..server import RunService, ServerSettings
 from ..server.runs import QueueFull
+from ..sweep import original_id
 from ..workflow import Workflow
 from .media import MediaStore
 
@@ -97,6 +98,7 @@ class RunController:
     gallery: list[dict] = field(default_factory=list)
     run_id: str | None = None  # this tab's run, queued or running
     _publishing: set = field(default_factory=set)
+    _cells: dict[str, dict[str, dict]] = field(default_factory=dict)  # a node a sweep copied -> its copies' states
 
     @property
     def running(self) -> bool:
@@ -179,9 +181,16 @@ class RunController:
 
     def _event(self, event: Event) -> None:
         if event.kind == "run_started":
-            self.on_status({n: {"state": "queued", "label": "queued", "error": None, "hint": None, "progress": None}
-                            for n in event.data.get("nodes", [])})
-        elif event.kind == "node_progress":
+            self._cells = {}
+            statuses = {}
+            for node_id in event.data.get("nodes", []):
+                original = original_id(node_id)
+                if original != node_id:
+                    self._cells.setdefault(original, {})[node_id] = {"state": "queued"}
+                statuses[original] = {"state": "queued", "label": "queued", "error": None, "hint": None,
+                                      "progress": None}
+            self.on_status(statuses)
+        elif event.kind == "node_progress" and original_id(event.node) == event.node:  # copies: counted as cells
             self.on_status({event.node: {"progress": event.data.get("fraction"), "label": event.data.get("message")
                                          or "running"}})
         elif event.kind in _STATES:
@@ -201,19 +210,28 @@ class RunController:
                 cost = spent(event.data.get("meta") or {})
                 if cost:  # what this node's model calls cost now (a cache hit costs nothing)
                     status["label"] += f" · ${cost:.3f}"
-            self.on_status({event.node: status})
+            shown = original_id(event.node)
+            if shown != event.node:  # a sweep's copy: its node shows how far the cells are
+                self._cells[shown][event.node] = status
+                status = cells_status(self._cells[shown])
+            self.on_status({shown: status})
             if state in ("done", "cached") and self.execution:
                 result = self.execution.results.get(event.node)
                 if result is not None:
-                    task = asyncio.ensure_future(self._publish(event.node, result.outputs, seconds, self.run_id))
+                    task = asyncio.ensure_future(self._publish(shown, result.outputs, seconds, self.run_id,
+                                                               result.meta.get("sweep")))
                     self._publishing.add(task)
                     task.add_done_callback(self._publishing.discard)
 
-    async def _publish(self, node_id: str, outputs: dict[str, Any], seconds: float | None, run_id: str) -> None:
-        """Write the node's images for the page (in a thread) and push its newest result entry."""
+    async def _publish(self, node_id: str, outputs: dict[str, Any], seconds: float | None, run_id: str,
+                       grid: dict | None = None) -> None:
+        """Write the node's images for the page (in a thread) and push its newest result entry (with a sweep's
+        cells, to pick one from its grid)."""
         entry = await asyncio.to_thread(self._entry, node_id, outputs, run_id)
         if entry is None:
             return
+        if grid:
+            entry["sweep"] = grid
         entry["seconds"] = f"{seconds:.1f}s" if seconds and seconds >= 0.05 else None  # no "0.0s" noise
         if entry["thumb"]:
             self.config.previews.setdefault(run_id, entry["thumb"])
@@ -239,6 +257,25 @@ class RunController:
         first = images[0] if images else {}
         return {"thumb": first.get("thumb"), "full": first.get("full"), "text": text, "count": count,
                 "images": images}
+
+
+def cells_status(cells: dict[str, dict]) -> dict:
+    """One status for a node a sweep copied: how many of its copies have finished, then how they ended."""
+    states = [c["state"] for c in cells.values()]
+    finished = sum(s in ("done", "cached", "failed", "skipped", "cancelled") for s in states)
+    total = len(states)
+    if finished < total:
+        return {"state": "running" if "running" in states or finished else "queued",
+                "label": f"{finished}/{total} cells", "progress": finished / total, "error": None, "hint": None}
+    failed = [c for c in cells.values() if c["state"] in ("failed", "skipped", "cancelled")]
+    if failed:
+        first = failed[0]
+        return {"state": "failed" if any(c["state"] == "failed" for c in failed) else first["state"],
+                "label": f"{len(failed)} of {total} cells failed", "progress": None,
+                "error": f"{len(failed)} of {total} cells did not finish; the first: {first.get('error')}",
+                "hint": first.get("hint")}
+    state = "cached" if all(s == "cached" for s in states) else "done"
+    return {"state": state, "label": f"{total} cells {state}", "progress": None, "error": None, "hint": None}
 
 
 def spent(meta: dict) -> float:
