@@ -254,12 +254,12 @@ def _axis(workflow: Workflow, catalogue: Catalogue, sweep_id: str, name: str, ta
 
 
 def everything(node_type: NodeType, param: Param) -> tuple[str, ...]:
-    """Every value a param offers: its choices, or for a model node's model, the models in the table."""
+    """Every value a param offers: its choices, or for a model node's model, the live models in the table."""
     if param.choices:
         return param.choices
     if node_type.uses_provider and param.name == "model" and param.kind == "text":
         from .providers.models import model_choices  # here: the providers package imports the executor
-        return model_choices(param.default)
+        return model_choices(param.default, live=True)
     return ()
 
 

@@ -176,10 +176,12 @@ def resolve(model_id: str, image: bool = True) -> tuple[Model, str]:
     return found, ""
 
 
-def model_choices(default: str) -> tuple[str, ...]:
-    """The models a model param offers (for the editor's picker and a sweep's "every model"): the table's image
-    models for a param whose default is one, its text models for one whose default is one of those."""
-    return next((models for models in (IMAGE_MODELS, TEXT_MODELS) if default in models), ())
+def model_choices(default: str, live: bool = False) -> tuple[str, ...]:
+    """The models a model param offers: the table's image models for a param whose default is one, its text models
+    for one whose default is one of those. `live`: only the live ones (a sweep's "every model"), else the
+    deprecated too (the editor's picker)."""
+    models = next((models for models in (IMAGE_MODELS, TEXT_MODELS) if default in models), ())
+    return tuple(m for m in models if MODELS[m].status == LIVE) if live else models
 
 
 def lookup(model_id: str, image: bool = True) -> Model:
