@@ -1,11 +1,13 @@
-"""The node catalogue as text for people: `flowbanana nodes` (a line per type) and `flowbanana nodes TYPE`."""
+"""The node catalogue as text for people: `flowbanana nodes` (a line per type), `flowbanana nodes TYPE`, and a
+workflow's interface (`flowbanana run FILE --help`)."""
 from __future__ import annotations
 
 import difflib
 import re
 
 from .catalogue import Catalogue
-from .node_api import NodeType
+from .interface import Interface
+from .node_api import Input, NodeType, Output, Param
 
 
 def listing(catalogue: Catalogue) -> str:
@@ -42,21 +44,44 @@ def describe_type(node_type: NodeType) -> str:
              f"  {node_type.description}", ""]
     if node_type.inputs or node_type.extra_inputs:
         lines.append("  inputs:")
-        for port in node_type.inputs:
-            kind = f"list of {port.type}" if port.list else port.type
-            lines.append(f"    {port.name:<16} {kind}{' (optional)' if port.optional else ''}  {port.description}")
+        lines += [_input_line(port) for port in node_type.inputs]
         if node_type.extra_inputs:
             lines.append(f"    (any name)       {node_type.extra_inputs}  fills the field of the same name")
     if node_type.params:
         lines.append("  params (each can also be fed by a link of its type):")
-        for param in node_type.params:
-            extra = (["one of " + ", ".join(param.choices)] if param.choices else []) + \
-                ([param.range_text] if param.range_text else [])
-            lines.append(f"    {param.name:<16} {param.kind} = {param.default!r}"
-                         + (f" [{'; '.join(extra)}]" if extra else "")
-                         + (f"  {param.description}" if param.description else ""))
+        lines += [_param_line(param) for param in node_type.params]
     if node_type.outputs:
         lines.append("  outputs:")
-        for port in node_type.outputs:
-            lines.append(f"    {port.name:<16} {'list of ' if port.list else ''}{port.type}  {port.description}")
+        lines += [_output_line(port) for port in node_type.outputs]
     return "\n".join(lines)
+
+
+def describe_interface(interface: Interface) -> str:
+    """A workflow's inputs (what `--set NAME=VALUE` takes) and outputs, for `flowbanana run FILE --help`."""
+    settable = [i for i in interface.inputs.values() if i.param]
+    links = [i for i in interface.inputs.values() if not i.param]
+    lines = ["inputs (--set NAME=VALUE):" if settable else "inputs: none to set (NODE.PARAM sets any param)"]
+    lines += [_param_line(i.param) + ("  (a link inside feeds it unless set)" if i.linked else "") for i in settable]
+    if links:
+        lines.append("inputs fed only by a link, when this workflow is used as a node:")
+        lines += [_input_line(i.input) for i in links]
+    if interface.outputs:
+        lines.append("outputs:")
+        lines += [_output_line(o.output) for o in interface.outputs.values()]
+    return "\n".join(lines)
+
+
+def _input_line(port: Input) -> str:
+    kind = f"list of {port.type}" if port.list else port.type
+    return f"    {port.name:<16} {kind}{' (optional)' if port.optional else ''}  {port.description}".rstrip()
+
+
+def _param_line(param: Param) -> str:
+    extra = (["one of " + ", ".join(param.choices)] if param.choices else []) + \
+        ([param.range_text] if param.range_text else [])
+    return (f"    {param.name:<16} {param.kind} = {param.default!r}" + (f" [{'; '.join(extra)}]" if extra else "")
+            + (f"  {param.description}" if param.description else ""))
+
+
+def _output_line(port: Output) -> str:
+    return f"    {port.name:<16} {'list of ' if port.list else ''}{port.type}  {port.description}".rstrip()

@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 from . import __version__
@@ -29,7 +30,8 @@ Run `flowbanana COMMAND --help` for the options of each command.
 RUN_HELP = """\
 examples:
   flowbanana run wf.json                          run with the cache, outputs in ./outputs/<name>/
-  flowbanana run wf.json --set subject="a teapot" set a workflow input (see `flowbanana validate wf.json`)
+  flowbanana run wf.json --help                   this workflow's own inputs: types, defaults, descriptions
+  flowbanana run wf.json --set subject="a teapot" set a workflow input
   flowbanana run wf.json --set gen.seed=7         set any node's param as NODE.PARAM
   flowbanana run wf.json --set photo=me.jpg       a file in the current folder (only it becomes readable)
   flowbanana run wf.json --out renders/ --json    machine-readable result on stdout
@@ -76,9 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"flowbanana {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run a workflow file headless", epilog=RUN_HELP,
+    run = sub.add_parser("run", help="run a workflow file headless", epilog=RUN_HELP, add_help=False,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("file", help="a workflow .json, an image made by flowbanana (.png/.jpg/.webp), or a .zip bundle")
+    run.add_argument("file", nargs="?",
+                     help="a workflow .json, an image made by flowbanana (.png/.jpg/.webp), or a .zip bundle")
+    run.add_argument("-h", "--help", action="store_true",
+                     help="show this help; after FILE, also that workflow's inputs and outputs")
     run.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE",
                      help="set a workflow input, or NODE.PARAM (repeatable)")
     run.add_argument("--out", type=Path, help="output folder (default ./outputs/<workflow name>/)")
@@ -101,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-read", action="append", default=[], type=Path, metavar="DIR",
                      help="let the workflow read files in DIR too (default: only its own folder)")
     add_common(run)
-    run.set_defaults(handler=cmd_run)
+    run.set_defaults(handler=cmd_run, parser=run)
 
     validate = sub.add_parser("validate", help="check workflow files and report every problem",
                               epilog="examples:\n  flowbanana validate wf.json\n  flowbanana validate workflows/*.json"
@@ -398,6 +403,29 @@ def run_usage_problems(args, workflow) -> list:
     return problems
 
 
+def print_run_help(args) -> int:
+    """`flowbanana run [FILE] --help`: the options, then what FILE itself takes and gives (its interface)."""
+    from .catalogue_text import describe_interface
+    from .sources import open_workflow
+    from .subgraph import Subgraphs
+    if args.file is None:
+        args.parser.print_help()
+        return EXIT_OK
+    catalogue = load_nodes(args)
+    workflow = open_workflow(args.file)
+    interface = Subgraphs(catalogue, tuple(args.allow_read)).interface(workflow)
+    if args.json:
+        print(json.dumps({"name": workflow.name, "description": workflow.description, **interface.to_json()},
+                         indent=2))
+        return EXIT_OK
+    args.parser.print_help()
+    print(f"\n{args.file}: {workflow.name}")
+    if workflow.description:
+        print(textwrap.fill(workflow.description, width=100, initial_indent="  ", subsequent_indent="  "))
+    print(describe_interface(interface))
+    return EXIT_OK
+
+
 def cmd_run(args) -> int:
     import asyncio
     import signal
@@ -409,6 +437,10 @@ def cmd_run(args) -> int:
     from .progress import Progress
     from .sources import open_workflow
 
+    if args.help:
+        return print_run_help(args)
+    if args.file is None:
+        args.parser.error("the following arguments are required: file")
     catalogue = load_nodes(args)
     workflow = open_workflow(args.file)
     values, named_files = files_from_here(workflow, catalogue, parse_assignments(args.assignments), Path.cwd())

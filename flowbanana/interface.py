@@ -43,7 +43,7 @@ class InterfaceInput:
         if self.param:
             data |= {k: v for k, v in self.param.to_json().items() if k not in ("name", "type", "description")}
         else:
-            data |= {"kind": "link", "optional": self.input.optional, "list": self.input.list}
+            data |= {"kind": "link", "default": None, "optional": self.input.optional, "list": self.input.list}
         return data
 
 

@@ -32,7 +32,7 @@ def files_from_here(workflow: Workflow, catalogue: Catalogue, values: dict[str, 
     subgraphs = Subgraphs(catalogue)
     for name, value in values.items():
         _, _, param = _target(workflow, subgraphs, name)
-        if param is None or not param.is_path or not value:
+        if not isinstance(param, Param) or not param.is_path or not value:
             continue
         try:
             candidate = (here / value).resolve(strict=True)
@@ -78,7 +78,7 @@ def apply_overrides(workflow: Workflow, catalogue: Catalogue, values: dict[str, 
                                     hint=f"Its inputs: {known}. `flowbanana run FILE --help` describes them."))
             continue
         if isinstance(param, Input):
-            problems.append(Problem("set", f"--set {name}: input {name!r} is a {param.type} port that only a link "
+            problems.append(Problem("set", f"--set {name}: input {name!r} is an input port ({param.type}) that only a link "
                                     "feeds (when this workflow is used as a node), not a value.", node=node_id,
                                     hint="Set one of the workflow's other inputs."))
             continue

@@ -50,6 +50,51 @@ def test_set_overrides_inputs_and_params_and_json_is_for_programs(workflow_file,
     assert result["status"] == "done" and result["nodes"]["show"]["outputs"]["value"] == ["A!", "B!", "C!"]
 
 
+@pytest.fixture
+def typed_file(tmp_path):
+    """A workflow whose interface has a number with a range, a choice, a link-only port and an output."""
+    doc = {"format": "flowbanana/workflow", "version": 2, "name": "Nap", "description": "Sleeps, then says so.",
+           "inputs": {"nap": {"node": "s", "param": "seconds", "description": "How long to sleep"},
+                      "how": {"node": "f", "param": "how"},
+                      "after": {"node": "s", "input": "after", "description": "What to wait for"}},
+           "outputs": {"label": {"node": "s", "output": "label", "description": "Who slept"}},
+           "nodes": {"s": {"type": "test.sleep", "params": {"seconds": 0.01}},
+                     "f": {"type": "test.pick"},
+                     "show": {"type": "test.show", "inputs": {"value": "s.label"}}}}
+    path = tmp_path / "nap.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_run_file_help_lists_that_workflows_inputs_and_outputs(typed_file, tmp_path):
+    done = flowbanana("run", typed_file, "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert "usage: flowbanana run" in text and "Sleeps, then says so." in text
+    assert "    nap              float = 0.01 [0..]  How long to sleep" in text
+    assert "    how              choice = 'calm' [one of calm, wild]" in text
+    assert "fed only by a link" in text and "    after            ANY (optional)  What to wait for" in text
+    assert "    label            TEXT  Who slept" in text
+    assert not (tmp_path / "outputs").exists()            # asking for help runs nothing
+    as_json = json.loads(flowbanana("run", typed_file, "--help", "--json").stdout)
+    assert [(i["name"], i["type"], i["default"]) for i in as_json["inputs"]] == [
+        ("nap", "FLOAT", 0.01), ("how", "TEXT", "calm"), ("after", "ANY", None)]
+    assert as_json["inputs"][1]["choices"] == ["calm", "wild"] and as_json["outputs"][0]["name"] == "label"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--set", "nap=soon"], "--set nap: expected a number, got 'soon'"),
+    (["--set", "nap=-1"], "-1 is below the minimum 0"),
+    (["--set", "how=loud"], "'loud' is not one of calm, wild"),
+    (["--set", "after=x"], "input 'after' is an input port (ANY) that only a link feeds"),
+    (["--set", "sleep=1"], "the workflow has no input 'sleep'.\n    → Its inputs: after, how, nap."),
+])
+def test_set_is_checked_against_the_interface(typed_file, tmp_path, args, words):
+    done = flowbanana("run", typed_file, "--no-cache", "--out", tmp_path / "o", *args)
+    assert done.returncode == 2 and words in done.stderr, done.stderr
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("args, words", [
     (["--set", "nope=1"], "the workflow has no input 'nope'"),
     (["--set", "u.nope=1"], "no param 'nope' on node 'u'"),

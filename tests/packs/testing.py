@@ -108,3 +108,8 @@ _SPELLINGS = {"colour": "color"}
 def spelled(word, ctx):
     CALLS.append((ctx.node_id, time.monotonic(), time.monotonic()))
     return _SPELLINGS.get(word, word)
+
+
+@pack.node("test.pick", params=[Param.choice("how", ["calm", "wild"])], outputs=[Output("how", TEXT)])
+def pick(how):
+    return how
