@@ -325,7 +325,7 @@ class _NodeRun:
             resolved = resolve_path(value, self.base_dir)
             readable = within(resolved, self.ex.read_roots)
             return {"path": value, "content": path_digest(resolved) if readable else "not readable"}
-        except (OSError, ValueError, RuntimeError):  # a name too long, a NUL byte, an unknown ~user: the node says so
+        except (OSError, ValueError):  # a name too long, a NUL byte, an unknown ~user: the node says so
             return {"path": value, "content": "not readable"}
 
     def _link_digest(self, name: str, value: Any, digest: Any) -> Any:

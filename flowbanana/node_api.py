@@ -191,6 +191,8 @@ class Param:
             raise ValueError(f"expected text, got {value!r}")
         if self.kind == "choice" and value not in self.choices:
             raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
+        if self.is_path and "\0" in value:
+            raise ValueError(f"{value!r} is not a usable path: it contains a NUL byte")
         if self.kind == "color" and not _is_color(value):
             raise ValueError(f"{value!r} is not a colour like #ff8800 or #ff880080")
         return value
@@ -320,8 +322,16 @@ class Pack:
 
 
 def resolve_path(path: str, base_dir: Path) -> Path:
-    """A workflow's path as a run reads it: `~` expanded, relative to the workflow's folder, links followed."""
-    candidate = Path(path).expanduser()
+    """A workflow's path as a run reads it: `~` expanded, relative to the workflow's folder, links followed.
+
+    ValueError, saying why, for a path no file can have: a NUL byte, a `~user` this machine does not know.
+    """
+    if "\0" in path:
+        raise ValueError("a path cannot contain a NUL byte")
+    try:
+        candidate = Path(path).expanduser()
+    except RuntimeError:  # pathlib's word for an unknown ~user
+        raise ValueError(f"{path.split('/')[0]!r} names no user on this machine") from None
     return (candidate if candidate.is_absolute() else base_dir / candidate).resolve()
 
 
@@ -384,7 +394,7 @@ class NodeContext:
             raise NodeError("no file given.", "Set the path param to a file next to the workflow.")
         try:
             resolved = resolve_path(path, self.base_dir)
-        except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, an unknown ~user
+        except (OSError, ValueError) as exc:  # a NUL byte, an unknown ~user, a name too long
             raise NodeError(f"{path!r} is not a usable path: {exc}.", "Check the path param.") from None
         if not within(resolved, self.read_roots):
             roots = ", ".join(str(r) for r in self.read_roots)
@@ -394,6 +404,9 @@ class NodeContext:
 
     def resolve_write(self, name: str) -> Path:
         """A file name inside the run's output folder; `..` and absolute paths are refused."""
+        if "\0" in name:
+            raise NodeError(f"{name!r} is not a usable file name: it contains a NUL byte.",
+                            "Use a plain file name such as result_{index}.png.")
         candidate = Path(name)
         if candidate.is_absolute() or ".." in candidate.parts or not name.strip():
             raise NodeError(f"{name!r} would be written outside the output folder.",

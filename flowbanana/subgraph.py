@@ -112,7 +112,7 @@ class Subgraphs:
                            "Set \"workflow\" to a workflow file's path, or embed one.")
         try:
             file = resolve_path(ref, base_dir)
-        except (OSError, ValueError, RuntimeError) as exc:
+        except (OSError, ValueError) as exc:
             raise _invalid("subgraph", f"node {name!r} ({SUBGRAPH}): {ref!r} is not a usable path: {exc}.", path,
                            "Name a workflow file relative to this workflow's folder.") from None
         if not within(file, roots):
@@ -172,7 +172,7 @@ def rebase(node_type: NodeType | None, param: str, value, old: Path, new: Path):
     spec = node_type.param(param) if node_type else None
     if old == new or not spec or not spec.is_path or not isinstance(value, str) or not value:
         return value
-    if Path(value).expanduser().is_absolute():
+    if value.startswith("~") or Path(value).is_absolute():  # ~user paths do not move (an unknown user neither)
         return value
     return Path(os.path.relpath(old / value, new)).as_posix()
 

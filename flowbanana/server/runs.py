@@ -98,7 +98,15 @@ class RunService:
                 value = node.params.get(param.name)
                 if not param.is_path or not value or param.name in node.inputs or not isinstance(value, str):
                     continue
-                if not within(resolve_path(value, node.base_dir or flat.base_dir), self.settings.read_roots):
+                try:
+                    inside = within(resolve_path(value, node.base_dir or flat.base_dir), self.settings.read_roots)
+                except (OSError, ValueError) as exc:
+                    problems.append(Problem(
+                        "path", f"node {node_id!r} ({node.type}), param {param.name!r}: {value!r} is not a usable "
+                        f"path: {exc}.", node=node_id, port=param.name,
+                        hint="Give a path relative to the workflow, or upload the file (POST /api/uploads)."))
+                    continue
+                if not inside:
                     problems.append(Problem(
                         "path", f"node {node_id!r} ({node.type}), param {param.name!r}: {value!r} is outside the "
                         "folders this server lets runs read.", node=node_id, port=param.name,
@@ -320,10 +328,13 @@ class RunService:
     def file(self, run_id: str, name: str) -> Path:
         """One output file by its relative name; FileNotFoundError for anything outside the run's outputs."""
         root = self.store.outputs(self.get(run_id).id).resolve()
-        path = (root / name).resolve()
-        if not within(path, (root,)) or not path.is_file():
-            raise FileNotFoundError(name)
-        return path
+        try:
+            path = (root / name).resolve()
+            if within(path, (root,)) and path.is_file():
+                return path
+        except (OSError, ValueError):  # a NUL byte, a name too long: no such file either
+            pass
+        raise FileNotFoundError(name)
 
     def execution(self, run_id: str) -> Execution | None:
         """The live Execution while the run is executing (its results hold the in-memory images)."""

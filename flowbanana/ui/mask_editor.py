@@ -23,6 +23,7 @@ from nicegui import app, background_tasks, run, ui
 from PIL import Image, ImageOps
 
 from ..catalogue import Catalogue
+from ..node_api import resolve_path, within
 from ..porttypes import IMAGE, MASK
 from ..workflow import Workflow
 from .tab import Tab, read_body
@@ -84,10 +85,11 @@ def readable(workflow: Workflow, uploads_dir: Path, value: str | None) -> Path |
     """The file a path param names, if it exists where the editor's runs may read (beside the workflow, uploads)."""
     if not value or not isinstance(value, str):
         return None
-    candidate = Path(value).expanduser()
-    path = (candidate if candidate.is_absolute() else workflow.base_dir / candidate).resolve()
-    roots = (workflow.base_dir.resolve(), uploads_dir.resolve())
-    return path if path.is_file() and any(path.is_relative_to(root) for root in roots) else None
+    try:
+        path = resolve_path(value, workflow.base_dir)
+        return path if within(path, (workflow.base_dir, uploads_dir)) and path.is_file() else None
+    except (OSError, ValueError):  # a NUL byte, an unknown ~user: nothing to show
+        return None
 
 
 def store_mask(workflow: Workflow, uploads_dir: Path, node_id: str, data: bytes) -> str:

@@ -155,10 +155,13 @@ def test_a_linked_path_is_cached_by_the_file_content_too(run, wf_dir, lines):
     assert widths == 20 if "\n" not in lines else widths == [20, 10]
 
 
-@pytest.mark.parametrize("path", ["/", "..", "x" * 5000, "bad\x00name.png"])
-def test_paths_outside_or_unusable_fail_clearly_without_being_hashed(run, path):
+@pytest.mark.parametrize("path, linked", [("/", False), ("..", False), ("x" * 5000, False), ("/", True),
+                                          ("bad\x00name.png", True), ("~nosuchuser/x", True)])
+def test_paths_outside_or_unusable_fail_clearly_without_being_hashed(run, path, linked):
     """The cache key must not walk a folder the run may not read (or choke on a name): the node says what is wrong."""
-    nodes = {"folder": {"type": "image.load_folder", "params": {"folder": path}},
+    folder = {"type": "image.load_folder", "inputs": {"folder": "where.text"}} if linked else \
+        {"type": "image.load_folder", "params": {"folder": path}}
+    nodes = {"where": {"type": "text.text", "params": {"text": path}}, "folder": folder,
              "sheet": {"type": "image.grid", "inputs": {"images": "folder.images"}},
              "show": {"type": "image.preview", "inputs": {"image": "sheet.image"}}}
     result, _ = run(nodes)

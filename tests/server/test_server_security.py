@@ -165,6 +165,51 @@ def test_a_path_fed_by_a_link_is_refused_when_the_node_runs(server, client, path
     assert record["nodes"]["save"]["status"] == "skipped" and record["files"] == []
 
 
+UNUSABLE = ["photo\0.png", "\0", "~nosuchuser/photo.png", "~nosuchuser", "in\0/../photo.png"]
+PATH_PARAMS = [("image.load", "path"), ("image.load_folder", "folder"), ("mask.load", "path"),
+               ("mask.paint", "mask"), ("list.from_csv", "path")]
+
+
+def reading(node_type: str, param: str, value: str) -> dict:
+    """A workflow whose node `read` of `node_type` reads `value` through `param`, and shows what it got."""
+    return make_workflow({"read": {"type": node_type, "params": {param: value},
+                                   **({"inputs": {"image": "picture.image"}} if node_type == "mask.paint" else {})},
+                          "show": {"type": "image.preview", "inputs": {"image": "picture.image"}},
+                          "picture": {"type": "image.load", "params": {"path": "photo.png"}}},
+                         inputs={"source": {"node": "read", "param": param}})
+
+
+@pytest.mark.parametrize("node_type, param", PATH_PARAMS)
+@pytest.mark.parametrize("path", UNUSABLE)
+@pytest.mark.parametrize("given_as", ["param", "node.param", "workflow input"])
+def test_unusable_paths_are_a_422_naming_the_node(server, client, node_type, param, path, given_as):
+    if given_as == "param":
+        body = {"workflow": reading(node_type, param, path)}
+    else:
+        name = "source" if given_as == "workflow input" else f"read.{param}"
+        body = {"workflow": reading(node_type, param, "photo.png"), "inputs": {name: path}}
+    response = client.post("/api/runs", json=body)
+    assert response.status_code == 422, response.text
+    [problem] = [p for p in response.json()["problems"] if p["port"] == param]
+    assert problem["node"] == "read" and "not a usable path" in problem["message"]
+
+
+@pytest.mark.parametrize("path", UNUSABLE)
+def test_an_unusable_path_fed_by_a_link_fails_its_node(server, client, path):
+    body = save_workflow()
+    body["nodes"]["where"] = {"type": "text.text", "params": {"text": path}}
+    body["nodes"]["load"] = {"type": "image.load", "inputs": {"path": "where.text"}}
+    record = finish(client, submit(client, body)["id"])
+    assert record["nodes"]["load"]["status"] == "failed" and "not a usable path" in record["nodes"]["load"]["error"]
+
+
+@pytest.mark.parametrize("filename", ["shot\0.png", "\0/x.png"])
+def test_an_unusable_file_name_fails_the_save_node(client, filename):
+    record = finish(client, submit(client, save_workflow(filename=filename))["id"])
+    assert record["nodes"]["save"]["status"] == "failed" and "NUL" in record["nodes"]["save"]["error"]
+    assert record["files"] == []
+
+
 @pytest.mark.parametrize("filename", ["../escape.png", "../../escape.png", "{root}/escape.png", "sub/../../x.png"])
 def test_writes_outside_the_run_folder_are_refused(server, client, filename):
     record = finish(client, submit(client, save_workflow(filename=filename.format(root=server.root)))["id"])
@@ -180,7 +225,8 @@ def test_subfolders_inside_the_run_folder_are_fine(client):
 
 
 @pytest.mark.parametrize("name", ["..%2Frun.json", "..%2F..%2F..%2Fsecret.png", "%2e%2e/run.json",
-                                  "%2Fetc%2Fpasswd", "..%2Fevents.jsonl"])
+                                  "%2Fetc%2Fpasswd", "..%2Fevents.jsonl", "%00", "out_1.png%00",
+                                  pytest.param("x" * 5000, id="5000 x")])
 def test_downloads_stay_inside_the_run_outputs(client, name):
     run = finish(client, submit(client, save_workflow())["id"])
     response = client.get(f"/api/runs/{run['id']}/files/{name}")
