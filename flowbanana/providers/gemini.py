@@ -25,14 +25,11 @@ from ..node_api import NodeError
 from .base import Answer, Refusal, Request, Stats
 from .keys import HOW_TO_SET, find_key, scrub, uses_vertex
 from .models import IMAGE_MODELS, TEXT_MODELS, lookup
-from .retry import RETRY_STATUS, RetryPolicy, server_retry_delay
+from .reasons import FAILED, SAME, block_message, finish_message
+from .retry import RETRY_STATUS, RetryPolicy, lasting_quota, server_retry_delay
 
 log = logging.getLogger("flowbanana.gemini")
 
-SAFETY_REASONS = {"SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST", "SPII"}
-REFUSAL_REASONS = SAFETY_REASONS | {"RECITATION", "IMAGE_RECITATION", "IMAGE_OTHER", "NO_IMAGE", "OTHER",
-                                    "LANGUAGE", "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL"}
-NOT_RETRIED = "Refusals are not retried, so running again as is gives the same answer."
 _SSL_OBJECT = re.compile(r" ssl:<[^>]*>")  # aiohttp names the SSLContext object: noise in a message
 
 
@@ -42,6 +39,15 @@ class _Failure:
     hint: str = ""
     retryable: bool = False
     server_delay: float | None = None
+    lasting: bool = False    # a quota that will not clear during this run: no other call to the model is sent
+
+
+QUOTA_HINTS = {
+    "free tier": "Image models have no free tier: enable billing on the key's Google Cloud project "
+                 "(https://aistudio.google.com/usage), then run again. Retrying cannot help, so nothing was retried.",
+    "per day": "The per-day quota resets at midnight Pacific time; until then retrying cannot help. See "
+               "https://aistudio.google.com/usage, or ask Google for a higher quota.",
+}
 
 
 class GeminiProvider:
@@ -60,6 +66,7 @@ class GeminiProvider:
         self._secret = find_key()  # whatever key is in reach is blotted out of every message
         self._client = None
         self._starting = asyncio.Lock()
+        self._spent: dict[str, NodeError] = {}  # model -> why its quota will not clear in this run
 
     async def _aio(self):
         """The SDK's async client, made on first use in a worker thread (importing the SDK takes seconds)."""
@@ -92,7 +99,9 @@ class GeminiProvider:
         retries = 0
         for attempt in range(1, self.retry.attempts + 1):
             try:
+                self._refuse_if_spent(request.model)
                 async with limiter.slot(request.model):
+                    self._refuse_if_spent(request.model)  # another call may have found out while this one waited
                     self.stats.calls += 1
                     if attempt > 1:  # counted when it is made: a retry cancelled while it waits never happened
                         retries += 1
@@ -100,10 +109,14 @@ class GeminiProvider:
                     response = await aio.models.generate_content(model=request.model, contents=contents,
                                                                   config=config)
                 break
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, NodeError):
                 raise
             except Exception as exc:
                 failure = self._classify(exc, request)
+            if failure.lasting:
+                self._spent.setdefault(request.model, NodeError(
+                    f"not sent: an earlier call to {request.model} in this run found its quota used up "
+                    f"({failure.message}).", failure.hint))
             if not failure.retryable or attempt == self.retry.attempts:
                 tried = f" (after {attempt} attempts)" if attempt > 1 else ""
                 raise NodeError(failure.message + tried, failure.hint)
@@ -119,6 +132,11 @@ class GeminiProvider:
         answer = await asyncio.to_thread(self._answer, response, request, retries)
         self.stats.add(answer)
         return answer
+
+    def _refuse_if_spent(self, model: str) -> None:
+        spent = self._spent.get(model)
+        if spent is not None:
+            raise NodeError(spent.message, spent.hint)
 
     def _classify(self, exc: Exception, request: Request) -> _Failure:
         from google.genai import errors
@@ -146,6 +164,9 @@ class GeminiProvider:
         code, status = exc.code, exc.status or ""
         message = scrub(str(exc.message or ""), self._secret)[:500]
         said = f"Gemini answered {code} {status}: {message}".rstrip(": ")
+        lasting = lasting_quota(exc.details, str(exc.message or "")) if code == 429 else None
+        if lasting:
+            return _Failure(said, QUOTA_HINTS[lasting], lasting=True)
         if code in RETRY_STATUS:
             return _Failure(said, "Gemini is busy or over quota; lower --rpm or --concurrency, or try later.",
                             retryable=True, server_delay=server_retry_delay(exc.details))
@@ -166,28 +187,30 @@ class GeminiProvider:
     def _answer(self, response, request: Request, retries: int) -> Answer:
         feedback = response.prompt_feedback
         if feedback is not None and feedback.block_reason:
-            reason = _name(feedback.block_reason)
-            detail = f": {feedback.block_reason_message}" if feedback.block_reason_message else ""
-            raise Refusal(f"Gemini blocked the prompt ({reason}){detail}.", f"Rephrase the prompt. {NOT_RETRIED}")
+            message, hint = block_message(_name(feedback.block_reason))
+            detail = f" {feedback.block_reason_message}" if feedback.block_reason_message else ""
+            raise Refusal(message + detail, hint)
         candidate = response.candidates[0] if response.candidates else None
         finish = _name(candidate.finish_reason) if candidate is not None and candidate.finish_reason else "NONE"
         parts = (candidate.content.parts if candidate is not None and candidate.content else None) or []
         blobs = [p.inline_data for p in parts if p.inline_data is not None and p.inline_data.data and not p.thought]
         text = "\n".join(p.text for p in parts if p.text and not p.thought).strip()
         said = f" The model said: {text!r}" if text else ""
-        if finish in REFUSAL_REASONS:
-            what = "declined" if finish in SAFETY_REASONS else "stopped"
-            hint = ("Gemini's safety filters refused it: change the prompt or the input images. " if finish in
-                    SAFETY_REASONS else "") + NOT_RETRIED
-            raise Refusal(f"Gemini {what} without an image (finish reason {finish}).{said}"
-                          if request.image else f"Gemini {what} (finish reason {finish}).{said}", hint)
+        usable = bool(blobs) if request.image else bool(text)
+        warnings = []
+        if finish == "MAX_TOKENS" and usable:  # an answer cut short is still an answer: keep it, say so
+            warnings.append("Gemini ran out of output tokens: " + ("its text was cut short." if not request.image
+                                                                   else "its text may be cut short."))
+        elif finish in FAILED:
+            message, hint = finish_message(finish, request.image)
+            raise Refusal(message + said, hint)
         if request.image and not blobs:
             raise Refusal(f"Gemini answered with text only, no image (finish reason {finish}).{said}",
-                          "Say plainly that you want an image (\"Generate an image of ...\"). " + NOT_RETRIED)
+                          "Say plainly that you want an image (\"Generate an image of ...\"). " + SAME)
         if not request.image and not text:
-            raise Refusal(f"Gemini returned no text (finish reason {finish}).", NOT_RETRIED)
+            raise Refusal(f"Gemini returned no text (finish reason {finish}).", SAME)
         model = lookup(request.model, request.image)
-        images, warnings = [], []
+        images = []
         for blob in blobs:
             try:
                 with Image.open(io.BytesIO(blob.data)) as opened:

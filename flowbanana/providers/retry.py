@@ -33,3 +33,26 @@ def server_retry_delay(details: object) -> float | None:
             if match:
                 return float(match.group(1))
     return None
+
+
+def lasting_quota(details: object, message: str = "") -> str | None:
+    """What a 429 says when waiting a minute cannot clear it: "free tier" (a quota of 0: no access at all on
+    this key, as for image models without billing) or "per day" (resets at midnight Pacific); else None.
+
+    Read from the google.rpc.QuotaFailure violations (quotaId, quotaMetric, quotaValue) and the message's
+    "limit: 0", as the Gemini API sends them.
+    """
+    error = details.get("error", details) if isinstance(details, dict) else None
+    violations = [v for item in (error or {}).get("details", []) if isinstance(error, dict) and isinstance(item, dict)
+                  and str(item.get("@type", "")).endswith("google.rpc.QuotaFailure")
+                  for v in item.get("violations", []) if isinstance(v, dict)]
+    names = " ".join(f"{v.get('quotaId', '')} {v.get('quotaMetric', '')}" for v in violations).lower()
+    if _LIMIT_ZERO.search(message) or any(str(v.get("quotaValue", "")) == "0" for v in violations) \
+            or "freetier" in names or "free_tier" in names:
+        return "free tier"
+    if "perday" in names or "per_day" in names:
+        return "per day"
+    return None
+
+
+_LIMIT_ZERO = re.compile(r"\blimit: 0\b")

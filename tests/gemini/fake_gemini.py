@@ -44,7 +44,16 @@ MODELS = {
 }
 IMAGE_TOKENS = {"512": 747, "1K": 1120, "2K": 1680, "4K": 2520}  # Nano Banana 2's output tokens by size
 INPUT_IMAGE_TOKENS, PROMPT_TOKENS, TEXT_TOKENS, THOUGHT_TOKENS = 1120, 10, 6, 120
-FAULTS = ("429", "503", "500", "slow", "blocked", "image_safety", "text_only", "malformed", "wrong_size", "echo_key")
+FAULTS = ("429", "429_day", "429_free", "503", "500", "slow", "blocked", "image_safety", "text_only", "malformed",
+          "wrong_size", "echo_key", "cut_short")
+# "finish:REASON" (any finishReason) answers that reason with the model's words and no image.
+QUOTA_FAULTS = {  # QuotaFailure violations as the Gemini API sends them: per minute, per day, and no quota at all
+    "429": ("GenerateRequestsPerMinutePerProjectPerModel", "generate_content_requests", "10", ""),
+    "429_day": ("GenerateRequestsPerDayPerProjectPerModel", "generate_content_requests", "250", ""),
+    "429_free": ("GenerateRequestsPerDayPerProjectPerModel-FreeTier", "generate_content_free_tier_requests", "0",
+                 "\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, "
+                 "limit: 0"),
+}
 
 
 @dataclass
@@ -77,7 +86,7 @@ class FakeGemini:
 
     def fail(self, *faults: str) -> None:
         """Queue faults; each request takes the next one (or none)."""
-        unknown = set(faults) - set(FAULTS)
+        unknown = {f for f in faults if not f.startswith("finish:")} - set(FAULTS)
         assert not unknown, f"unknown faults {unknown}; known: {FAULTS}"
         self._faults.extend(faults)
 
@@ -127,7 +136,7 @@ class FakeGemini:
         if headers.get("x-goog-api-key") != FAKE_KEY:
             return _error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
                           [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}])
-        if fault in ("429", "503", "500", "echo_key", "malformed"):
+        if fault in ("503", "500", "echo_key", "malformed") or fault in QUOTA_FAULTS:
             return _fault_answer(fault, headers, self.retry_delay)
         spec = MODELS.get(model)
         if spec is None:
@@ -150,12 +159,14 @@ class FakeGemini:
             return {"candidates": [{"content": {"role": "model", "parts": [
                 {"text": "I can't create that image."}]}, "finishReason": "IMAGE_SAFETY", "index": 0}],
                 "usageMetadata": usage}
+        if fault and fault.startswith("finish:"):
+            return _candidate([{"text": "I stopped here."}], usage, call.model, finish=fault.split(":", 1)[1])
         parts: list[dict] = []
         if spec.get("thinks"):
             parts.append({"text": "Planning the composition...", "thought": True})
         if not spec["image"]:
             parts.append({"text": f"A picture prompt from {len(call.images)} image(s): {call.prompt[:60]}"})
-            return _candidate(parts, usage, call.model)
+            return _candidate(parts, usage, call.model, finish="MAX_TOKENS" if fault == "cut_short" else "STOP")
         parts.append({"text": "Here is your image." if fault != "text_only" else "I'd rather describe it: a cat."})
         if fault != "text_only":
             size = (640, 480) if fault == "wrong_size" else self.pixel_size(call)
@@ -163,7 +174,7 @@ class FakeGemini:
             encode = base64.b64encode if self.style == "rest" else base64.urlsafe_b64encode
             parts.append({"inlineData": {key: "image/png", "data": encode(_png(size, call.prompt)).decode()},
                           **({"thoughtSignature": base64.b64encode(b"sig").decode()} if spec.get("thinks") else {})})
-        return _candidate(parts, usage, call.model)
+        return _candidate(parts, usage, call.model, finish="MAX_TOKENS" if fault == "cut_short" else "STOP")
 
     @staticmethod
     def usage(call: Call, spec: dict) -> dict:
@@ -252,8 +263,8 @@ def _solid_png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
     return buffer.getvalue()
 
 
-def _candidate(parts: list[dict], usage: dict, model: str) -> dict:
-    return {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+def _candidate(parts: list[dict], usage: dict, model: str, finish: str = "STOP") -> dict:
+    return {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}],
             "usageMetadata": usage, "modelVersion": model, "responseId": "fake-1"}
 
 
@@ -265,10 +276,13 @@ def _error(code: int, status: str, message: str, details: list | None = None):
 
 
 def _fault_answer(fault: str, headers: dict, retry_delay: str):
-    if fault == "429":
-        return _error(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota.", [
+    if fault in QUOTA_FAULTS:
+        quota_id, metric, value, more = QUOTA_FAULTS[fault]
+        return _error(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing "
+                                                 "details." + more, [
             {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
-             "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_requests"}]},
+             "violations": [{"quotaMetric": f"generativelanguage.googleapis.com/{metric}", "quotaId": quota_id,
+                             "quotaValue": value}]},
             {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}])
     if fault == "503":
         return _error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")

@@ -203,3 +203,17 @@ async def test_an_alias_and_its_id_share_one_cached_result(run_workflow, provide
                                                                           "model": "gemini-3-pro-image-preview"}}},
                                   provider)
     assert again.nodes["gen"].status == "cached" and len(fake.calls) == 1
+
+
+async def test_a_per_day_quota_stops_the_other_calls_to_the_model_after_one_request(run_workflow, provider, fake,
+                                                                                     sleeps):
+    fake.fail("429_day")
+    nodes = {**GEN, "gen": {**GEN["gen"], "params": {"count": 1}},
+             "gen2": {**GEN["gen"], "params": {"count": 1, "seed": 5}},
+             "save2": {"type": "image.save", "params": {"filename": "b.png"}, "inputs": {"image": "gen2.image"}}}
+    result, _ = await run_workflow(nodes, provider, concurrency=1)
+    errors = sorted(result.nodes[n].error for n in ("gen", "gen2"))
+    assert "429 RESOURCE_EXHAUSTED" in errors[0] and errors[1].startswith("not sent: an earlier call to "
+                                                                           "gemini-3.1-flash-image")
+    assert all("midnight Pacific" in result.nodes[n].hint for n in ("gen", "gen2"))
+    assert len(fake.bodies_seen) == 1 and sleeps.waits == []

@@ -8,6 +8,7 @@ from PIL import Image
 
 from flowbanana.node_api import NodeError
 from flowbanana.providers import Refusal, Request
+from flowbanana.providers.reasons import FINISH
 from fake_gemini import FAKE_KEY
 
 
@@ -108,8 +109,50 @@ async def test_refusals_are_errors_and_not_retried(provider, limiter, fake, slee
     with pytest.raises(Refusal) as error:
         await provider.generate(gen(), limiter)
     assert all(w in error.value.message for w in words)
-    assert "not retried" in error.value.hint
+    assert "same answer" in error.value.hint
     assert provider.stats.calls == 1 and sleeps.waits == []
+
+
+@pytest.mark.parametrize("reason, words", [
+    ("MAX_TOKENS", "ran out of output tokens"),
+    ("MALFORMED_RESPONSE", "malformed response"),
+    ("RECITATION", "repeated existing material"),
+    ("OTHER", "for a reason it does not give (OTHER)"),
+    ("IMAGE_OTHER", "could not make the image"),
+    ("NO_IMAGE", "answered without making an image"),
+])
+async def test_each_finish_reason_has_its_own_plain_message(provider, limiter, fake, sleeps, reason, words):
+    fake.fail(f"finish:{reason}")
+    with pytest.raises(Refusal) as error:
+        await provider.generate(gen(), limiter)
+    assert error.value.message == (f"Gemini {FINISH[reason][0]}, without an image (finish reason {reason}). "
+                                   "The model said: 'I stopped here.'")
+    assert words in error.value.message and error.value.hint == FINISH[reason][1]
+    assert provider.stats.calls == 1 and sleeps.waits == []
+
+
+async def test_an_answer_cut_short_is_kept_with_a_warning(provider, limiter, fake):
+    fake.fail("cut_short")
+    answer = await provider.generate(gen(), limiter)
+    assert answer.images and answer.finish_reason == "MAX_TOKENS"
+    assert answer.warnings == ["Gemini ran out of output tokens: its text may be cut short."]
+
+
+@pytest.mark.parametrize("fault, words", [("429_day", "midnight Pacific"), ("429_free", "no free tier")])
+async def test_a_quota_that_cannot_clear_costs_one_request_and_stops_the_model(provider, limiter, fake, sleeps, fault,
+                                                                              words):
+    fake.fail(fault)
+    with pytest.raises(NodeError) as error:
+        await provider.generate(gen(), limiter)
+    assert "429 RESOURCE_EXHAUSTED" in error.value.message and words in error.value.hint
+    assert provider.stats.calls == 1 and sleeps.waits == [] and len(fake.bodies_seen) == 1
+    with pytest.raises(NodeError) as again:  # the rest of the run does not try this model again
+        await provider.generate(gen(seed=2), limiter)
+    assert again.value.message.startswith("not sent: an earlier call to gemini-3.1-flash-image in this run found its "
+                                          "quota used up") and words in again.value.hint
+    assert len(fake.bodies_seen) == 1
+    other = await provider.generate(gen(model="gemini-3-pro-image", aspect_ratio="1:1"), limiter)
+    assert other.images and len(fake.bodies_seen) == 2  # another model has its own quota
 
 
 async def test_malformed_body_is_a_clear_error(provider, limiter, fake, sleeps):
