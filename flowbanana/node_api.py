@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .porttypes import ANY, BOOL, FLOAT, IMAGE, INT, MASK, PORT_TYPES, TEXT
+from .porttypes import ANY, BOOL, FLOAT, IMAGE, INT, MASK, PORT_TYPES, ROW, TEXT
 
 __all__ = [
     "Pack", "NodeType", "Input", "Param", "Output", "NodeContext", "NodeError", "Issue",
-    "IMAGE", "MASK", "TEXT", "INT", "FLOAT", "BOOL", "ANY",
+    "IMAGE", "MASK", "TEXT", "INT", "FLOAT", "BOOL", "ROW", "ANY",
 ]
 
 

@@ -7,6 +7,7 @@ TEXT = "TEXT"
 INT = "INT"
 FLOAT = "FLOAT"
 BOOL = "BOOL"
+ROW = "ROW"
 ANY = "ANY"
 
 PORT_TYPES: dict[str, dict[str, str]] = {
@@ -16,6 +17,7 @@ PORT_TYPES: dict[str, dict[str, str]] = {
     INT: {"color": "#ffb74d", "description": "a whole number"},
     FLOAT: {"color": "#ffd54f", "description": "a number"},
     BOOL: {"color": "#ba68c8", "description": "true or false"},
+    ROW: {"color": "#4db6ac", "description": "one row of a table: its cells by column name (dict of str to str)"},
     ANY: {"color": "#90a4ae", "description": "any value"},
 }
 

@@ -14,6 +14,8 @@ from .results import RunResult
 _SYMBOLS = {"node_finished": ("✓", "done"), "node_cached": ("=", "cached"), "node_failed": ("✗", "failed"),
             "node_skipped": ("-", "skipped"), "node_cancelled": ("■", "cancelled")}
 
+MAX_WARNINGS = 10
+
 
 class Progress:
     """An event listener: `Execution(..., on_event=Progress())`."""
@@ -25,6 +27,7 @@ class Progress:
         self.running: dict[str, float] = {}
         self.fractions: dict[str, float] = {}
         self.total = self.settled = 0
+        self.warnings: dict[str, int] = {}  # repeated in the summary: rows left out of a CSV must not go unnoticed
         self.width = 8
         self._status_shown = False
 
@@ -41,7 +44,10 @@ class Progress:
         elif kind == "node_progress":
             self.fractions[node] = event.data["fraction"]
         elif kind == "node_warning":
-            self._print(f"  ! {node}: {event.data['message']}")
+            warning = f"{node}: {event.data['message']}"
+            self.warnings[warning] = self.warnings.get(warning, 0) + 1
+            if self.warnings[warning] == 1:  # an item-by-item node says the same thing once
+                self._print(f"  ! {warning}")
         elif kind in _SYMBOLS:
             self.running.pop(node, None)
             self.fractions.pop(node, None)
@@ -101,6 +107,12 @@ class Progress:
         elif plan is None and _made_images(result):
             print("No files written: images are kept only by an image.save node (previews show in the editor, "
                   "`flowbanana ui FILE`).", file=self.stream)
+        if self.warnings:
+            print("Warnings:", file=self.stream)
+            for warning, times in list(self.warnings.items())[:MAX_WARNINGS]:
+                print(f"  ! {warning}" + (f" ({times} items)" if times > 1 else ""), file=self.stream)
+            if len(self.warnings) > MAX_WARNINGS:
+                print(f"  ! and {len(self.warnings) - MAX_WARNINGS} more", file=self.stream)
         failed = {n: r for n, r in result.nodes.items() if r.status == "failed"}
         if failed:
             print("Failed nodes (everything that did not depend on them still ran):", file=self.stream)

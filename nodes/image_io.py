@@ -98,7 +98,8 @@ def _natural_key(path: Path) -> list:
            params=[Param.file("folder", None, description="The folder, relative to the workflow's folder."),
                    Param.text("pattern", "*", description="Which files: * for all, *.jpg, shoot_*.png, "
                                                           "**/*.png to include sub-folders."),
-                   Param.int("limit", 100, min=1, max=10000, description="Read at most this many images.")],
+                   Param.int("limit", 0, min=0,
+                             description="Read at most this many images (0 = all); images left out are reported.")],
            outputs=[Output("images", IMAGE, list=True),
                     Output("names", TEXT, list=True, description="Each file's name without its extension.")])
 def load_folder(folder: str, pattern: str, limit: int, ctx) -> dict:
@@ -113,15 +114,17 @@ def load_folder(folder: str, pattern: str, limit: int, ctx) -> dict:
     if not pattern.strip() or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
         raise NodeError(f"pattern {pattern!r} must name files inside the folder.",
                         "Use a relative pattern such as *.png or **/*.jpg, without '..'.")
-    if limit < 1:
-        raise NodeError(f"limit must be 1 or more, got {limit}.", "Set limit to the largest number of images to read.")
+    if limit < 0:
+        raise NodeError(f"limit must be 0 (all images) or more, got {limit}.",
+                        "Set limit to the largest number of images to read.")
     found = sorted((p for p in root.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
                    key=lambda p: _natural_key(p.relative_to(root)))
     if not found:
         raise NodeError(f"no image in {folder!r} matches {pattern!r}.",
                         f"Put {', '.join(IMAGE_SUFFIXES)} files there, or change the pattern.")
-    if len(found) > limit:
-        ctx.warn(f"{len(found)} images match; reading the first {limit} (raise limit to read more).")
+    if limit and len(found) > limit:
+        ctx.warn(f"{len(found)} images match; read the first {limit}, left out {len(found) - limit} "
+                 "(raise limit, or set it to 0 to read every image).")
         found = found[:limit]
     images = []
     for i, path in enumerate(found):

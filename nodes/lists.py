@@ -6,9 +6,9 @@ of products becomes a batch of prompts, images and files with no loop written an
 from __future__ import annotations
 
 import csv
-import io
+from typing import Iterator, TextIO
 
-from flowbanana.node_api import ANY, INT, TEXT, Input, NodeError, Output, Pack, Param
+from flowbanana.node_api import ANY, INT, ROW, TEXT, Input, NodeError, Output, Pack, Param
 
 pack = Pack("list", version="0.1.0", distribution="flowbanana",
             description="Make lists from lines and CSV files; pick and count items.")
@@ -25,15 +25,20 @@ def from_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _read_rows(data: str, delimiter: str, shown: str) -> list[list[str]]:
+def _read_rows(handle: TextIO, delimiter: str, shown: str) -> Iterator[list[str]]:
+    """The non-blank rows of an open CSV file, read as they are needed (a big file is never held whole)."""
     sep = DELIMITERS[delimiter]
     if sep is None:
+        sample = handle.read(65536)
+        handle.seek(0)
         try:
-            sep = csv.Sniffer().sniff(data[:65536], delimiters=",;\t|").delimiter
+            sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error:
             sep = ","
     try:
-        return [row for row in csv.reader(io.StringIO(data), delimiter=sep) if any(cell.strip() for cell in row)]
+        for row in csv.reader(handle, delimiter=sep):
+            if any(cell.strip() for cell in row):
+                yield row
     except csv.Error as exc:
         raise NodeError(f"{shown!r} is not a readable CSV file: {exc}.", "Check its quotes, or pick the delimiter.")
 
@@ -52,20 +57,43 @@ def _column_index(column: str, header: list[str] | None, shown: str) -> int:
                     "Set column to one of those names, or to a number (1 = the first column).")
 
 
-@pack.node("list.from_csv", title="CSV column to list",
-           description="Reads a column of a CSV file as a list of texts, one per row, so a catalogue of products "
-                       "becomes a batch of prompts. Blank rows are skipped; the delimiter is detected unless chosen.",
+def _row(cells: list[str], names: list[str]) -> dict[str, str]:
+    """A row as a ROW value: each cell under its header name (or its number, 1 = first), trimmed."""
+    row: dict[str, str] = {}
+    for i, name in enumerate(names):
+        row.setdefault(name, cells[i].strip() if i < len(cells) else "")
+    for i in range(len(names), len(cells)):
+        row.setdefault(str(i + 1), cells[i].strip())
+    return row
+
+
+@pack.node("list.from_csv", title="CSV to list", version="2",
+           description="Reads a CSV file as a batch: one column as texts, and every row whole. Link `rows` into "
+                       "list.field for each column you need, so a catalogue's prompts and file names come from the "
+                       "same rows and can never be paired with the wrong one. Blank rows are skipped; the "
+                       "delimiter is detected unless chosen; every row is read unless limit says otherwise.",
            params=[Param.file("path", None, file_types=(".csv", ".tsv", ".txt"),
                               description="The CSV file, relative to the workflow's folder."),
                    Param.text("column", "", description="A header name, or a number (1 = first); empty = the first."),
                    Param.bool("header", True, description="The first row names the columns (and is not an item)."),
                    Param.choice("delimiter", tuple(DELIMITERS), description="What separates cells; auto detects it."),
-                   Param.int("limit", 1000, min=1, max=100000, description="Read at most this many rows.")],
-           outputs=[Output("items", TEXT, list=True)])
-def from_csv(path: str, column: str, header: bool, delimiter: str, limit: int, ctx) -> list[str]:
+                   Param.int("limit", 0, min=0,
+                             description="Read at most this many rows (0 = all); rows left out are reported.")],
+           outputs=[Output("items", TEXT, list=True, description="The chosen column, one text per row."),
+                    Output("rows", ROW, list=True, description="Every row: its cells by column name.")])
+def from_csv(path: str, column: str, header: bool, delimiter: str, limit: int, ctx) -> dict:
     file = ctx.resolve_read(path)
+    if limit < 0:
+        raise NodeError(f"limit must be 0 (all rows) or more, got {limit}.", "Set the largest number of rows to read.")
+    rows, total = [], 0
     try:
-        data = file.read_text(encoding="utf-8-sig")
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            reader = _read_rows(handle, delimiter, path)
+            names = next(reader, None) if header else None
+            for cells in reader:
+                total += 1
+                if not limit or total <= limit:
+                    rows.append(cells)
     except FileNotFoundError:
         raise NodeError(f"no file at {path!r}.", "Check the path; it is relative to the workflow's folder.") from None
     except UnicodeDecodeError:
@@ -73,16 +101,12 @@ def from_csv(path: str, column: str, header: bool, delimiter: str, limit: int, c
     except OSError as exc:
         raise NodeError(f"cannot read {path!r}: {exc.strerror or exc}.", "Check the path and its permissions.") \
             from None
-    if limit < 1:
-        raise NodeError(f"limit must be 1 or more, got {limit}.", "Set the largest number of rows to read.")
-    rows = _read_rows(data, delimiter, path)
-    names = rows.pop(0) if header and rows else None
     index = _column_index(column, names, path)
     if not rows:
         raise NodeError(f"{path!r} has no data rows.", "Add rows below the header, or turn header off.")
-    if len(rows) > limit:
-        ctx.warn(f"{path} has {len(rows)} rows; reading the first {limit} (raise limit to read more).")
-        rows = rows[:limit]
+    if total > len(rows):
+        ctx.warn(f"{path} has {total} rows; read the first {limit}, left out {total - limit} "
+                 "(raise limit, or set it to 0 to read every row).")
     short = [n for n, row in enumerate(rows, start=2 if names else 1) if index >= len(row)]
     if len(short) == len(rows):  # the number is past every row's end: a wrong column, not missing cells
         raise NodeError(f"{path!r} has {max(map(len, rows))} columns, so no column {index + 1}.",
@@ -91,7 +115,28 @@ def from_csv(path: str, column: str, header: bool, delimiter: str, limit: int, c
         raise NodeError(f"{path!r}: row {short[0]} has no column {index + 1}"
                         + (f" ({len(short)} rows are too short)." if len(short) > 1 else "."),
                         "Fill the missing cells, or choose another column.")
-    return [row[index].strip() for row in rows]
+    keys = [h.strip() or str(i + 1) for i, h in enumerate(names)] if names else \
+        [str(i + 1) for i in range(max(map(len, rows)))]
+    return {"items": [row[index].strip() for row in rows], "rows": [_row(row, keys) for row in rows]}
+
+
+@pack.node("list.field", title="Row field",
+           description="One cell of a table row (from list.from_csv's rows) by its column, e.g. each product's SKU. "
+                       "A list of rows makes one text per row, in step with everything else made from those rows.",
+           inputs=[Input("row", ROW, description="A row, or the rows of list.from_csv.")],
+           params=[Param.text("column", "", description="A header name, or a number (1 = first); empty = the first.")],
+           outputs=[Output("value", TEXT, description="The cell's text.")])
+def field(row: dict, column: str) -> str:
+    if not isinstance(row, dict):
+        raise NodeError(f"expected a table row, got {type(row).__name__} {row!r:.40}.",
+                        "Link the rows output of list.from_csv into row.")
+    names, wanted = list(row), column.strip()
+    if wanted in row:
+        return row[wanted]
+    if names and (not wanted or wanted.isdigit() and 1 <= int(wanted) <= len(names)):
+        return row[names[int(wanted or 1) - 1]]
+    raise NodeError(f"the row has no column {wanted!r}; its columns are {', '.join(map(repr, names)) or 'none'}.",
+                    "Set column to one of those names, or to a number (1 = the first column).")
 
 
 @pack.node("list.pick", title="Pick item",

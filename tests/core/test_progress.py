@@ -24,3 +24,20 @@ async def test_without_a_terminal_the_ticker_draws_nothing():
     progress = Progress(stream, live=False)
     await asyncio.wait_for(progress.tick(0), 5)  # returns at once: there is no status line to keep alive
     assert stream.getvalue() == ""
+
+
+def test_the_summary_repeats_warnings_once_each_so_rows_left_out_are_not_missed():
+    from pathlib import Path
+
+    from flowbanana.results import NodeResult, RunResult
+    stream = io.StringIO()
+    progress = Progress(stream, live=False)
+    progress(Event("run_started", data={"workflow": "W", "nodes": ["csv", "fit"], "out_dir": "out"}))
+    progress(Event("node_warning", "csv", {"message": "a.csv has 5 rows; read the first 2, left out 3."}))
+    for _ in range(3):
+        progress(Event("node_warning", "fit", {"message": "upscaled"}))
+    progress.summary(RunResult("done", {"csv": NodeResult("done"), "fit": NodeResult("done")}, Path("out"), 1.0))
+    text = stream.getvalue()
+    assert text.count("! fit: upscaled") == 2  # once as it happened, once in the summary
+    assert text.split("Warnings:\n")[1].splitlines() == ["  ! csv: a.csv has 5 rows; read the first 2, left out 3.",
+                                                         "  ! fit: upscaled (3 items)"]

@@ -13,7 +13,7 @@ LIBRARY = {
               "image.convert"],
     "mask": ["mask.shape", "mask.from_image", "mask.invert", "mask.grow", "mask.feather", "mask.load"],
     "text": ["text.text", "text.template"],
-    "list": ["list.from_lines", "list.from_csv", "list.pick", "list.count"],
+    "list": ["list.from_lines", "list.from_csv", "list.field", "list.pick", "list.count"],
 }
 TYPES = [(category, type_id) for category, ids in LIBRARY.items() for type_id in ids]
 

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image, ImageChops
 
 import flowbanana
+from flowbanana import provenance
 from flowbanana.workflow import load
 
 WORKFLOWS = Path(__file__).parents[2] / "workflows"
@@ -95,3 +96,20 @@ def test_the_readme_first_command_runs(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "portrait_1080x1350.jpg", "square_1080x1080.jpg", "story_1080x1920.jpg"]
     assert "square_1080x1080.jpg" in done.stdout
+
+
+def test_catalogue_batch_with_a_users_csv_of_another_length_saves_each_shot_under_its_own_sku(tmp_path):
+    """`--set csv=mine.csv` changes the one CSV reader, so prompts and file names come from the same rows."""
+    rows = [("tea-09", "a cast iron teapot"), ("pen-07", "a fountain pen"), ("bag-05", "a leather satchel"),
+            ("cup-03", "a glass espresso cup"), ("hat-01", "a straw sun hat")]
+    (tmp_path / "mine.csv").write_text("product,sku\n" + "".join(f"{p},{s}\n" for s, p in rows))  # other order
+    done = subprocess.run([sys.executable, "-m", "flowbanana", "run", str(WORKFLOWS / "catalogue-batch.json"),
+                           "--set", "csv=mine.csv", "--out", str(tmp_path / "out"), "--no-cache",
+                           "--provider", "offline"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    saved = {p.stem: p for p in (tmp_path / "out").iterdir()}
+    assert sorted(saved) == sorted(sku for sku, _ in rows)
+    for sku, product in rows:
+        _, record = provenance.read(saved[sku])
+        prompt = next(step["prompt"] for step in record["steps"] if step["node"] == "generate")
+        assert prompt.startswith(product + ",")

@@ -115,7 +115,8 @@ def test_load_folder_pattern_and_limit(node, wf_dir, reports):
     assert node("image.load_folder", folder="shots", pattern="*.png")["names"] == ["a", "c"]
     assert node("image.load_folder", folder="shots", pattern="**/*.png")["names"] == ["a", "c", "d"]
     assert node("image.load_folder", folder="shots", limit=2)["names"] == ["a", "b"]
-    assert reports.warnings() == ["3 images match; reading the first 2 (raise limit to read more)."]
+    assert reports.warnings() == ["3 images match; read the first 2, left out 1 (raise limit, or set it to 0 to "
+                                  "read every image)."]
 
 
 def test_load_folder_refuses_a_link_pointing_outside(node, wf_dir, tmp_path):

@@ -19,19 +19,49 @@ def test_from_lines_skips_blank_lines_and_trims(node):
                                               ("3", ["marble", "oak", ""]), ("", ["1", "2", "3"])])
 def test_from_csv_column_by_name_or_number(node, wf_dir, column, expected):
     (wf_dir / "products.csv").write_text(PRODUCTS, encoding="utf-8")
-    assert node("list.from_csv", path="products.csv", column=column) == expected
+    assert node("list.from_csv", path="products.csv", column=column)["items"] == expected
+
+
+def test_from_csv_rows_keep_every_column_of_a_row_together(node, wf_dir):
+    (wf_dir / "products.csv").write_text(PRODUCTS, encoding="utf-8")
+    rows = node("list.from_csv", path="products.csv")["rows"]
+    assert rows == [{"sku": "1", "product": "red sneakers", "surface": "marble"},
+                    {"sku": "2", "product": "steel watch", "surface": "oak"},
+                    {"sku": "3", "product": "wool scarf", "surface": ""}]
+    assert [node("list.field", row=row, column="product") for row in rows] == \
+        node("list.from_csv", path="products.csv", column="product")["items"]
+    assert node("list.field", row=rows[0], column="3") == "marble" and node("list.field", row=rows[0]) == "1"
+
+
+def test_from_csv_rows_without_header_are_keyed_by_column_number(node, wf_dir):
+    (wf_dir / "p.csv").write_text("a,b\nc,d,e\n")
+    assert node("list.from_csv", path="p.csv", header=False)["rows"] == [{"1": "a", "2": "b", "3": ""},
+                                                                         {"1": "c", "2": "d", "3": "e"}]
+
+
+@pytest.mark.parametrize("row, column, message", [
+    ({"sku": "1"}, "price", "the row has no column 'price'; its columns are 'sku'."),
+    ({"sku": "1"}, "2", "the row has no column '2'"),
+    ("text", "", "expected a table row, got str"),
+])
+def test_field_says_which_columns_a_row_has(node, row, column, message):
+    with pytest.raises(NodeError, match=re.escape(message)):
+        node("list.field", row=row, column=column)
 
 
 def test_from_csv_without_header_bom_and_quotes(node, wf_dir):
     (wf_dir / "p.csv").write_bytes('\ufeff"a, with comma",x\nb,y\n'.encode("utf-8"))
-    assert node("list.from_csv", path="p.csv", header=False, delimiter="comma") == ["a, with comma", "b"]
-    assert node("list.from_csv", path="p.csv", header=False, column="2") == ["x", "y"]
+    assert node("list.from_csv", path="p.csv", header=False, delimiter="comma")["items"] == ["a, with comma", "b"]
+    assert node("list.from_csv", path="p.csv", header=False, column="2")["items"] == ["x", "y"]
 
 
-def test_from_csv_limit_warns(node, wf_dir, reports):
-    (wf_dir / "n.csv").write_text("n\n" + "\n".join(str(i) for i in range(10)))
-    assert node("list.from_csv", path="n.csv", limit=3) == ["0", "1", "2"]
-    assert reports.warnings() == ["n.csv has 10 rows; reading the first 3 (raise limit to read more)."]
+def test_from_csv_reads_every_row_unless_limited_and_says_what_it_left_out(node, wf_dir, reports):
+    (wf_dir / "n.csv").write_text("n\n" + "\n".join(str(i) for i in range(2500)))
+    assert len(node("list.from_csv", path="n.csv")["items"]) == 2500 and reports.warnings() == []
+    out = node("list.from_csv", path="n.csv", limit=3)
+    assert out["items"] == ["0", "1", "2"] and len(out["rows"]) == 3
+    assert reports.warnings() == ["n.csv has 2500 rows; read the first 3, left out 2497 (raise limit, or set it to "
+                                  "0 to read every row)."]
 
 
 @pytest.mark.parametrize("content, params, message", [
