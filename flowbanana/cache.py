@@ -1,8 +1,10 @@
 """Content-addressed results on disk, so an unchanged node never runs (or pays) twice.
 
-A node's key hashes its type, type version, params and the content digests of its inputs;
-outputs are stored with their own digests, so what depends on a node is keyed by what the node
-actually produced (a forced re-run that gives the same pixels still hits downstream).
+A node's key hashes its type, type version, params and the digests of its inputs; outputs are
+stored with their own digests, so what depends on a node is keyed by what the node produced. A
+picture's digest names the call that made it (its node's key), not its pixels, so nothing is decoded
+or hashed to key what follows; a forced call makes pictures with new digests. Pictures come back as
+ImageRefs: read from their PNG only when a node needs the pixels.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from typing import Any
 
 from PIL import Image
 
+from .images import ImageRef
+
 
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -24,8 +28,12 @@ def default_cache_dir() -> Path:
 
 
 def value_digest(value: Any) -> str:
-    """A stable digest of a node value: pixels for images, items for lists."""
+    """A stable digest of a node value: what made a kept image, pixels for others, items for lists."""
     h = hashlib.sha256()
+    if isinstance(value, ImageRef):
+        if value.digest:
+            return value.digest
+        value = value.load()
     if isinstance(value, Image.Image):
         h.update(f"image:{value.mode}:{value.size}".encode())
         h.update(value.tobytes())
@@ -79,44 +87,62 @@ class Cache:
         folder = self._dir(key)
         try:
             entry = json.loads((folder / "entry.json").read_text())
-            entry["outputs"] = {k: _decode(v, folder) for k, v in entry["outputs"].items()}
+            entry["outputs"] = {k: _decode(v, folder, entry["digests"].get(k, "")) for k, v in entry["outputs"].items()}
             return entry
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
-    def put(self, key: str, outputs: dict[str, Any], digests: dict[str, str], meta: dict[str, Any]) -> None:
-        """Write atomically: a crash leaves either the old entry or the whole new one."""
+    def put(self, key: str, outputs: dict[str, Any], digests: dict[str, Any], meta: dict[str, Any]) -> dict | None:
+        """Write atomically: a crash leaves either the old entry or the whole new one. Returns the outputs as
+        kept now (pictures as refs to their files, so memory can let them go), or None if nothing was written."""
         final = self._dir(key)
         tmp = self.root / "tmp" / uuid.uuid4().hex
-        tmp.mkdir(parents=True)
         try:
+            tmp.mkdir(parents=True)
             counter = iter(range(1 << 30))
-            entry = {"key": key, "created": time.time(), "digests": digests, "meta": meta,
-                     "outputs": {k: _encode(v, tmp, counter) for k, v in outputs.items()}}
+            encoded = {k: _encode(v, tmp, counter) for k, v in outputs.items()}
+            entry = {"key": key, "created": time.time(), "digests": digests, "meta": meta, "outputs": encoded}
             (tmp / "entry.json").write_text(json.dumps(entry, sort_keys=True, default=str))
             final.parent.mkdir(parents=True, exist_ok=True)
-            if final.exists():
-                shutil.rmtree(final, ignore_errors=True)
+            old = None
+            if final.exists():  # replaced by a rename, so the entry is missing for an instant at most
+                old = self.root / "tmp" / uuid.uuid4().hex
+                os.replace(final, old)
             os.replace(tmp, final)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+            return {k: _decode(v, final, digests.get(k, "")) for k, v in encoded.items()}
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
+            return None
 
 
 def _encode(value: Any, folder: Path, counter) -> Any:
-    if isinstance(value, Image.Image):
+    if isinstance(value, ImageRef) and value.plain:  # a picture already in a file as it is: linked, not encoded
         name = f"{next(counter)}.png"
-        value.save(folder / name, format="PNG", compress_level=1)
-        return {"image": name}
+        try:
+            os.link(value.path, folder / name)
+        except OSError:
+            shutil.copyfile(value.path, folder / name)
+        return {"image": name, "size": list(value.size), "mode": value.mode}
+    if isinstance(value, (Image.Image, ImageRef)):
+        image = value.load() if isinstance(value, ImageRef) else value
+        name = f"{next(counter)}.png"
+        image.save(folder / name, format="PNG", compress_level=1)
+        return {"image": name, "size": list(image.size), "mode": image.mode}
     if isinstance(value, list):
         return {"list": [_encode(v, folder, counter) for v in value]}
     return {"value": value}
 
 
-def _decode(data: dict, folder: Path) -> Any:
+def _decode(data: dict, folder: Path, digest: Any) -> Any:
     if "image" in data:
-        with Image.open(folder / data["image"]) as image:
-            image.load()
-            return image.copy()
+        path = folder / data["image"]
+        if "size" not in data:  # written before sizes were kept: read them from the file's header
+            with Image.open(path) as image:
+                data = {**data, "size": image.size, "mode": image.mode}
+        return ImageRef(path, data["size"], data["mode"], digest if isinstance(digest, str) else "")
     if "list" in data:
-        return [_decode(v, folder) for v in data["list"]]
+        digests = digest if isinstance(digest, list) else [""] * len(data["list"])
+        return [_decode(v, folder, d) for v, d in zip(data["list"], digests)]
     return data["value"]

@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from .images import ImageRef
 from .porttypes import ANY, BOOL, FLOAT, IMAGE, INT, MASK, PORT_TYPES, ROW, TEXT
 
 __all__ = [
-    "Pack", "NodeType", "Input", "Param", "Output", "NodeContext", "NodeError", "Issue",
+    "Pack", "NodeType", "Input", "Param", "Output", "NodeContext", "NodeError", "Issue", "ImageRef",
+    "embedded_record",
     "IMAGE", "MASK", "TEXT", "INT", "FLOAT", "BOOL", "ROW", "ANY",
 ]
 
@@ -80,14 +82,18 @@ class Input:
 
 @dataclass(frozen=True)
 class Output:
-    """A typed result. `list=True`: the value is a list of `type` (e.g. variations)."""
+    """A typed result. `list=True`: the value is a list of `type` (e.g. variations); `length` names the int
+    param that says how long that list always is (gemini.generate's `count`), so that, run once per item,
+    the joined list's positions are known before the items are made and each flows on at once."""
     name: str
     type: str
     list: bool = False
     description: str = ""
+    length: str | None = None
 
     def to_json(self) -> dict:
-        return {"name": self.name, "type": self.type, "list": self.list, "description": self.description}
+        return {"name": self.name, "type": self.type, "list": self.list, "description": self.description,
+                "length": self.length}
 
 
 _KIND_TYPES = {"text": TEXT, "multiline": TEXT, "choice": TEXT, "file": TEXT, "mask": TEXT, "color": TEXT,
@@ -255,6 +261,10 @@ class NodeType:
         for t in [p.type for p in (*self.inputs, *self.outputs)]:
             if t not in PORT_TYPES:
                 raise ValueError(f"node type {self.id}: unknown port type {t!r}")
+        for out in self.outputs:
+            if out.length is not None and not (out.list and (p := self.param(out.length)) and p.type == INT):
+                raise ValueError(f"node type {self.id}: output {out.name!r} takes its length from {out.length!r}, "
+                                 "which must be an int param of a list output")
         self.is_async = inspect.iscoroutinefunction(self.fn)
         self.wants_ctx = "ctx" in inspect.signature(self.fn).parameters
 
@@ -321,6 +331,17 @@ class Pack:
         return register
 
 
+def embedded_record(path: Path) -> dict | None:
+    """The run record flowbanana embedded in an image file it wrote (see NodeContext.provenance), or None;
+    a file that cannot be read as an image has none."""
+    from . import provenance
+    try:
+        record = provenance.read(path)[1]
+    except (OSError, SyntaxError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def resolve_path(path: str, base_dir: Path) -> Path:
     """A workflow's path as a run reads it: `~` expanded, relative to the workflow's folder, links followed.
 
@@ -347,7 +368,7 @@ class NodeContext:
     def __init__(self, *, node_id: str, node_type: NodeType, base_dir: Path, out_dir: Path,
                  read_roots: tuple[Path, ...], resources: dict[str, Any], report: Callable[..., None],
                  item_index: int = 0, item_count: int = 1, workflow: dict | None = None,
-                 lineage: Callable[[], list[dict]] = list):
+                 lineage: Callable[[], list[dict]] = list, identities: dict[str, str] | None = None):
         self.node_id = node_id
         self.node_type = node_type
         self.base_dir = base_dir
@@ -360,6 +381,13 @@ class NodeContext:
         self.meta: dict[str, Any] = {}
         self._report = report
         self._lineage = lineage
+        self._identities = identities or {}
+
+    def identity(self, name: str) -> str | None:
+        """What made the value linked into input `name` (this item's), as a digest: equal digests mean equal
+        values, known without reading them (an image's is the cache key of the call that made it). None when
+        the run keeps no cache, or nothing is linked there."""
+        return self._identities.get(name)
 
     def lineage(self) -> list[dict]:
         """What the nodes upstream of this one recorded (model, seed, usage...), in run order.
@@ -370,11 +398,11 @@ class NodeContext:
         """
         return self._lineage()
 
-    def provenance(self, image_format: str) -> dict[str, Any]:
+    def provenance(self, image_format: str, **extra: Any) -> dict[str, Any]:
         """Keyword arguments for `Image.save` that embed this run's workflow and a record of how the
-        image was made (models, seeds, finish reasons, usage: never a secret) in PNG, JPEG or WebP."""
+        image was made (models, seeds, finish reasons, usage: never a secret; plus `extra`) in PNG, JPEG or WebP."""
         from . import provenance
-        record = provenance.run_record(self.node_id, self.lineage(), item=self.item_index + 1)
+        record = provenance.run_record(self.node_id, self.lineage(), item=self.item_index + 1, **extra)
         return provenance.save_options(image_format, self.workflow, record)
 
     def progress(self, fraction: float, message: str = "") -> None:

@@ -6,9 +6,8 @@ import sys
 import time
 from typing import TextIO
 
-from PIL import Image
-
 from .events import Event
+from .images import is_image
 from .results import RunResult
 
 _SYMBOLS = {"node_finished": ("✓", "done"), "node_cached": ("=", "cached"), "node_failed": ("✗", "failed"),
@@ -148,7 +147,7 @@ def _outputs(outputs: dict) -> str:
 
 def _made_images(result: RunResult) -> bool:
     """Whether any node output a picture, so that a run which wrote none can say how to keep them."""
-    return any(isinstance(item, Image.Image) for r in result.nodes.values() for value in r.outputs.values()
+    return any(is_image(item) for r in result.nodes.values() for value in r.outputs.values()
                for item in (value if isinstance(value, list) else [value]))
 
 

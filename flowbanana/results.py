@@ -7,6 +7,8 @@ from typing import Any
 
 from PIL import Image
 
+from .images import ImageRef, loaded
+
 DONE, CACHED, FAILED, SKIPPED, CANCELLED = "done", "cached", "failed", "skipped", "cancelled"
 
 
@@ -47,19 +49,20 @@ class RunResult:
         return [Path(f) for r in self.nodes.values() for f in r.meta.get("files", [])]
 
     def output(self, node: str, name: str | None = None) -> Any:
-        """A node's output value (a subgraph node's too); `name` may be left out for a node with one output."""
+        """A node's output value (a subgraph node's too); `name` may be left out for a node with one output.
+        Images are PIL images (those the run kept in the cache are read from it now)."""
         if name is not None and f"{node}.{name}" in self.aliases:
             node, name = self.aliases[f"{node}.{name}"]
         outputs = self.nodes[node].outputs
         if name is None:
             if len(outputs) != 1:
                 raise KeyError(f"node {node!r} has outputs {sorted(outputs)}: name one")
-            return next(iter(outputs.values()))
-        return outputs[name]
+            return loaded(next(iter(outputs.values())))
+        return loaded(outputs[name])
 
     def named_outputs(self) -> dict[str, Any]:
         """The workflow's declared outputs by name, those that were made."""
-        return {name: self.nodes[node].outputs[output] for name, (node, output) in self.named.items()
+        return {name: loaded(self.nodes[node].outputs[output]) for name, (node, output) in self.named.items()
                 if node in self.nodes and output in self.nodes[node].outputs}
 
     def count(self, status: str) -> int:
@@ -72,7 +75,7 @@ class RunResult:
 
 def describe(value: Any) -> Any:
     """A JSON-safe summary of a value: images by mode and size, lists item by item."""
-    if isinstance(value, Image.Image):
+    if isinstance(value, (Image.Image, ImageRef)):
         return {"image": {"width": value.width, "height": value.height, "mode": value.mode}}
     if isinstance(value, list):
         return [describe(v) for v in value]

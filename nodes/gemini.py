@@ -102,7 +102,8 @@ def _check_model(ctx, params: dict, *, image: bool = True, images: int = 0):
                    Param.multiline("system_instruction", "", optional=True,
                                    description="Standing instructions, e.g. a house style."),
                    Param.int("count", 1, min=1, max=8, description="Variations: one request each.")],
-           outputs=[Output("image", IMAGE, list=True), Output("text", TEXT, description="What the model said.")],
+           outputs=[Output("image", IMAGE, list=True, length="count"),
+                    Output("text", TEXT, description="What the model said.")],
            uses_provider=True, check=_check(image=True))
 async def generate(prompt, model, aspect_ratio, size, seed, temperature, system_instruction, count, references, ctx):
     if not prompt.strip():

@@ -5,14 +5,18 @@ right way up, and leave it only through `write_image`, the one place a file is w
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
+import threading
 from datetime import date
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from flowbanana.node_api import IMAGE, INT, TEXT, Input, NodeError, Output, Pack, Param
+from flowbanana.node_api import (IMAGE, INT, TEXT, ImageRef, Input, NodeError, Output, Pack, Param,
+                                 embedded_record)
 
 from .text import template_fields
 
@@ -49,14 +53,38 @@ def flatten(image: Image.Image, color: tuple[int, int, int] = (255, 255, 255)) -
 
 def open_image(path: Path, shown: str) -> Image.Image:
     """Decode a file fully (first frame, EXIF orientation applied); every failure a NodeError naming `shown`."""
+    with _reading(shown), Image.open(path, formats=READ_FORMATS) as opened:
+        _refuse_bombs(opened)
+        opened.seek(0)
+        image = ImageOps.exif_transpose(opened)
+        image.load()
+        return image if image is not opened else image.copy()
+
+
+def image_ref(path: Path, shown: str) -> ImageRef:
+    """The picture in a file as `open_image` and `as_image` would give it, from its header only: decoded when
+    a node needs its pixels. Its digest names the file as it is now (path, size, modification time)."""
+    with _reading(shown), Image.open(path, formats=READ_FORMATS) as opened:
+        _refuse_bombs(opened)
+        turned = opened.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+        size = (opened.height, opened.width) if turned else opened.size
+        transparent = "A" in opened.mode or "transparency" in opened.info
+    stat = path.stat()
+    digest = hashlib.sha256(f"file:{path}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    return ImageRef(path, size, "RGBA" if transparent else "RGB", digest,
+                    opener=lambda file: as_image(open_image(file, shown)))
+
+
+def _refuse_bombs(opened: Image.Image) -> None:
+    if opened.width * opened.height > Image.MAX_IMAGE_PIXELS:
+        raise Image.DecompressionBombError(f"{opened.width}×{opened.height} pixels")
+
+
+@contextlib.contextmanager
+def _reading(shown: str):
+    """Every failure to read an image file, as a NodeError naming `shown`."""
     try:
-        with Image.open(path, formats=READ_FORMATS) as opened:
-            if opened.width * opened.height > Image.MAX_IMAGE_PIXELS:
-                raise Image.DecompressionBombError(f"{opened.width}×{opened.height} pixels")
-            opened.seek(0)
-            image = ImageOps.exif_transpose(opened)
-            image.load()
-            return image if image is not opened else image.copy()
+        yield
     except FileNotFoundError:
         raise NodeError(f"no file at {shown!r}.", "Check the path; it is relative to the workflow's folder.") from None
     except IsADirectoryError:
@@ -92,9 +120,10 @@ def _natural_key(path: Path) -> list:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.as_posix())]
 
 
-@pack.node("image.load_folder", title="Load folder", category="io",
+@pack.node("image.load_folder", title="Load folder", category="io", cacheable=False,
            description="Reads every image in a folder whose name matches a pattern, as a list. "
-                       "Files are sorted by name with numbers in order (img2 before img10); other files are ignored.",
+                       "Files are sorted by name with numbers in order (img2 before img10); other files are ignored. "
+                       "Each picture is decoded only when a node needs it, so a folder of thousands streams through.",
            params=[Param.file("folder", None, description="The folder, relative to the workflow's folder."),
                    Param.text("pattern", "*", description="Which files: * for all, *.jpg, shoot_*.png, "
                                                           "**/*.png to include sub-folders."),
@@ -127,9 +156,9 @@ def load_folder(folder: str, pattern: str, limit: int, ctx) -> dict:
                  "(raise limit, or set it to 0 to read every image).")
         found = found[:limit]
     images = []
-    for i, path in enumerate(found):
+    for i, path in enumerate(found):  # headers only: each picture is decoded when a node needs it
         shown = (Path(folder) / path.relative_to(root)).as_posix()
-        images.append(as_image(open_image(ctx.resolve_read(str(path)), shown)))
+        images.append(image_ref(ctx.resolve_read(str(path)), shown))
         ctx.progress((i + 1) / len(found), shown)
     return {"images": images, "names": [p.stem for p in found]}
 
@@ -164,29 +193,75 @@ def encoding(image: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, d
 
 
 def write_image(image: Image.Image, options: dict, path: Path, overwrite: bool) -> Path:
-    """Write `image`; without `overwrite`, an existing name gets _1, _2... (claimed atomically, so items never race)."""
-    candidate, n = path, 0
-    while True:
-        try:
-            handle = open(candidate, "wb" if overwrite else "xb")
-            break
-        except FileExistsError:
-            n += 1
-            candidate = path.with_name(f"{path.stem}_{n}{path.suffix}")
+    """Write `image` under a temporary name beside `path`, then give it its name, so a run killed half way never
+    leaves a half-written file under a real name. Without `overwrite`, an existing name gets _1, _2... (claimed
+    atomically by a hard link, so items never race)."""
+    _clear_partials(path.parent)
+    partial = path.with_name(f".{path.name}.{_PARTIAL}-{os.getpid()}-{threading.get_ident()}.partial")
     try:
-        with handle:
+        with open(partial, "wb") as handle:
             image.save(handle, **options)
-    except Exception:
-        os.unlink(candidate)
-        raise
-    return candidate
+        if overwrite:
+            os.replace(partial, path)
+            return path
+        candidate, n = path, 0
+        while True:
+            try:
+                os.link(partial, candidate)
+                return candidate
+            except FileExistsError:
+                n += 1
+                candidate = path.with_name(f"{path.stem}_{n}{path.suffix}")
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+
+
+_PARTIAL = "flowbanana"
+_cleared: set[Path] = set()
+
+
+def _clear_partials(folder: Path) -> None:
+    """Remove what writers killed half way left in `folder` (once per folder and process)."""
+    if folder in _cleared:
+        return
+    _cleared.add(folder)
+    for leftover in folder.glob(f".*.{_PARTIAL}-*.partial"):
+        pid = leftover.name.rsplit(f".{_PARTIAL}-", 1)[1].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def already_written(path: Path, content: str) -> Path | None:
+    """The file at `path` (or _1, _2...) that an earlier run wrote with this very content, if there is one."""
+    candidate, n = path, 0
+    while candidate.exists():
+        record = embedded_record(candidate)
+        if record is not None and record.get("content") == content:
+            return candidate
+        n += 1
+        candidate = path.with_name(f"{path.stem}_{n}{path.suffix}")
+    return None
 
 
 @pack.node("image.save", title="Save image", category="io", output=True, cacheable=False,
            description="Writes the image into the run's output folder and outputs the file's path. "
                        "The filename may use {name} (the name input, or the node id), {index} (1, 2... for each "
                        "item of a list; {index:03d} pads), {date} and {node}; an existing file is never replaced "
-                       "unless overwrite is on: the new one gets _1, _2...",
+                       "unless overwrite is on: the new one gets _1, _2... A file an earlier run wrote with the same "
+                       "content (the same cached image, format and quality) is kept rather than written again, so a "
+                       "run stopped half way and started again writes only what is missing.",
            inputs=[Input("image", IMAGE, description="The picture to write."),
                    Input("name", TEXT, optional=True,
                          description="Fills {name}, e.g. the names from image.load_folder.")],
@@ -214,10 +289,15 @@ def save(image: Image.Image, name: str | None, filename: str, format: str, quali
     elif SAVE_SUFFIXES[suffix] != fmt:
         raise NodeError(f"filename {relative!r} ends in {suffix} but format is {format}.",
                         f"Set format to auto, or end the filename in .{'jpg' if fmt == 'jpeg' else fmt}.")
-    image, options = encoding(image, fmt, quality)
-    if embed_workflow:
-        options.update(ctx.provenance(fmt.upper()))
-    written = write_image(image, options, ctx.resolve_write(relative), overwrite)
+    target = ctx.resolve_write(relative)
+    identity = ctx.identity("image") if embed_workflow else None
+    content = hashlib.sha256(f"{identity}:{fmt}:{quality}".encode()).hexdigest()[:32] if identity else None
+    written = already_written(target, content) if content else None
+    if written is None or (overwrite and written != target):
+        image, options = encoding(image, fmt, quality)
+        if embed_workflow:
+            options.update(ctx.provenance(fmt.upper(), **({"content": content} if content else {})))
+        written = write_image(image, options, target, overwrite)
     ctx.add_file(written)
     return str(written)
 

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from PIL import Image
-
 from ..cache import Cache
 from ..errors import Problem, WorkflowInvalid
 from ..events import Event
 from ..executor import Execution, RunOptions
+from ..images import is_image, loaded
 from ..catalogue import Catalogue
 from ..providers import ConfigError, ProviderUnavailable, prepare_run
 from ..providers.keys import KEY_VARIABLES, has_credentials
@@ -246,9 +245,9 @@ class RunController:
         for name, value in outputs.items():
             items = value if isinstance(value, list) else [value]
             count = max(count, len(items))
-            pictures = [v for v in items if isinstance(v, Image.Image)]
-            images += [self.config.media.add(picture, run_id) for picture in pictures[:GALLERY_PER_NODE]]
-            others = [v for v in items if not isinstance(v, Image.Image) and v is not None]
+            pictures = [v for v in items if is_image(v)]
+            images += [self.config.media.add(loaded(picture), run_id) for picture in pictures[:GALLERY_PER_NODE]]
+            others = [v for v in items if not is_image(v) and v is not None]
             if others:
                 texts.append("\n".join(str(v) for v in others))
         if not images and not texts:

@@ -2,6 +2,7 @@
 from PIL import Image
 
 from flowbanana.cache import Cache, value_digest
+from flowbanana.images import ImageRef
 
 CHAIN = {
     "n": {"type": "test.number", "params": {"value": 2}},
@@ -80,14 +81,26 @@ def test_the_provider_is_part_of_the_key(make_workflow, run, cache):
     assert again.nodes["c"].status == "cached" and other.nodes["c"].status == "done"
 
 
-def test_images_round_trip_through_the_cache(tmp_path):
+def test_images_round_trip_through_the_cache_as_refs_read_when_needed(tmp_path):
     cache = Cache(tmp_path)
     image = Image.linear_gradient("L").convert("RGBA").resize((64, 32))
-    cache.put("k" * 64, {"image": image, "list": [image, "x"], "n": 3}, {"image": value_digest(image)}, {"model": "m"})
+    kept = cache.put("k" * 64, {"image": image, "list": [image, "x"], "n": 3}, {"image": "made-by-k"}, {"model": "m"})
     entry = cache.get("k" * 64)
-    assert entry["outputs"]["image"].tobytes() == image.tobytes() and entry["outputs"]["image"].mode == "RGBA"
-    assert entry["outputs"]["list"][1] == "x" and entry["outputs"]["n"] == 3 and entry["meta"] == {"model": "m"}
-    assert value_digest(entry["outputs"]["list"]) == value_digest([image, "x"])
+    for outputs in (kept, entry["outputs"]):
+        ref = outputs["image"]
+        assert isinstance(ref, ImageRef) and (ref.size, ref.mode, ref.digest) == ((64, 32), "RGBA", "made-by-k")
+        assert ref.load().tobytes() == image.tobytes()
+        assert outputs["list"][1] == "x" and outputs["n"] == 3
+    assert entry["meta"] == {"model": "m"}
+    assert value_digest(entry["outputs"]["list"]) == value_digest([image, "x"])  # no digest kept: pixels decide
+
+
+def test_a_kept_picture_is_linked_into_a_new_entry_not_encoded_again(tmp_path):
+    cache = Cache(tmp_path)
+    ref = cache.put("a" * 64, {"image": Image.new("RGB", (8, 8), "red")}, {"image": "d"}, {})["image"]
+    again = cache.put("b" * 64, {"image": ref}, {"image": "d"}, {})["image"]
+    assert again.path != ref.path and again.path.read_bytes() == ref.path.read_bytes()
+    assert again.load().getpixel((0, 0)) == (255, 0, 0)
 
 
 def test_a_damaged_entry_is_a_miss_not_a_crash(tmp_path):

@@ -74,6 +74,7 @@ class FakeGemini:
     slow_seconds: float = 5.0     # what the "slow" fault adds
     retry_delay: str = "0.05s"    # RetryInfo.retryDelay in 429 answers
     style: str = "rest"           # "rest": mimeType + standard base64; "sdk": mime_type + URL-safe base64
+    hold_after: int | None = None  # answer this many requests, then hold the others until release()
     calls: list[Call] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)
     headers_seen: list[dict] = field(default_factory=list)
@@ -82,7 +83,13 @@ class FakeGemini:
     def __post_init__(self):
         self._faults: deque[str] = deque()
         self._lock = threading.Lock()
-        self.in_flight = self.peak = 0
+        self._released = threading.Event()
+        self.in_flight = self.peak = self.received = 0
+
+    def release(self) -> None:
+        """Answer the held requests, and every one from now on."""
+        self.hold_after = None
+        self._released.set()
 
     def fail(self, *faults: str) -> None:
         """Queue faults; each request takes the next one (or none)."""
@@ -116,7 +123,11 @@ class FakeGemini:
             fault = self._faults.popleft() if self._faults else None
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
+            self.received += 1
+            held = self.hold_after is not None and self.received > self.hold_after
         try:
+            if held:
+                self._released.wait()
             time.sleep(self.latency + (self.slow_seconds if fault == "slow" else 0))
             status, body = self._answer(path, headers, raw, fault)
         finally:

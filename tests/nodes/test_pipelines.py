@@ -44,12 +44,23 @@ def test_csv_to_template_to_save_maps_per_item(run, wf_dir, out_dir, photo):
     assert progress[-1] == "3 of 3 items"
 
 
-def test_second_run_is_cached_but_saves_again_without_overwriting(run, wf_dir, out_dir, photo):
+def test_second_run_is_cached_and_keeps_the_files_it_already_wrote(run, wf_dir, out_dir, photo):
     (wf_dir / "products.csv").write_text(CATALOGUE_CSV)
-    run(batch_nodes(photo))
+    first, _ = run(batch_nodes(photo))
+    written = {p: p.stat().st_mtime_ns for p in first.files}
     result, _ = run(batch_nodes(photo))
     assert {n: r.status for n, r in result.nodes.items()} == {
         "csv": "cached", "tpl": "cached", "load": "cached", "caption": "cached", "save": "done"}
+    assert sorted(result.files) == sorted(written) and sorted(out_dir.iterdir()) == sorted(written)
+    assert {p: p.stat().st_mtime_ns for p in result.files} == written  # not even written again
+
+
+def test_a_changed_picture_is_saved_beside_the_old_file_never_over_it(run, wf_dir, out_dir, photo):
+    (wf_dir / "products.csv").write_text(CATALOGUE_CSV)
+    run(batch_nodes(photo))
+    nodes = batch_nodes(photo)
+    nodes["caption"]["params"]["size"] = 20
+    result, _ = run(nodes)
     assert sorted(p.name for p in result.files) == ["red_sneakers-1_1.png", "steel_watch-2_1.png",
                                                      "wool_scarf-3_1.png"]
     assert len(list(out_dir.iterdir())) == 6
@@ -66,8 +77,9 @@ def test_the_cache_keys_on_file_content(run, wf_dir, photo):
     assert first.output("load", "width") == 256 and changed.output("load", "width") == 10
 
 
-def test_one_failing_item_names_it_and_the_rest_are_cached(run, wf_dir):
-    """Paths built by a template: one names no file, so only its item fails and the other branch still saves."""
+def test_one_failing_item_names_it_and_the_rest_are_cached_and_saved(run, wf_dir):
+    """Paths built by a template: one names no file, so only its item fails; the other items and the other
+    branch are still saved."""
     (wf_dir / "shots").mkdir()
     for name in ("a.png", "b.png"):
         Image.new("RGB", (4, 4)).save(wf_dir / "shots" / name)
@@ -85,7 +97,8 @@ def test_one_failing_item_names_it_and_the_rest_are_cached(run, wf_dir):
     assert load.status == "failed" and load.error == "item 2 of 3: no file at 'shots/missing.png'."
     assert "The 2 other items are cached" in load.hint
     assert result.nodes["save"].status == "skipped" and result.nodes["keep"].status == "done"
-    assert [p.name for p in result.files] == ["kept.png"]
+    assert "needs node 'load', which failed (1 of 3 items; the other 2 are done)" in result.nodes["save"].error
+    assert sorted(p.name for p in result.files) == ["kept.png", "save_1.png", "save_3.png"]
 
 
 def test_folder_to_contact_sheet(run, wf_dir, out_dir):
