@@ -1,6 +1,7 @@
 """Gemini throughput: many independent generate calls against the fake server at a fixed latency.
 
     python bench/gemini_throughput.py [--calls 64] [--latency 0.2] [--concurrency 8] [--rpm 0]
+    python bench/gemini_throughput.py --sweep    concurrency 4, 16, 64 at 0.2 s and 1 s latency
 
 Runs a workflow of `calls` independent gemini.generate nodes through the real SDK at the fake
 Gemini server (tests/gemini/fake_gemini.py, in a process of its own so that its PNG encoding does not
@@ -42,29 +43,38 @@ def ideal(calls: int, latency: float, concurrency: int, rpm: int) -> float:
     return max(by_slots, by_rate)
 
 
-async def main(args) -> None:
-    server = subprocess.Popen([sys.executable, str(FAKE), "--latency", str(args.latency)], stdout=subprocess.PIPE,
+async def measure(calls: int, latency: float, concurrencies: list[int], rpm: int) -> list[tuple[int, float, float]]:
+    """(concurrency, makespan, ideal) for each concurrency, against one fake server at `latency`."""
+    server = subprocess.Popen([sys.executable, str(FAKE), "--latency", str(latency)], stdout=subprocess.PIPE,
                               text=True)
     os.environ.update(GOOGLE_GEMINI_BASE_URL=server.stdout.readline().strip(), GEMINI_API_KEY=FAKE_KEY)
+    rows = []
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            nodes, wf = catalogue(), workflow(args.calls)
+            nodes, wf = catalogue(), workflow(calls)
             started = time.perf_counter()  # the SDK's one-time start (import, schemas) is not scheduling
             await run_async(workflow(1), provider="gemini", out_dir=scratch, use_cache=False, nodes=nodes, rpm=0)
-            warm_up = time.perf_counter() - started
-            started = time.perf_counter()
-            result = await run_async(wf, provider="gemini", out_dir=scratch, use_cache=False, nodes=nodes,
-                                     concurrency=args.concurrency, rpm=args.rpm)
-            makespan = time.perf_counter() - started
+            print(f"  (warm-up, one call in a fresh process: {time.perf_counter() - started:.2f}s)")
+            for concurrency in concurrencies:
+                started = time.perf_counter()
+                result = await run_async(wf, provider="gemini", out_dir=scratch, use_cache=False, nodes=nodes,
+                                         concurrency=concurrency, rpm=rpm)
+                assert result.ok, [r.error for r in result.nodes.values() if r.error][:3]
+                rows.append((concurrency, time.perf_counter() - started, ideal(calls, latency, concurrency, rpm)))
     finally:
         server.terminate()
         server.wait()
-    assert result.ok, [r.error for r in result.nodes.values() if r.error][:3]
-    best = ideal(args.calls, args.latency, args.concurrency, args.rpm)
-    print(f"{args.calls} generate calls, latency {args.latency:g}s, concurrency {args.concurrency}, "
-          f"rpm {args.rpm or 'unlimited'} (warm-up, one call in a fresh process: {warm_up:.2f}s)")
-    ratio = f"{makespan / best:.2f}" if best else "n/a (no latency)"
-    print(f"makespan {makespan:.2f}s, ideal {best:.2f}s, makespan / ideal = {ratio}")
+    return rows
+
+
+async def main(args) -> None:
+    plan = [(0.2, [4, 16, 64]), (1.0, [4, 16, 64])] if args.sweep else [(args.latency, [args.concurrency])]
+    print(f"{args.calls} generate calls through the SDK at the fake server, rpm {args.rpm or 'unlimited'}")
+    for latency, concurrencies in plan:
+        for concurrency, makespan, best in await measure(args.calls, latency, concurrencies, args.rpm):
+            ratio = f"{makespan / best:.2f}" if best else "n/a (no latency)"
+            print(f"latency {latency:g}s, concurrency {concurrency:>2}: makespan {makespan:6.2f}s, ideal "
+                  f"{best:6.2f}s, makespan / ideal = {ratio}")
 
 
 if __name__ == "__main__":
@@ -73,4 +83,5 @@ if __name__ == "__main__":
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rpm", type=int, default=0)
+    parser.add_argument("--sweep", action="store_true", help="concurrency 4, 16, 64 at 0.2 s and 1 s latency")
     asyncio.run(main(parser.parse_args()))

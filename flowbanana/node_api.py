@@ -93,7 +93,7 @@ class Output:
 
     def to_json(self) -> dict:
         return {"name": self.name, "type": self.type, "list": self.list, "description": self.description,
-                "length": self.length}
+                **({"length": self.length} if self.length else {})}
 
 
 _KIND_TYPES = {"text": TEXT, "multiline": TEXT, "choice": TEXT, "file": TEXT, "mask": TEXT, "color": TEXT,

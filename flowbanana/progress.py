@@ -27,6 +27,7 @@ class Progress:
         self.fractions: dict[str, float] = {}
         self.total = self.settled = 0
         self.warnings: dict[str, int] = {}  # repeated in the summary: rows left out of a CSV must not go unnoticed
+        self.items = ItemCount()
         self.width = 8
         self._status_shown = False
 
@@ -42,6 +43,10 @@ class Progress:
             self.running[node] = time.monotonic()
         elif kind == "node_progress":
             self.fractions[node] = event.data["fraction"]
+            if "items" in event.data:
+                self.items.update(node, event.data["items"], event.data["total"])
+                if not self.live and self.items.step_passed():  # a log file: one line per tenth of the rows
+                    self._print(f"  … {self.items.text()}")
         elif kind == "node_warning":
             warning = f"{node}: {event.data['message']}"
             self.warnings[warning] = self.warnings.get(warning, 0) + 1
@@ -50,6 +55,7 @@ class Progress:
         elif kind in _SYMBOLS:
             self.running.pop(node, None)
             self.fractions.pop(node, None)
+            self.items.finish(node)
             self.settled += 1
             symbol, word = _SYMBOLS[kind]
             seconds = event.data.get("seconds")
@@ -84,7 +90,8 @@ class Progress:
                  for n, t in list(self.running.items())[:4]]
         more = f" +{len(self.running) - 4}" if len(self.running) > 4 else ""
         self._clear()
-        self.stream.write(f"  … [{self.settled}/{self.total}] running: {', '.join(parts)}{more}")
+        rows = f" {self.items.text()};" if self.items.total else ""
+        self.stream.write(f"  …{rows} [{self.settled}/{self.total}] running: {', '.join(parts)}{more}")
         self.stream.flush()
         self._status_shown = True
 
@@ -117,6 +124,54 @@ class Progress:
             print("Failed nodes (everything that did not depend on them still ran):", file=self.stream)
             for node, r in failed.items():
                 print(f"  ✗ {node}: {r.error}" + (f"\n    → {r.hint}" if r.hint else ""), file=self.stream)
+
+
+class ItemCount:
+    """How far a list run is: the items the slowest node of the longest list has done, the rate, what is left."""
+
+    def __init__(self):
+        self.nodes: dict[str, list[int]] = {}  # node -> [done, total]
+        self.started: float | None = None
+        self._step = 0
+
+    def update(self, node: str, done: int, total: int) -> None:
+        if self.started is None:
+            self.started = time.monotonic()
+        self.nodes[node] = [done, total]
+
+    def finish(self, node: str) -> None:
+        if node in self.nodes:
+            self.nodes[node][0] = self.nodes[node][1]
+
+    @property
+    def total(self) -> int:
+        return max((total for _, total in self.nodes.values()), default=0)
+
+    @property
+    def done(self) -> int:
+        return min((done for done, total in self.nodes.values() if total == self.total), default=0)
+
+    def step_passed(self) -> bool:
+        """Whether another tenth of the items is done since the last call said so (lists of 20 or more)."""
+        if self.total < 20:
+            return False
+        step = self.done * 10 // self.total
+        passed, self._step = step > self._step, max(step, self._step)
+        return passed
+
+    def text(self) -> str:
+        done, total = self.done, self.total
+        elapsed = time.monotonic() - (self.started or time.monotonic())
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = f", ETA {_duration((total - done) / rate)}" if rate and done < total else ""
+        return f"{done:,}/{total:,} items ({done / total:.0%}), {rate:.1f}/s{eta}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h {rest // 60:02d}m" if hours else f"{rest // 60}m {rest % 60:02d}s" if rest >= 60 else \
+        f"{rest}s"
 
 
 def _usage_line(usage: dict) -> str:

@@ -209,6 +209,9 @@ class RunController:
                 cost = spent(event.data.get("meta") or {})
                 if cost:  # what this node's model calls cost now (a cache hit costs nothing)
                     status["label"] += f" · ${cost:.3f}"
+            items = (event.data.get("meta") or {}).get("items")
+            if state in ("done", "cached", "skipped") and isinstance(items, list) and len(items) != 1:
+                status["label"] += f" · {len(items):,} items"  # a node run once per item says how many
             shown = original_id(event.node)
             if shown != event.node:  # a sweep's copy: its node shows how far the cells are
                 self._cells[shown][event.node] = status

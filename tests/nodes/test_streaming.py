@@ -14,7 +14,7 @@ from flowbanana.images import ImageRef
 from flowbanana.node_api import NodeError
 from flowbanana.providers.offline import OfflineProvider
 
-MODEL = {"model": "gemini-3.1-flash-image-preview", "size": "512", "aspect_ratio": "1:1"}
+MODEL = {"model": "gemini-3.1-flash-image", "size": "512", "aspect_ratio": "1:1"}
 
 
 def batch(prompts: list[str], **save) -> dict:

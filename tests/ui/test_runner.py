@@ -91,4 +91,14 @@ def test_a_node_that_paid_for_model_calls_shows_what_they_cost(controller):
                                                                                       {"cost": 0.039}]}}))
     controller._event(Event("node_cached", "old", {"seconds": 0.0, "meta": {"cost": 0.039}}))
     labels = {n: s["label"] for update in controller.seen["statuses"] for n, s in update.items()}
-    assert labels == {"gen": "done 2.0s · $0.078", "old": "cached"}
+    assert labels == {"gen": "done 2.0s · $0.078 · 2 items", "old": "cached"}
+
+
+async def test_a_node_run_once_per_item_counts_its_items_as_it_goes_and_when_done(controller, make_workflow):
+    workflow = make_workflow({"w": {"type": "test.words", "params": {"text": "a b c"}},
+                              "u": {"type": "test.upper", "inputs": {"text": "w.items"}},
+                              "show": {"type": "test.show", "inputs": {"value": "u.text"}}})
+    await controller.run(workflow)
+    labels = [s["u"]["label"] for s in controller.seen["statuses"] if "u" in s and "label" in s["u"]]
+    assert "1 of 3 items" in labels and labels[-1].startswith("done") and labels[-1].endswith("· 3 items")
+    assert not [s["w"] for s in controller.seen["statuses"] if "items" in s.get("w", {}).get("label", "")]
