@@ -126,9 +126,11 @@ class NodeRun:
             if not positional and len(sources) > 1 and not await self._paired(sources, stream):
                 return None
             key = node_key({**base, "item": item_key}) if self.cache else None
+            started = time.perf_counter()
             call = await self._item(index, stream.count, kwargs, identities, key)
             self._check_lengths(call.outputs, stream.list_ports)
-            stream.settle(index, Settled(call.outputs, call.digests, call.meta, call.hit, aligned=positional))
+            stream.settle(index, Settled(call.outputs, call.digests, call.meta, call.hit, aligned=positional,
+                                         seconds=time.perf_counter() - started))
             stream.keep(index, call.kept)
             call.outputs = call.kept  # the pictures stay only with the readers that have yet to take them
         except Missing as missing:
@@ -393,7 +395,8 @@ class NodeRun:
                 seconds, cached = result.seconds, result.status == CACHED
             elif stream is not None and stream.count == count and index < len(stream.items) and \
                     stream.items[index] is not None:  # still making its items: this one's record
-                metas, seconds, cached = [stream.items[index].meta], None, stream.items[index].hit
+                item = stream.items[index]
+                metas, seconds, cached = [item.meta], item.seconds, item.hit
             else:
                 continue
             for meta in metas:

@@ -40,6 +40,7 @@ class Settled:
     error: str = ""
     cause: str = ""       # the node that did not make it
     aligned: bool = True  # its index is its row's: each list it was made from was still one value per row
+    seconds: float = 0.0
 
 
 class ListSource:
