@@ -72,7 +72,7 @@ class Execution:
         self.out_dir = (self.options.out_dir or default_out_dir(workflow)).resolve()
         self.workflow_dict: dict = {}  # what nodes may embed in the files they write (subgraphs embedded)
         self.limiter = CallLimiter(self.options.concurrency, self.options.rpm)
-        self.read_roots = (workflow.base_dir, *self.options.read_roots)
+        self.read_roots = tuple(dict.fromkeys(Path(p).resolve() for p in (workflow.base_dir, *self.options.read_roots)))
         self.streams: dict[str, ItemStream] = {}      # nodes making their items now, for the nodes they feed
         self._launched: set[str] = set()
         self._list_digests: dict[tuple[str, str], list[str]] = {}  # finished nodes' list outputs, item by item
