@@ -335,7 +335,13 @@ def cmd_ui(args) -> int:
     # the editor's autosave lives with the user, not in whatever folder the command ran from (NiceGUI reads
     # this when it is imported)
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    os.environ.setdefault("NICEGUI_STORAGE_PATH", str(state / "flowbanana" / "editor"))
+    storage = Path(os.environ.setdefault("NICEGUI_STORAGE_PATH", str(state / "flowbanana" / "editor")))
+    try:  # NiceGUI makes only the last folder, so on a fresh account (no ~/.local/state) autosave would fail
+        storage.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkflowInvalid([Problem("autosave", f"cannot create the editor's autosave folder {storage}: "
+                                       f"{exc.strerror or exc}.", hint="Set NICEGUI_STORAGE_PATH (or XDG_STATE_HOME) "
+                                       "to a folder you can write.")]) from None
     from .ui.app import main as run_editor  # NiceGUI is imported only here
     workflows = args.workflows or default_workflows_dir()
     run_editor(args.file, args.host, args.port, workflows, args.out, load_nodes(args), args.cache_dir)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -263,6 +264,34 @@ def test_a_closed_tab_loses_nothing(browser, editor_server, page):
     assert nodes(other)[text]["params"]["text"] == "not saved anywhere yet"
     assert other.locator("[data-testid=unsaved]").is_visible()
     context.close()
+
+
+def test_autosave_on_a_fresh_account_survives_a_restart(browser, fresh_account_editor):
+    server = fresh_account_editor
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.goto(server.url)
+    page.wait_for_function(f"{STATE} && Object.keys({STATE}.nodes).length > 0")
+    new_workflow(page)
+    text = add_from_palette(page, "text.text", 220, 220)
+    page.locator(f".fb-node[data-node='{text}'] textarea").fill("kept across a restart")
+    autosave = server.home / ".local" / "state" / "flowbanana" / "editor" / "storage-general.json"
+    deadline = time.monotonic() + 20
+    while not (autosave.is_file() and "kept across a restart" in autosave.read_text()):
+        assert time.monotonic() < deadline, f"no autosave at {autosave}: {server.log.read_text()[-2000:]}"
+        time.sleep(0.1)
+    context.close()
+
+    server.stop()
+    server.start()
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.goto(server.url)
+    page.wait_for_function(f"{STATE} && Object.keys({STATE}.nodes).length === 1")
+    assert nodes(page)[text]["params"]["text"] == "kept across a restart"
+    assert page.locator("[data-testid=unsaved]").is_visible()
+    context.close()
+    assert "Traceback" not in server.log.read_text()
 
 
 def test_template_fields_become_inputs(page):
