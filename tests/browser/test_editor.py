@@ -294,6 +294,42 @@ def test_autosave_on_a_fresh_account_survives_a_restart(browser, fresh_account_e
     assert "Traceback" not in server.log.read_text()
 
 
+def test_ctrl_s_on_a_template_asks_where_and_never_overwrites_it(page, editor_server):
+    template = editor_server.workflows / "hello-gemini.json"
+    shipped = template.read_bytes()
+    open_template(page, "hello-gemini")
+    assert page.locator("[data-testid=template-copy]").inner_text() == "copy of hello-gemini.json"
+    page.locator("input[data-testid=wf-name]").fill("hello gemini")  # a name whose file name is the template's
+    page.locator("input[data-testid=wf-name]").press("Enter")
+    page.locator(".fb-viewport").click(position={"x": 700, "y": 700})
+    page.reload()  # the copy stays a copy through the autosave
+    page.wait_for_function(f"{STATE} && Object.keys({STATE}.nodes).length > 0")
+    page.locator("[data-testid=template-copy]").wait_for()
+    page.locator(".fb-viewport").click(position={"x": 700, "y": 700})
+    page.keyboard.press("Control+s")
+    name = page.locator("input[data-testid=save-name]")
+    name.wait_for()
+    assert name.input_value() == "hello-gemini-2.json"  # a free name, not the template's
+    page.screenshot(path=str(editor_server.root / "save-as.png"))
+    assert template.read_bytes() == shipped
+    name.fill("my-hello")
+    page.locator("[data-testid=save-confirm]").click()
+    page.get_by_text("Saved my-hello.json").wait_for()
+    assert template.read_bytes() == shipped
+    assert json.loads((editor_server.workflows / "my-hello.json").read_text())["name"] == "hello gemini"
+    assert not page.locator("[data-testid=template-copy]").is_visible()
+
+    page.locator("input[data-testid=wf-name]").fill("Hello again")  # its own file now: Ctrl+S saves there
+    page.locator("input[data-testid=wf-name]").press("Enter")
+    page.locator(".fb-viewport").click(position={"x": 700, "y": 700})
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 10
+    while json.loads((editor_server.workflows / "my-hello.json").read_text())["name"] != "Hello again":
+        assert time.monotonic() < deadline, "Ctrl+S did not save the copy's own file"
+        time.sleep(0.1)
+    assert not page.locator("input[data-testid=save-name]").is_visible() and template.read_bytes() == shipped
+
+
 def test_template_fields_become_inputs(page):
     new_workflow(page)
     template = add_from_palette(page, "text.template", 400, 200)
