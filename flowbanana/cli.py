@@ -12,7 +12,7 @@ from . import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 EXIT_INTERRUPTED = 130  # the shell's code for a Ctrl+C
-USAGE_CODES = {"usage", "set", "force"}  # problems with the command line, not with the workflow file
+USAGE_CODES = {"usage", "set", "force", "out_dir", "cache_dir"}  # problems with the command line, not with the workflow file
 
 MAIN_HELP = """\
 Node-based workflows for Gemini's image models (Nano Banana), in the browser or headless.
