@@ -98,7 +98,7 @@ def api_router(service: RunService) -> APIRouter:
     @router.post("/validate", summary="Every problem in a workflow (as `flowbanana validate --json`)")
     def validate_workflow(workflow: dict[str, Any] = _WORKFLOW_BODY) -> dict[str, Any]:
         try:
-            problems = validate(from_dict(workflow), service.catalogue, warnings=True)
+            problems = service.problems(workflow)
         except WorkflowInvalid as exc:
             problems = exc.problems
         return {"valid": all(p.severity != "error" for p in problems), "problems": [p.to_json() for p in problems]}

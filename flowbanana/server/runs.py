@@ -25,7 +25,7 @@ from ..node_api import resolve_path, within
 from ..overrides import apply_overrides
 from ..providers import ConfigError, ProviderUnavailable, RunSetup, prepare_run
 from ..results import CANCELLED, FAILED
-from ..validation import check
+from ..validation import check, validate
 from ..workflow import Workflow, from_dict
 from .eventlog import EventLog
 from .paths import Publisher
@@ -72,6 +72,24 @@ class RunService:
         `read_roots` (the editor's runs): the workflow keeps its own folder, as on the command line, and may
         also read in these folders (ctx.resolve_read). Without them (HTTP), it reads only in the server's.
         """
+        roots = self.settings.read_roots if read_roots is None else read_roots
+        model = self._placed(workflow, inputs, read_roots)
+        flat = check(model, self.catalogue, roots)
+        unknown = [n for n in force if n not in model.nodes and n not in flat.workflow.nodes]
+        if unknown:
+            raise WorkflowInvalid([Problem("force", f"force {n!r}: the workflow has no node {n!r}.", node=n,
+                                           hint=f"Its nodes: {', '.join(model.nodes)}.") for n in unknown])
+        if read_roots is None:
+            self._check_paths(flat.workflow)
+        return model
+
+    def problems(self, workflow: dict[str, Any]) -> list[Problem]:
+        """Every problem, warnings too, that `workflow` sent over HTTP would meet now (POST /api/validate)."""
+        return validate(self._placed(workflow, None, None), self.catalogue, self.settings.read_roots, warnings=True)
+
+    def _placed(self, workflow: Workflow | dict, inputs: dict[str, Any] | None,
+                read_roots: tuple[Path, ...] | None) -> Workflow:
+        """A copy of the workflow in the folder its relative paths resolve against, with `inputs` applied."""
         model = from_dict(workflow) if isinstance(workflow, dict) else workflow.copy()
         roots = self.settings.read_roots if read_roots is None else read_roots
         if read_roots is None and (model.source is None or not within(model.source.parent, roots)):
@@ -82,13 +100,6 @@ class RunService:
             model = apply_overrides(model, self.catalogue, inputs, roots)
         if read_roots is None:
             self._find_files(model)
-        flat = check(model, self.catalogue, roots)
-        unknown = [n for n in force if n not in model.nodes and n not in flat.workflow.nodes]
-        if unknown:
-            raise WorkflowInvalid([Problem("force", f"force {n!r}: the workflow has no node {n!r}.", node=n,
-                                           hint=f"Its nodes: {', '.join(model.nodes)}.") for n in unknown])
-        if read_roots is None:
-            self._check_paths(flat.workflow)
         return model
 
     def _find_files(self, model: Workflow) -> None:
@@ -124,15 +135,8 @@ class RunService:
                 value = node.params.get(param.name)
                 if not param.is_path or not value or param.name in node.inputs or not isinstance(value, str):
                     continue
-                try:
-                    inside = within(resolve_path(value, node.base_dir or flat.base_dir), self.settings.read_roots)
-                except (OSError, ValueError) as exc:
-                    problems.append(Problem(
-                        "path", f"node {node_id!r} ({node.type}), param {param.name!r}: {value!r} is not a usable "
-                        f"path: {exc}.", node=node_id, port=param.name,
-                        hint="Give a path relative to the workflow, or upload the file (POST /api/uploads)."))
-                    continue
-                if not inside:
+                # validation has refused paths that cannot be resolved (a NUL byte, an unknown ~user)
+                if not within(resolve_path(value, node.base_dir or flat.base_dir), self.settings.read_roots):
                     problems.append(Problem(
                         "path", f"node {node_id!r} ({node.type}), param {param.name!r}: {value!r} is outside the "
                         "folders this server lets runs read.", node=node_id, port=param.name,

@@ -336,6 +336,8 @@ def test_set_names_a_file_from_the_current_folder_and_only_that_file_becomes_rea
     assert done.returncode == 1  # peek may not read beside the file the user named
     assert "'../here/private.png' is outside the folders this run may read" in done.stdout
     assert Image.open(tmp_path / "o" / "out.png").size == (40, 30) and not (tmp_path / "o" / "leak.png").exists()
+    recorded = json.loads(Image.open(tmp_path / "o" / "out.png").text["flowbanana.workflow"])
+    assert recorded["nodes"]["load"]["params"]["path"] == "../here/mine.png"  # relative to the workflow, as given
     from_workflow = flowbanana("run", tmp_path / "flows" / "wf.json", "--set", "photo=default.png", "--json",
                                "--no-cache", "--out", tmp_path / "o2", cwd=tmp_path / "here")
     assert json.loads(from_workflow.stdout)["nodes"]["load"]["outputs"]["width"] == 10  # not here: the workflow's
@@ -392,3 +394,23 @@ def test_validate_prints_warnings_and_still_exits_0(tmp_path):
     assert "→ Update the file." in done.stderr
     report = json.loads(flowbanana("validate", path, "--json").stdout)[str(path)]
     assert [(p["code"], p["severity"]) for p in report] == [("node_warning", "warning")]
+
+
+def test_an_image_run_again_away_from_its_inputs_says_which_to_give_and_how(tmp_path):
+    (tmp_path / "flow").mkdir()
+    Image.new("RGB", (24, 16), "red").save(tmp_path / "flow" / "photo.png")
+    (tmp_path / "flow" / "wf.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2,
+        "name": "Again", "inputs": {"photo": {"node": "load", "param": "path"}},
+        "nodes": {"load": {"type": "image.load", "params": {"path": "photo.png"}},
+                  "save": {"type": "image.save", "params": {"filename": "made.png"}, "inputs": {"image": "load.image"}}}}))
+    assert flowbanana("run", tmp_path / "flow" / "wf.json", "--no-cache", "--out", tmp_path / "out").returncode == 0
+    image = tmp_path / "out" / "made.png"
+    shown = flowbanana("inspect", image)
+    assert shown.returncode == 0 and f"flowbanana run {image} --set photo=FILE" in shown.stdout
+    again = flowbanana("run", image, "--no-cache", "--out", tmp_path / "again")
+    assert again.returncode == 2 and f"cannot run {image}" in again.stderr
+    assert "there is no file or folder 'photo.png'" in again.stderr and "--set photo=FILE" in again.stderr
+    given = flowbanana("run", image, "--set", "photo=photo.png", "--no-cache", "--out", tmp_path / "again",
+                       cwd=tmp_path / "flow")
+    assert given.returncode == 0, given.stdout + given.stderr
+    assert Image.open(tmp_path / "again" / "made.png").size == (24, 16)
