@@ -82,6 +82,7 @@ class FakeGemini:
     rejected: list[tuple[int, str]] = field(default_factory=list)
     headers_seen: list[dict] = field(default_factory=list)
     bodies_seen: list[str] = field(default_factory=list)
+    extra_listed: list[str] = field(default_factory=lambda: ["gemini-4-flash-image-preview"])  # listed, not served
 
     def __post_init__(self):
         self._faults: deque[str] = deque()
@@ -349,6 +350,24 @@ def _fault_answer(fault: str, headers: dict, retry_delay: str):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        """models.list: what this key may use, one page (the real API pages by pageToken)."""
+        fake = self.server.fake
+        if self.headers.get("x-goog-api-key") != FAKE_KEY:
+            status, body = _error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+        elif not re.match(r"^/(v1|v1beta)/models(\?.*)?$", self.path):
+            status, body = _error(404, "NOT_FOUND", f"no route for {self.path}")
+        else:
+            status, body = 200, {"models": [{"name": f"models/{m}", "displayName": m,
+                                             "supportedGenerationMethods": ["generateContent"]}
+                                            for m in [*MODELS, *fake.extra_listed]]}
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
 
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
