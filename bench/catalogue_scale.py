@@ -43,18 +43,20 @@ def run(folder: Path, args) -> dict:
     command = [sys.executable, "-m", "flowbanana", "run", str(folder / "wf.json"), "--provider", "offline",
                "--out", str(out), "--cache-dir", str(folder / "cache"), "--concurrency", str(args.concurrency),
                "--json"]
+    report = folder / "result.json"  # a file, not a pipe: a run that writes no new file must not block on it
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    with report.open("w") as sink:
+        child = subprocess.Popen(command, stdout=sink, stderr=subprocess.DEVNULL)
     first = None
-    while first is None and child.poll() is None:
+    while first is None and not os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
         with os.scandir(out) as entries:
             if any(e.name not in before and not e.name.startswith(".") for e in entries):
                 first = time.perf_counter() - started
         time.sleep(0.05)
-    output = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    result = json.loads(output)
+    result = json.loads(report.read_text())
     return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "first": first, "status": result["status"],
             "files": len(result["files"]), "new": len({p.name for p in out.iterdir()} - before)}
 
