@@ -24,11 +24,13 @@ from typing import Any, Callable, Iterable
 
 from .images import ImageRef
 from .porttypes import ANY, BOOL, FLOAT, IMAGE, INT, MASK, PORT_TYPES, ROW, TEXT
+from .templates import TemplateError, fill, template_fields
 
 __all__ = [
     "Pack", "NodeType", "Input", "Param", "Output", "NodeContext", "NodeError", "Issue", "ImageRef",
     "embedded_record",
     "IMAGE", "MASK", "TEXT", "INT", "FLOAT", "BOOL", "ROW", "ANY",
+    "TemplateError", "fill", "template_fields",
 ]
 
 
@@ -117,6 +119,9 @@ class Param:
     # What the node really uses for a value (an alias resolved, say): the cache key holds this instead,
     # so two spellings of the same request share one cached result.
     sent_as: Callable[[Any], Any] | None = field(default=None, compare=False)
+    # a {field} template (file names, prompts): True for any plain field names, or the only names it may use;
+    # checked when the workflow is validated, filled with `fill`
+    template: bool | tuple[str, ...] = False
 
     def __post_init__(self):
         if self.kind not in _KIND_TYPES:
@@ -201,6 +206,8 @@ class Param:
             raise ValueError(f"{value!r} is not a usable path: it contains a NUL byte")
         if self.kind == "color" and not _is_color(value):
             raise ValueError(f"{value!r} is not a colour like #ff8800 or #ff880080")
+        if self.template:
+            template_fields(value, None if self.template is True else self.template)
         return value
 
     def to_json(self) -> dict:
@@ -213,6 +220,8 @@ class Param:
             data["choices"] = list(self.choices)
         if self.file_types:
             data["file_types"] = list(self.file_types)
+        if self.template:
+            data["template"] = True if self.template is True else list(self.template)
         return data
 
 

@@ -191,8 +191,13 @@ def test_save_never_overwrites_unless_told(node, out_dir, gradient, shapes):
     ("../escape.png", "would be written outside the output folder"),
     ("/tmp/abs.png", "would be written outside the output folder"),
     ("{name}_{colour}.png", "unknown field(s) {colour}"),
-    ("{name.png", "is malformed"),
+    ("{name.png", "malformed"),
     ("pic.jpg", "ends in .jpg but format is png"),
+    ("{index:300000000}.png", "asks for a width of 300,000,000; the most is 64"),
+    ("{index:.300000000f}.png", "asks for a precision of 300,000,000"),
+    ("{index:{name}}.png", "contains another field"),
+    ("{name.__class__}.png", "is not a plain field name"),
+    ("{name!r:>64}" * 20, "would be over 1,024 characters"),
 ])
 def test_save_refuses_bad_filenames(node, tmp_path, out_dir, gradient, filename, message):
     with pytest.raises(NodeError, match=re.escape(message)):

@@ -98,6 +98,7 @@ def test_invalid_workflow_is_refused_with_problems(client):
     ({"inputs": {"subject": "x"}}, "request"),
     ({"workflow": {"format": "flowbanana/workflow", "version": 2, "nodes": {}}, "name": "x"}, "request"),
     ({"workflow": {"format": "something else"}}, "format"),
+    ({"workflow": save_workflow("{index:300000000}.png")}, "bad_value"),  # 299 bytes that once made 200 MB
 ])
 def test_malformed_run_requests(client, body, code):
     response = client.post("/api/runs", json=body)
