@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from flowbanana.node_api import (IMAGE, INT, TEXT, ImageRef, Input, NodeError, Output, Pack, Param, TemplateError,
-                                 embedded_record, fill)
+                                 eight_bit, embedded_record, fill)
 
 pack = Pack("image-io", version="0.1.0", distribution="flowbanana",
             description="Load images from files and folders, save and preview results.")
@@ -33,10 +33,7 @@ def as_image(image: Image.Image) -> Image.Image:
     """The IMAGE contract: RGB, or RGBA when the picture has any transparency (palette, LA, tRNS...)."""
     if image.mode in ("RGB", "RGBA"):
         return image
-    if image.mode.startswith("I") or image.mode == "F":  # 16/32-bit greys: scale to 8 bits, don't clip
-        low, high = image.getextrema()
-        scale = 255 / (high - low) if high > low else 0
-        image = image.point(lambda v: (v - low) * scale).convert("L")
+    image = eight_bit(image)  # 16-bit and float greys, scaled by their depth
     transparent = "A" in image.mode or "transparency" in image.info
     return image.convert("RGBA" if transparent else "RGB")
 
