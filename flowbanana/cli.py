@@ -343,6 +343,9 @@ def cmd_ui(args) -> int:
     if args.file and not args.file.is_file():
         raise WorkflowInvalid([Problem("file", f"no workflow file at {args.file}.",
                                        hint="Check the path, or run `flowbanana ui` to start from an example.")])
+    if args.file:
+        from .sources import open_workflow
+        open_workflow(args.file)  # a file that cannot be read says so here, not by opening an example instead
     # the editor's autosave lives with the user, not in whatever folder the command ran from (NiceGUI reads
     # this when it is imported)
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")

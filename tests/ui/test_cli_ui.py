@@ -33,3 +33,13 @@ def test_a_taken_port_is_said_plainly_before_anything_starts(command):
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert f"port {port} on 127.0.0.1 is taken" in done.stderr and f"--port {port + 1}" in done.stderr
     assert "http://" not in done.stdout  # no URL promised for a server that never started
+
+
+def test_an_unreadable_file_is_an_error_before_the_server_starts(tmp_path):
+    """Not silently the example instead: the file asked for cannot be read, and that is said."""
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    done = subprocess.run([sys.executable, "-m", "flowbanana", "ui", str(path), "--port", "1"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "more than 100 levels deep" in done.stderr and "http://" not in done.stdout
