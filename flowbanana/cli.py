@@ -434,9 +434,9 @@ def positive_int(text: str) -> int:
 def run_usage_problems(args, workflow, catalogue) -> list:
     """What is wrong with `flowbanana run`'s options for this workflow, all at once, before anything runs.
 
-    The output and cache folders are made and written to (a file is created and removed) so that a
-    folder the run cannot use is found before any node is paid for; only for a valid workflow, and not
-    for a dry run, which writes nothing.
+    Writing into the output and cache folders is tried (a file or folder made and removed at once) so
+    that a folder the run cannot use is found before any node is paid for; only for a valid workflow,
+    and not for a dry run, which writes nothing.
     """
     from .cache import default_cache_dir
     from .errors import Problem
@@ -457,10 +457,15 @@ def run_usage_problems(args, workflow, catalogue) -> list:
     if problems or args.dry_run or validate(workflow, catalogue):
         return problems
     for what, folder in folders:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=folder):
-                pass
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        try:  # tried, leaving nothing behind: a file in the folder, or a folder where it would be made
+            if existing == folder:
+                with tempfile.TemporaryFile(dir=folder):
+                    pass
+            else:
+                os.rmdir(tempfile.mkdtemp(dir=existing))
         except OSError as exc:
             problems.append(Problem("usage", f"{what} cannot be written to: {exc.strerror or exc}.",
                                     hint="Choose a folder you can write to (--out, --cache-dir, or --no-cache), or "
