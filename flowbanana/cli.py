@@ -13,7 +13,7 @@ from . import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 EXIT_INTERRUPTED = 130  # the shell's code for a Ctrl+C
-USAGE_CODES = {"usage", "set", "force"}  # problems with the command line, not with the workflow file
+USAGE_CODES = {"usage", "set", "force", "out_dir", "cache_dir", "missing_file"}  # problems with the command line, not with the workflow file
 
 MAIN_HELP = """\
 Node-based workflows for Gemini's image models (Nano Banana), in the browser or headless.
@@ -284,10 +284,22 @@ def cmd_inspect(args) -> int:
     if workflow:
         nodes = workflow.get("nodes")
         print(printable(f"  workflow {workflow.get('name', '?')!r} with {len(nodes) if isinstance(nodes, dict) else 0}"
-                        f" nodes: `flowbanana run {args.file}` runs it again"))
+                        f" nodes: `flowbanana run {args.file}` runs it again" + rerun_needs(args)))
     elif record.get("workflow_omitted"):
         print(printable(f"  workflow not embedded: {record['workflow_omitted']}"))
     return EXIT_OK
+
+
+def rerun_needs(args) -> str:
+    """What `flowbanana run IMAGE` needs besides the image: the files its workflow read, when not beside it."""
+    from .errors import WorkflowInvalid
+    from .sources import open_workflow
+    try:
+        workflow = open_workflow(args.file)
+        missing = missing_beside_image(args.file, workflow, load_nodes(args), ())
+    except WorkflowInvalid as exc:
+        return f", once this is fixed: {exc.problems[0]}"
+    return f", given the files it read, which are not beside it:\n    {missing[-1].hint}" if missing else ""
 
 
 def cmd_bundle(args) -> int:
@@ -349,7 +361,13 @@ def cmd_ui(args) -> int:
     # the editor's autosave lives with the user, not in whatever folder the command ran from (NiceGUI reads
     # this when it is imported)
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    os.environ.setdefault("NICEGUI_STORAGE_PATH", str(state / "flowbanana" / "editor"))
+    storage = Path(os.environ.setdefault("NICEGUI_STORAGE_PATH", str(state / "flowbanana" / "editor")))
+    try:  # NiceGUI makes only the last folder, so on a fresh account (no ~/.local/state) autosave would fail
+        storage.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkflowInvalid([Problem("autosave", f"cannot create the editor's autosave folder {storage}: "
+                                       f"{exc.strerror or exc}.", hint="Set NICEGUI_STORAGE_PATH (or XDG_STATE_HOME) "
+                                       "to a folder you can write.")]) from None
     taken = port_problem(args.host, args.port)
     if taken:
         print(taken, file=sys.stderr)
@@ -496,6 +514,22 @@ def print_run_help(args) -> int:
     return EXIT_OK
 
 
+def missing_beside_image(file: Path, workflow, catalogue, read_roots: tuple[Path, ...]) -> list:
+    """Run from an image: the files its workflow reads that are not beside it, and the --set that gives each."""
+    from .errors import Problem
+    from .sources import METADATA_SUFFIXES
+    from .validation import validate
+    if Path(file).suffix.lower() not in METADATA_SUFFIXES:
+        return []
+    missing = [p for p in validate(workflow, catalogue, read_roots) if p.code == "missing_file"]
+    if not missing:
+        return []
+    sets = " ".join(f"--set {workflow.input_for(p.node, p.port) or f'{p.node}.{p.port}'}=FILE" for p in missing)
+    return [*missing, Problem("usage", f"{Path(file).name} carries its workflow but not the files it read, and they are "
+                              "not beside it.", hint=f"Give each: flowbanana run {file} {sets} (or share a bundle, "
+                              "made by flowbanana bundle, instead of an image).")]
+
+
 def cmd_run(args) -> int:
     import asyncio
     import signal
@@ -515,7 +549,9 @@ def cmd_run(args) -> int:
     workflow = open_workflow(args.file)
     values, named_files = files_from_here(workflow, catalogue, parse_assignments(args.assignments), Path.cwd())
     workflow = apply_overrides(workflow, catalogue, values)
-    problems = run_usage_problems(args, workflow, catalogue)
+    read_roots = (*(p.resolve() for p in args.allow_read), *named_files)
+    problems = run_usage_problems(args, workflow, catalogue) + \
+        missing_beside_image(args.file, workflow, catalogue, read_roots)
     if problems:
         raise WorkflowInvalid(problems)
     from .providers import ConfigError, ProviderUnavailable, prepare_run
@@ -529,7 +565,7 @@ def cmd_run(args) -> int:
         print(banner, file=sys.stderr)
     options = setup.apply(RunOptions(
         out_dir=args.out, cache=None if args.no_cache else Cache(args.cache_dir or default_cache_dir()),
-        force=frozenset(args.force), read_roots=(*(p.resolve() for p in args.allow_read), *named_files)))
+        force=frozenset(args.force), read_roots=read_roots))
     progress = None if args.json else Progress(sys.stdout, dry_run=args.dry_run)
     execution = Execution(workflow, catalogue, options, on_event=progress)
     stopping = False

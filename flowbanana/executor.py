@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import re
 import time
 import uuid
@@ -22,6 +23,7 @@ import networkx as nx
 
 from .cache import Cache, value_digest
 from .catalogue import Catalogue
+from .errors import Problem, WorkflowInvalid
 from .events import Event
 from .graph import build_graph
 from .limits import CallLimiter, RunLimits
@@ -73,7 +75,7 @@ class Execution:
         self.out_dir = (self.options.out_dir or default_out_dir(workflow)).resolve()
         self.workflow_dict: dict = {}  # what nodes may embed in the files they write (subgraphs embedded)
         self.limiter = CallLimiter(self.options.concurrency, self.options.rpm)
-        self.read_roots = (workflow.base_dir, *self.options.read_roots)
+        self.read_roots = tuple(dict.fromkeys(Path(p).resolve() for p in (workflow.base_dir, *self.options.read_roots)))
         self.streams: dict[str, ItemStream] = {}      # nodes making their items now, for the nodes they feed
         self._launched: set[str] = set()
         self._list_digests: dict[tuple[str, str], list[str]] = {}  # finished nodes' list outputs, item by item
@@ -121,6 +123,7 @@ class Execution:
                 wanted |= nx.ancestors(graph, target)
             graph = graph.subgraph(wanted).copy()
         self.graph = graph
+        self._check_folders()
         self.emit("run_started", run_id=self.run_id, workflow=self.workflow.name,
                   nodes=list(nx.topological_sort(graph)), out_dir=str(self.out_dir))
         for node_id in nx.topological_sort(graph):
@@ -153,6 +156,20 @@ class Execution:
         self.emit("run_finished", run_id=self.run_id, status=status, seconds=result.seconds,
                   counts={s: result.count(s) for s in (DONE, CACHED, FAILED, SKIPPED, CANCELLED)})
         return result
+
+    def _check_folders(self) -> None:
+        """The folders the run writes must take files before any node runs (and any model call is paid for)."""
+        problems = []
+        writes = any((t := self.catalogue.get(self.nodes[n].type)) and t.output and t.wants_ctx for n in self.graph)
+        if writes and (reason := unwritable(self.out_dir)):
+            problems.append(Problem("out_dir", f"the output folder {self.out_dir} cannot be written: {reason}.",
+                                    hint="Choose an output folder you can write to."))
+        cache = self.options.cache
+        if cache is not None and (reason := unwritable(cache.root)):
+            problems.append(Problem("cache_dir", f"the cache folder {cache.root} cannot be written: {reason}.",
+                                    hint="Choose a cache folder you can write to, or run without the cache."))
+        if problems:
+            raise WorkflowInvalid(problems)
 
     def opened(self, node_id: str, stream: ItemStream) -> None:
         """`node_id` makes its items one by one from now on: the nodes it feeds item by item may start."""
@@ -227,6 +244,9 @@ class Execution:
             result = NodeResult(CANCELLED, error="cancelled while running")
         except NodeError as exc:
             result = NodeResult(FAILED, error=exc.message, hint=exc.hint)
+        except OSError as exc:  # the disk or the system said no: not the pack's fault
+            result = NodeResult(FAILED, error=os_error_text(exc), hint="The operating system refused: check that "
+                                "the file or folder exists, that you may read or write it, and that the disk has room.")
         except Exception as exc:
             log.debug("node %s (%s) raised", node_id, node.type, exc_info=True)
             pack = node_type.pack.name if node_type.pack else "?"
@@ -272,6 +292,27 @@ def _fewer_collections():
         if _running == 0:
             gc.set_threshold(*_thresholds)
             gc.unfreeze()
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why no file can be made in `folder` (which need not exist yet: it is made when needed), or None."""
+    existing = folder.absolute()
+    try:
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            return f"{existing} is a file, not a folder"
+    except OSError as exc:  # a name too long, say
+        return os_error_text(exc)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is read-only"
+    return None
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError as people read it: what went wrong, and with which file ("Permission denied: out/a.png")."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    return f"{what}: {exc.filename}" if exc.filename else what
 
 
 def _in_loop(loop: asyncio.AbstractEventLoop) -> bool:

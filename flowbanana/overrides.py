@@ -1,6 +1,7 @@
 """`--set NAME=VALUE`: set a workflow input, or any `node.param`, coerced to the param's type."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,9 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
 def files_from_here(workflow: Workflow, catalogue: Catalogue, values: dict[str, str],
                     here: Path) -> tuple[dict[str, str], tuple[Path, ...]]:
     """`--set` values for file params that name an existing file or folder relative to `here` (the shell's current
-    folder, as tab completion gives them) become absolute, and exactly those paths become readable: the user named
-    them, the workflow did not. Any other value stays relative to the workflow's folder."""
+    folder, as tab completion gives them) are rewritten relative to the workflow's folder (so the workflow recorded
+    in the images a run writes names no folder of this machine), and exactly those paths become readable: the user
+    named them, the workflow did not. Any other value stays relative to the workflow's folder."""
     resolved, granted = dict(values), []
     subgraphs = Subgraphs(catalogue)
     for name, value in values.items():
@@ -38,7 +40,7 @@ def files_from_here(workflow: Workflow, catalogue: Catalogue, values: dict[str, 
             candidate = (here / value).resolve(strict=True)
         except (OSError, ValueError, RuntimeError):  # not there (or not a usable path): the workflow's folder's
             continue
-        resolved[name] = str(candidate)
+        resolved[name] = Path(os.path.relpath(candidate, workflow.base_dir.resolve())).as_posix()
         granted.append(candidate)
     return resolved, tuple(granted)
 

@@ -110,7 +110,7 @@ class Progress:
             print(f"Files written ({len(files)}):", file=self.stream)
             for path in files:
                 print(f"  {path}", file=self.stream)
-        elif plan is None and _made_images(result):
+        elif plan is None and result.ok and _made_images(result):  # else the failures below say why
             print("No files written: images are kept only by an image.save node (previews show in the editor, "
                   "`flowbanana ui FILE`).", file=self.stream)
         if self.warnings:

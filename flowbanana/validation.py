@@ -10,7 +10,7 @@ from packaging.version import InvalidVersion, Version
 from .catalogue import Catalogue
 from .errors import Problem, WorkflowInvalid
 from .graph import build_graph, cycles
-from .node_api import NodeType
+from .node_api import NodeType, resolve_path, within
 from .porttypes import compatible
 from .subgraph import Flat, Subgraphs
 from .sweep import problems as sweep_problems
@@ -47,6 +47,7 @@ def _expand_and_validate(workflow: Workflow, catalogue: Catalogue, read_roots: t
             continue
         if _check_params(node_id, node, node_type, problems):
             problems.extend(p for p in _node_check(node_id, node, node_type) if warnings or p.severity == "error")
+            _check_files(node_id, node, node_type, node.base_dir or nodes.base_dir, read_roots, workflow, problems)
         _check_inputs(node_id, node, node_type, nodes, catalogue, problems)
     for group in cycles(build_graph(nodes)):
         problems.append(Problem("cycle", f"nodes {' -> '.join(group + group[:1])} depend on each other in a cycle.",
@@ -155,6 +156,34 @@ def _node_check(node_id: str, node: Node, node_type: NodeType) -> list[Problem]:
                     f"{where}, param {issue.param!r}: {issue.message}" if issue.param else f"{where}: {issue.message}",
                     node=node_id, port=issue.param, hint=issue.hint,
                     severity="warning" if issue.warning else "error") for issue in issues]
+
+
+def _check_files(node_id: str, node: Node, node_type: NodeType, base_dir: Path, read_roots: tuple[Path, ...],
+                 workflow: Workflow, problems: list[Problem]) -> None:
+    """The files and folders a node's params name must be there before anything runs (the run stops at them).
+
+    Only where the run may read: whether a file exists elsewhere is not for a workflow (or an HTTP client) to
+    learn; the run refuses such a path anyway."""
+    for param in node_type.params:
+        value = node.params.get(param.name)
+        if not param.is_path or not value or not isinstance(value, str) or param.name in node.inputs:
+            continue
+        where = f"node {node_id!r} ({node_type.id}), param {param.name!r}"
+        try:
+            path = resolve_path(value, base_dir)
+            if not within(path, (base_dir, *read_roots)):
+                continue
+            found = path.exists()
+        except (OSError, ValueError) as exc:
+            problems.append(Problem("bad_path", f"{where}: {value!r} is not a usable path: {exc}.", node=node_id,
+                                    port=param.name, hint="Give a path relative to the workflow's folder."))
+            continue
+        if not found:
+            name = workflow.input_for(node_id, param.name)
+            other = f"the workflow input {name!r}" if name else f"{node_id}.{param.name}"
+            problems.append(Problem("missing_file", f"{where}: there is no file or folder {value!r} (relative to the "
+                                    "workflow's folder).", node=node_id, port=param.name,
+                                    hint=f"Put it there, or set {other} to a file that exists."))
 
 
 def _param_hint(param) -> str:

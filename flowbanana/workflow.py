@@ -136,6 +136,10 @@ class Workflow:
     def base_dir(self) -> Path:
         return self.source.parent if self.source else Path.cwd()
 
+    def input_for(self, node: str, param: str) -> str | None:
+        """The name of the workflow input that sets `node`'s `param`, if one does."""
+        return next((name for name, spec in self.inputs.items() if (spec.node, spec.param) == (node, param)), None)
+
     def to_dict(self) -> dict:
         data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": self.name,
                                 "nodes": {nid: n.to_dict() for nid, n in self.nodes.items()}}

@@ -123,7 +123,8 @@ def load(path: str, source: str, threshold: int, ctx) -> Image.Image:
                        "painted with the node's paint button and kept as a PNG next to the workflow. It always comes "
                        "out the image's size: "
                        "a mask painted at another size is stretched to fit, with a warning; none painted yet gives an "
-                       "all-black mask (nothing to change), also with a warning.",
+                       "all-black mask (nothing to change), also with a warning; a painted mask whose file is missing "
+                       "is an error.",
            inputs=[Input("image", IMAGE, description="The picture painted over; only its size is used here.")],
            params=[Param.mask("mask", description="The painted mask's PNG, relative to the workflow's folder.")],
            outputs=[MASK_OUT])
@@ -133,9 +134,9 @@ def paint(image: Image.Image, mask: str, ctx) -> Image.Image:
         ctx.warn("no mask is painted yet, so nothing will change. Paint one with the paint button on the node.")
         return Image.new("L", size, 0)
     path = ctx.resolve_read(mask)
-    if not path.is_file() or path.stat().st_size == 0:
-        ctx.warn(f"the mask file {mask!r} is missing or empty, so nothing will change. Paint the mask again.")
-        return Image.new("L", size, 0)
+    if not path.is_file() or path.stat().st_size == 0:  # a mask was painted: losing it must not pass unnoticed
+        raise NodeError(f"the mask file {mask!r} is {'empty' if path.is_file() else 'missing'}.",
+                        "Paint the mask again, or bring the file back beside the workflow (a bundle carries it).")
     painted = flatten(as_image(open_image(path, mask)), (0, 0, 0)).convert("L")
     if painted.size != size:
         ctx.warn(f"the mask {mask!r} is {painted.width}×{painted.height} but the image {size[0]}×{size[1]}; the "

@@ -14,7 +14,7 @@ from .. import __version__
 from ..errors import Problem, WorkflowInvalid
 from ..validation import validate
 from ..workflow import from_dict, load
-from .runs import QueueFull, RunService, record_json
+from .runs import QueueFull, RunService
 from .security import UPLOAD_TYPES
 from .store import RunRecord
 from .uploads import UploadRefused, save_upload
@@ -67,7 +67,7 @@ def api_router(service: RunService) -> APIRouter:
 
     def run_json(record: RunRecord, request: Request) -> dict[str, Any]:
         base = run_url(record, request)
-        data = record_json(record)
+        data = service.public_json(record)
         data["files"] = [{"name": f, "url": f"{base}/files/{f}"} for f in record.files]
         kept = set(record.files)
         for node in data["nodes"].values():  # each node's own files, to download beside its outputs
@@ -98,7 +98,7 @@ def api_router(service: RunService) -> APIRouter:
     @router.post("/validate", summary="Every problem in a workflow (as `flowbanana validate --json`)")
     def validate_workflow(workflow: dict[str, Any] = _WORKFLOW_BODY) -> dict[str, Any]:
         try:
-            problems = validate(from_dict(workflow), service.catalogue, warnings=True)
+            problems = service.problems(workflow)
         except WorkflowInvalid as exc:
             problems = exc.problems
         return {"valid": all(p.severity != "error" for p in problems), "problems": [p.to_json() for p in problems]}
@@ -219,7 +219,7 @@ def api_router(service: RunService) -> APIRouter:
         return JSONResponse({"name": path.stem, "problems": [p.to_json() for p in problems]},
                             status_code=200 if existed else 201)
 
-    @router.post("/uploads", status_code=201, summary="Upload an input image; returns the path to load it by",
+    @router.post("/uploads", status_code=201, summary="Upload an input image; returns the name to load it by",
                  openapi_extra={"requestBody": {"required": True, "content": {
                      t: {"schema": {"type": "string", "format": "binary"}} for t in UPLOAD_TYPES}}})
     async def upload(request: Request) -> JSONResponse:
@@ -228,6 +228,6 @@ def api_router(service: RunService) -> APIRouter:
             path = await run_in_threadpool(save_upload, data, settings.uploads_dir, settings.max_image_pixels)
         except UploadRefused as exc:
             raise HTTPException(exc.status, str(exc)) from None
-        return JSONResponse({"path": str(path), "bytes": len(data)}, status_code=201)
+        return JSONResponse({"path": path.name, "bytes": len(data)}, status_code=201)
 
     return router

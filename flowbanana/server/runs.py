@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import shutil
 import threading
 import time
@@ -24,10 +25,10 @@ from ..node_api import resolve_path, within
 from ..overrides import apply_overrides
 from ..providers import ConfigError, ProviderUnavailable, RunSetup, prepare_run
 from ..results import CANCELLED, FAILED
-from ..validation import check
+from ..validation import check, validate
 from ..workflow import Workflow, from_dict
 from .eventlog import EventLog
-from .paths import public_event, public_meta
+from .paths import Publisher
 from .settings import ServerSettings
 from .store import INTERRUPTED, RUNNING, RunRecord, RunStore, new_run_id
 from .usage import summarise_usage
@@ -58,6 +59,8 @@ class RunService:
         self._limiters: dict[str, CallLimiter] = {}
         self._finals: dict[str, dict[str, Any]] = {}
         self._unsaved: set[str] = set()
+        self._publishers: dict[str, Publisher] = {}
+        self._folders = settings.named_folders
         self._closing = False
 
     # -- submitting -----------------------------------------------------------------------------------------
@@ -69,14 +72,8 @@ class RunService:
         `read_roots` (the editor's runs): the workflow keeps its own folder, as on the command line, and may
         also read in these folders (ctx.resolve_read). Without them (HTTP), it reads only in the server's.
         """
-        model = from_dict(workflow) if isinstance(workflow, dict) else workflow.copy()
         roots = self.settings.read_roots if read_roots is None else read_roots
-        if read_roots is None and (model.source is None or not within(model.source.parent, roots)):
-            # relative paths resolve against the first input folder (else the workflows folder)
-            base = self.settings.input_dirs[0] if self.settings.input_dirs else self.settings.workflows_dir
-            model.source = base.resolve() / "submitted.json"
-        if inputs:
-            model = apply_overrides(model, self.catalogue, inputs, roots)
+        model = self._placed(workflow, inputs, read_roots)
         flat = check(model, self.catalogue, roots)
         unknown = [n for n in force if n not in model.nodes and n not in flat.workflow.nodes]
         if unknown:
@@ -85,6 +82,46 @@ class RunService:
         if read_roots is None:
             self._check_paths(flat.workflow)
         return model
+
+    def problems(self, workflow: dict[str, Any]) -> list[Problem]:
+        """Every problem, warnings too, that `workflow` sent over HTTP would meet now (POST /api/validate)."""
+        return validate(self._placed(workflow, None, None), self.catalogue, self.settings.read_roots, warnings=True)
+
+    def _placed(self, workflow: Workflow | dict, inputs: dict[str, Any] | None,
+                read_roots: tuple[Path, ...] | None) -> Workflow:
+        """A copy of the workflow in the folder its relative paths resolve against, with `inputs` applied."""
+        model = from_dict(workflow) if isinstance(workflow, dict) else workflow.copy()
+        roots = self.settings.read_roots if read_roots is None else read_roots
+        if read_roots is None and (model.source is None or not within(model.source.parent, roots)):
+            # relative paths resolve against the first input folder (else the workflows folder)
+            base = self.settings.input_dirs[0] if self.settings.input_dirs else self.settings.workflows_dir
+            model.source = base.resolve() / "submitted.json"
+        if inputs:
+            model = apply_overrides(model, self.catalogue, inputs, roots)
+        if read_roots is None:
+            self._find_files(model)
+        return model
+
+    def _find_files(self, model: Workflow) -> None:
+        """A relative file param naming nothing beside the workflow is looked for in the input folders, then
+        among uploads (by the name POST /api/uploads gave it); found, it points there, relative to the workflow."""
+        base = model.base_dir
+        for node in model.nodes.values():
+            node_type = self.catalogue.get(node.type)
+            for param in node_type.params if node_type else ():
+                value = node.params.get(param.name)
+                if not param.is_path or not isinstance(value, str) or not value or value.startswith("~") \
+                        or os.path.isabs(value) or "\0" in value:
+                    continue
+                try:
+                    if (base / value).exists():
+                        continue
+                    found = next((folder / value for folder in (*self.settings.input_dirs, self.settings.uploads_dir)
+                                  if (folder / value).exists()), None)
+                except OSError:  # a name too long for any folder: _check_paths or the node says so
+                    continue
+                if found is not None:  # links are left for _check_paths to follow
+                    node.params[param.name] = Path(os.path.relpath(os.path.abspath(found), base.resolve())).as_posix()
 
     def _check_paths(self, flat: Workflow) -> None:
         """Refuse file params that point outside the readable folders now, not when the node runs.
@@ -98,15 +135,8 @@ class RunService:
                 value = node.params.get(param.name)
                 if not param.is_path or not value or param.name in node.inputs or not isinstance(value, str):
                     continue
-                try:
-                    inside = within(resolve_path(value, node.base_dir or flat.base_dir), self.settings.read_roots)
-                except (OSError, ValueError) as exc:
-                    problems.append(Problem(
-                        "path", f"node {node_id!r} ({node.type}), param {param.name!r}: {value!r} is not a usable "
-                        f"path: {exc}.", node=node_id, port=param.name,
-                        hint="Give a path relative to the workflow, or upload the file (POST /api/uploads)."))
-                    continue
-                if not inside:
+                # validation has refused paths that cannot be resolved (a NUL byte, an unknown ~user)
+                if not within(resolve_path(value, node.base_dir or flat.base_dir), self.settings.read_roots):
                     problems.append(Problem(
                         "path", f"node {node_id!r} ({node.type}), param {param.name!r}: {value!r} is outside the "
                         "folders this server lets runs read.", node=node_id, port=param.name,
@@ -135,7 +165,7 @@ class RunService:
         original = (from_dict(workflow) if isinstance(workflow, dict) else workflow).to_dict()  # canonical form
         record = self.store.create(RunRecord(
             id=new_run_id(), workflow=original, name=model.name, inputs=dict(inputs or {}), origin=origin,
-            base_dir=str(model.base_dir),
+            base_dir=str(model.base_dir) if local else self._folder_name(model.base_dir),
             options={"provider": provider or "auto", "use_cache": use_cache, "force": force, "targets": targets,
                      **({"read_roots": [str(r) for r in roots]} if local else {})}))
         self._logs[record.id] = EventLog(self.store.events_path(record.id))
@@ -154,12 +184,37 @@ class RunService:
         """The same workflow, inputs and options again; unchanged nodes come from the cache."""
         old = self.get(run_id)
         workflow = from_dict(old.workflow)
-        if old.base_dir:
-            workflow.source = Path(old.base_dir) / "submitted.json"
+        folder = self._folders.get(old.base_dir) if old.base_dir else None  # an HTTP run's folder, by name
+        if folder is not None or (old.base_dir and Path(old.base_dir).is_absolute()):
+            workflow.source = (folder or Path(old.base_dir)).resolve() / "submitted.json"
         return self.submit(workflow, inputs=old.inputs, provider=old.options.get("provider"),
                            use_cache=old.options.get("use_cache", True), force=old.options.get("force", ()),
                            targets=old.options.get("targets"), read_roots=old.options.get("read_roots"),
                            origin=origin or f"rerun of {old.id}")
+
+    def _folder_name(self, folder: Path) -> str:
+        """The name an HTTP run's base folder (the workflows folder or an input folder) goes by in its record."""
+        return next((name for name, path in self._folders.items() if path.resolve() == folder.resolve()),
+                    folder.name)
+
+    def publisher(self, record: RunRecord) -> Publisher:
+        """How the run's events and record are shown outside: the server's folders (and for a local run, the
+        workflow's own folder and the folders it may read) by name, never by path."""
+        publisher = self._publishers.get(record.id)
+        if publisher is None:
+            local = [Path(p) for p in (record.base_dir, *record.options.get("read_roots", ()))
+                     if p and Path(p).is_absolute()]
+            publisher = Publisher(self.store.outputs(record.id), [*self._folders.items(),
+                                                                  *((p.name, p) for p in local)])
+            if record.active:
+                self._publishers[record.id] = publisher
+        return publisher
+
+    def public_json(self, record: RunRecord) -> dict[str, Any]:
+        """The record as GET /api/runs/{id} shows it: JSON-safe (NaN from a pack's meta becomes null), and
+        naming no folder of this machine by its path."""
+        data = json.loads(json.dumps(record.to_json(), default=str), parse_constant=lambda _: None)
+        return self.publisher(record).clean(data)
 
     def _setup(self, provider: str) -> RunSetup:
         try:
@@ -196,17 +251,18 @@ class RunService:
             record.status = result.status
             record.usage = setup.usage(result)
             record.seconds = round(result.seconds, 4)
+            publisher = self.publisher(record)
             for node_id, node in result.to_json()["nodes"].items():
-                record.nodes[node_id] = {**node, "meta": public_meta(node["meta"], self.store.outputs(record.id)),
-                                         "outputs": public_meta(node["outputs"], self.store.outputs(record.id))}
+                record.nodes[node_id] = publisher.clean(node)
         except asyncio.CancelledError:
             record.status = INTERRUPTED if self._closing else CANCELLED
             record.error = "the server stopped" if self._closing else "cancelled before it started"
         except WorkflowInvalid as exc:
-            record.status, record.error = FAILED, "; ".join(p.message for p in exc.problems)
+            record.status = FAILED
+            record.error = self.publisher(record).text("; ".join(p.message for p in exc.problems))
         except Exception as exc:  # the queue must outlive any one run
             log.exception("run %s crashed", record.id)
-            record.status, record.error = FAILED, f"{type(exc).__name__}: {exc}"
+            record.status, record.error = FAILED, self.publisher(record).text(f"{type(exc).__name__}: {exc}")
         finally:
             if self._closing and record.status in (CANCELLED, RUNNING):
                 record.status, record.error = INTERRUPTED, "the server stopped while this run was running"
@@ -236,6 +292,7 @@ class RunService:
         self._executions.pop(record.id, None)
         self._tasks.pop(record.id, None)
         self._listeners.pop(record.id, None)
+        self._publishers.pop(record.id, None)
         event_log = self._logs.pop(record.id, None)
         if event_log:  # the stream ends with the final status (interrupted, say, where the executor saw cancelled)
             final = self._finals.pop(record.id, {"event": "run_finished", "node": None, "time": time.time(),
@@ -244,8 +301,7 @@ class RunService:
             event_log.close()
 
     def _on_event(self, record: RunRecord, event: Event) -> None:
-        outputs = self.store.outputs(record.id)
-        data = public_event(event.to_json(), outputs)
+        data = self.publisher(record).event(event.to_json())
         event_log = self._logs.get(record.id)
         if event.kind == "run_finished":
             self._finals[record.id] = data  # logged by _finish, once the record is final
@@ -394,7 +450,3 @@ class RunService:
             await asyncio.wait(tasks, timeout=10)
         await asyncio.to_thread(self.store.flush)
 
-
-def record_json(record: RunRecord) -> dict[str, Any]:
-    """A record made JSON-safe: node meta may hold anything a pack recorded, NaN turns into null."""
-    return json.loads(json.dumps(record.to_json(), default=str), parse_constant=lambda _: None)

@@ -61,6 +61,22 @@ class ServerSettings:
         return RunLimits(max_pixels=self.max_image_pixels, max_image_bytes=self.max_run_image_bytes)
 
     @property
+    def named_folders(self) -> dict[str, Path]:
+        """The server's folders by the names its answers give them instead of their paths: workflows, uploads,
+        runs, cache, and each input folder by its own name (numbered when two names meet)."""
+        names = {"workflows": self.workflows_dir, "uploads": self.uploads_dir, "runs": self.runs_dir}
+        if self.cache_dir:
+            names["cache"] = self.cache_dir
+        for folder in self.input_dirs:
+            name = stem = folder.resolve().name or "inputs"
+            number = 1
+            while name in names:
+                number += 1
+                name = f"{stem}-{number}"
+            names[name] = folder
+        return names
+
+    @property
     def uploads_dir(self) -> Path:
         return self.runs_dir / "_uploads"
 

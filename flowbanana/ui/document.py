@@ -14,6 +14,7 @@ import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -42,6 +43,9 @@ class Document:
     catalogue: Catalogue
     undo_stack: list[dict] = field(default_factory=list)
     redo_stack: list[dict] = field(default_factory=list)
+    # the template (a file in the workflows folder) this untitled copy was opened from: its relative paths
+    # still read beside that file, but saving asks where, never writing over the template
+    template: Path | None = None
     _saved: str = ""
     _sent: dict[str, dict] = field(default_factory=dict)
     _merge_key: tuple | None = None
@@ -153,9 +157,11 @@ class Document:
         self._merge_key = None
         return True
 
-    def replace(self, workflow: Workflow, saved: bool = True) -> None:
-        """Open another workflow: a fresh history; `saved=False` for one restored from autosave."""
+    def replace(self, workflow: Workflow, saved: bool = True, template: Path | None = None) -> None:
+        """Open another workflow: a fresh history; `saved=False` for one restored from autosave; `template`
+        when it is an untitled copy of that file."""
         self.workflow = workflow
+        self.template = template
         self.undo_stack.clear()
         self.redo_stack.clear()
         self._merge_key = None

@@ -22,7 +22,7 @@ from .canvas import FlowCanvas
 from .compare import CompareDialog
 from .history import HistoryPanel
 from .document import Document, EditRefused
-from .library import file_name, first_workflow, restore, templates
+from .library import file_name, first_workflow, free_name, restore, templates
 from .mask_editor import MaskDialog, carry_masks
 from .panels import SidePanel, settings_dialog
 from .runner import EditorConfig, RunController
@@ -61,6 +61,8 @@ class Editor:
                 .classes("fb-name w-64").on("blur", lambda e: self._set_name(self.name.value)) \
                 .on("keydown.enter", lambda e: self._set_name(self.name.value))
             self.unsaved = ui.label("● unsaved").classes("text-caption text-amber-4").props("data-testid=unsaved")
+            self.copy_note = ui.label().classes("text-caption text-grey-5").props("data-testid=template-copy") \
+                .tooltip("A template opens as an untitled copy: Save asks for a name, so the template stays as it is")
             with ui.button("File", icon="folder_open").props("flat dense no-caps color=grey-4 data-testid=file-menu"):
                 self.file_menu = ui.menu().props("dark")
             ui.separator().props("vertical").classes("q-mx-xs")
@@ -113,7 +115,8 @@ class Editor:
             ui.item_label(f"Templates ({self.config.workflows_dir.name}/)").props("header") \
                 .classes("text-grey-5 text-caption")
             for path, name in templates(self.config.workflows_dir):
-                ui.menu_item(name, on_click=lambda p=path: self.open_path(p)).props(f"data-testid=template-{path.stem}")
+                ui.menu_item(name, on_click=lambda p=path: self.open_path(p, template=True)) \
+                    .props(f"data-testid=template-{path.stem}")
 
     # ---- start-up ------------------------------------------------------------------------
     def _ready(self) -> None:
@@ -125,12 +128,16 @@ class Editor:
         tab = app.storage.tab.get(AUTOSAVE_KEY)
         general = app.storage.general.get(AUTOSAVE_KEY)
         file = self.config.file.resolve() if self.config.file else None
-        workflow, saved = restore(tab), not (tab or {}).get("dirty")
-        if workflow is None and general and (file is None or general.get("source") == str(file)):
-            workflow, saved = restore(general), not general.get("dirty")
+        record = tab
+        if restore(tab) is None and general and (file is None or general.get("source") == str(file)):
+            record = general
+        workflow, saved = restore(record), not (record or {}).get("dirty")
+        template = Path(record["template"]) if workflow is not None and (record or {}).get("template") else None
         if workflow is None:
             workflow, saved = first_workflow(self.config.workflows_dir, self.config.file), True
-        self.doc.replace(workflow, saved=saved)
+            if workflow.source and workflow.source != file:  # the example, not the file asked for: a copy
+                template = workflow.source
+        self.doc.replace(workflow, saved=saved, template=template)
         results = app.storage.tab.get(RESULTS_KEY) or {}
         self.runner.history.update(results.get("history", {}))
         self.runner.gallery[:] = results.get("gallery", [])
@@ -260,13 +267,16 @@ class Editor:
 
     def _autosave(self) -> None:
         record = {"json": self.doc.workflow.dumps(), "dirty": self.doc.dirty,
-                  "source": str(self.doc.workflow.source) if self.doc.workflow.source else None}
+                  "source": str(self.doc.workflow.source) if self.doc.workflow.source else None,
+                  "template": str(self.doc.template) if self.doc.template else None}
         app.storage.tab[AUTOSAVE_KEY] = record
         app.storage.general[AUTOSAVE_KEY] = record
 
     def _show_state(self) -> None:
         self.name.value = self.doc.workflow.name
         self.unsaved.set_visibility(self.doc.dirty)
+        self.copy_note.set_text(f"copy of {self.doc.template.name}" if self.doc.template else "")
+        self.copy_note.set_visibility(self.doc.template is not None)
         self.undo_btn.enabled = bool(self.doc.undo_stack)
         self.redo_btn.enabled = bool(self.doc.redo_stack)
         self.run_btn.enabled = not self.runner.running
@@ -450,8 +460,8 @@ class Editor:
                 ui.button("Discard", on_click=lambda: dialog.submit(True)).props("unelevated color=negative")
         return bool(await dialog)
 
-    def open_workflow(self, workflow: Workflow) -> None:
-        self.doc.replace(workflow)
+    def open_workflow(self, workflow: Workflow, template: Path | None = None) -> None:
+        self.doc.replace(workflow, template=template)
         self.runner.history.clear()
         self._load_canvas()
         self._autosave()
@@ -460,7 +470,8 @@ class Editor:
         if await self.confirm_discard():
             self.open_workflow(Workflow(name="Untitled"))
 
-    async def open_path(self, path: Path) -> None:
+    async def open_path(self, path: Path, template: bool = False) -> None:
+        """Open a workflow file; a `template` opens as an untitled copy of it."""
         if not await self.confirm_discard():
             return
         try:
@@ -468,7 +479,7 @@ class Editor:
         except (OSError, WorkflowInvalid) as exc:
             self.notice(f"Cannot open {path.name}: {exc}", "negative")
             return
-        self.open_workflow(workflow)
+        self.open_workflow(workflow, template=path.resolve() if template else None)
 
     async def open_text(self, text: str, name: str) -> None:
         try:
@@ -502,7 +513,8 @@ class Editor:
 
     def save(self) -> None:
         source = self.doc.workflow.source
-        if source is None or source.suffix.lower() != ".json":  # never write JSON over an image it came from
+        # never write over a template it is a copy of, nor JSON over an image it came from
+        if self.doc.template or source is None or source.suffix.lower() != ".json":
             self._save_as_dialog()
             return
         self._write(source)
@@ -517,6 +529,7 @@ class Editor:
             self.notice(f"Cannot save to {path}: {exc}", "negative")
             return
         self.doc.mark_saved()
+        self.doc.template = None  # a file of its own now
         self._show_state()
         self._autosave()
         self._build_file_menu()
@@ -526,7 +539,10 @@ class Editor:
         folder = self.config.workflows_dir
         with ui.dialog() as dialog, ui.card().classes("w-96"):
             ui.label(f"Save to {folder}").classes("text-h6")
-            name = ui.input("File name", value=file_name(self.doc.workflow.name)) \
+            suggested = file_name(self.doc.workflow.name)
+            if self.doc.template:  # a copy: offer a name that is not taken, so Enter cannot replace the template
+                suggested = free_name(folder, suggested)
+            name = ui.input("File name", value=suggested) \
                 .props("outlined dense autofocus data-testid=save-name").classes("w-full")
             warning = ui.label().classes("text-caption text-amber-5")
             name.on_value_change(lambda: warning.set_text(

@@ -55,3 +55,12 @@ def file_name(text: str, suffix: str = ".json") -> str:
     if stem.lower().endswith(suffix):
         stem = stem[: -len(suffix)]
     return stem + suffix
+
+
+def free_name(folder: Path, name: str) -> str:
+    """`name`, or the first of name-2, name-3... that no file in `folder` has."""
+    path, number = Path(name), 1
+    while (folder / name).exists():
+        number += 1
+        name = f"{path.stem}-{number}{path.suffix}"
+    return name

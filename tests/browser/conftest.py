@@ -48,8 +48,12 @@ def browser():
 
 
 class EditorServer:
-    def __init__(self, root: Path):
+    """`flowbanana ui` over a folder of its own. With `home`, it runs as a fresh account would: that HOME, and no
+    NICEGUI_STORAGE_PATH or XDG_STATE_HOME, so the editor picks (and must create) its autosave folder itself."""
+
+    def __init__(self, root: Path, home: Path | None = None):
         self.root = root
+        self.home = home
         self.workflows = root / "workflows"
         self.out = root / "out"
         self.port = free_port()
@@ -58,15 +62,21 @@ class EditorServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "EditorServer":
-        self.workflows.mkdir(parents=True)
-        shutil.copy(ROOT / "workflows" / "hello-gemini.json", self.workflows)
+        if not self.workflows.is_dir():  # a restart keeps the folder, as a real one would
+            self.workflows.mkdir(parents=True)
+            shutil.copy(ROOT / "workflows" / "hello-gemini.json", self.workflows)
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST" and k not in KEY_VARIABLES}
-        env.update(NICEGUI_STORAGE_PATH=str(self.root / "storage"), XDG_CONFIG_HOME=str(self.root / "config"),
-                   FLOWBANANA_CACHE_DIR=str(self.root / "cache"))
+        env.update(XDG_CONFIG_HOME=str(self.root / "config"), FLOWBANANA_CACHE_DIR=str(self.root / "cache"))
+        if self.home is None:
+            env["NICEGUI_STORAGE_PATH"] = str(self.root / "storage")
+        else:
+            env["HOME"] = str(self.home)
+            for name in ("NICEGUI_STORAGE_PATH", "XDG_STATE_HOME"):
+                env.pop(name, None)
         command = [sys.executable, "-m", "flowbanana", "ui", "--port", str(self.port), "--workflows",
                    str(self.workflows), "--out", str(self.out), "--cache-dir", str(self.root / "cache"),
                    "--nodes-dir", str(ROOT / "tests" / "packs")]  # test.sleep, for stopping a run
-        self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=self.log.open("w"),
+        self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=self.log.open("a"),
                                         stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -91,6 +101,16 @@ class EditorServer:
 @pytest.fixture(scope="module")
 def editor_server(tmp_path_factory, browser):
     server = EditorServer(tmp_path_factory.mktemp("editor")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_account_editor(tmp_path, browser):
+    """An editor of its own, started as on a fresh account: an empty HOME (no ~/.local/state yet)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    server = EditorServer(tmp_path / "editor", home=home).start()
     yield server
     server.stop()
 

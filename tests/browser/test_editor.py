@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -263,6 +264,70 @@ def test_a_closed_tab_loses_nothing(browser, editor_server, page):
     assert nodes(other)[text]["params"]["text"] == "not saved anywhere yet"
     assert other.locator("[data-testid=unsaved]").is_visible()
     context.close()
+
+
+def test_autosave_on_a_fresh_account_survives_a_restart(browser, fresh_account_editor):
+    server = fresh_account_editor
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.goto(server.url)
+    page.wait_for_function(f"{STATE} && Object.keys({STATE}.nodes).length > 0")
+    new_workflow(page)
+    text = add_from_palette(page, "text.text", 220, 220)
+    page.locator(f".fb-node[data-node='{text}'] textarea").fill("kept across a restart")
+    autosave = server.home / ".local" / "state" / "flowbanana" / "editor" / "storage-general.json"
+    deadline = time.monotonic() + 20
+    while not (autosave.is_file() and "kept across a restart" in autosave.read_text()):
+        assert time.monotonic() < deadline, f"no autosave at {autosave}: {server.log.read_text()[-2000:]}"
+        time.sleep(0.1)
+    context.close()
+
+    server.stop()
+    server.start()
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.goto(server.url)
+    page.wait_for_function(f"{STATE} && Object.keys({STATE}.nodes).length === 1")
+    assert nodes(page)[text]["params"]["text"] == "kept across a restart"
+    assert page.locator("[data-testid=unsaved]").is_visible()
+    context.close()
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_ctrl_s_on_a_template_asks_where_and_never_overwrites_it(page, editor_server):
+    template = editor_server.workflows / "hello-gemini.json"
+    shipped = template.read_bytes()
+    open_template(page, "hello-gemini")
+    assert page.locator("[data-testid=template-copy]").inner_text() == "copy of hello-gemini.json"
+    page.locator("input[data-testid=wf-name]").fill("hello gemini")  # a name whose file name is the template's
+    page.locator("input[data-testid=wf-name]").press("Enter")
+    page.locator(".fb-viewport").click(position={"x": 700, "y": 700})
+    page.reload()  # the copy stays a copy through the autosave
+    page.wait_for_function(f"{STATE} && Object.keys({STATE}.nodes).length > 0")
+    page.locator("[data-testid=template-copy]").wait_for()
+    page.locator(".fb-viewport").click(position={"x": 700, "y": 700})
+    page.keyboard.press("Control+s")
+    name = page.locator("input[data-testid=save-name]")
+    name.wait_for()
+    assert name.input_value() == "hello-gemini-2.json"  # a free name, not the template's
+    page.screenshot(path=str(editor_server.root / "save-as.png"))
+    assert template.read_bytes() == shipped
+    name.fill("my-hello")
+    page.locator("[data-testid=save-confirm]").click()
+    page.get_by_text("Saved my-hello.json").wait_for()
+    assert template.read_bytes() == shipped
+    assert json.loads((editor_server.workflows / "my-hello.json").read_text())["name"] == "hello gemini"
+    assert not page.locator("[data-testid=template-copy]").is_visible()
+
+    page.locator("input[data-testid=wf-name]").fill("Hello again")  # its own file now: Ctrl+S saves there
+    page.locator("input[data-testid=wf-name]").press("Enter")
+    page.locator(".fb-viewport").click(position={"x": 700, "y": 700})
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 10
+    while json.loads((editor_server.workflows / "my-hello.json").read_text())["name"] != "Hello again":
+        assert time.monotonic() < deadline, "Ctrl+S did not save the copy's own file"
+        time.sleep(0.1)
+    assert not page.locator("input[data-testid=save-name]").is_visible() and template.read_bytes() == shipped
 
 
 def test_template_fields_become_inputs(page):

@@ -114,8 +114,11 @@ def test_paint_a_stroke_inpaint_and_keep_every_pixel_outside(page, workflows, ed
     assert mask.getpixel((5, 5)) == 0
 
     page.keyboard.press("Control+s")  # the mask is a file beside the saved workflow: it survives a reload
-    page.get_by_text("Saved paint-and-inpaint.json").wait_for()
-    assert json.loads((workflows / "paint-and-inpaint.json").read_text())["nodes"]["paint"]["params"]["mask"] == value
+    page.locator("input[data-testid=save-name]").fill("painted")  # a template's copy is saved under a new name
+    page.locator("[data-testid=save-confirm]").click()
+    page.get_by_text("Saved painted.json").wait_for()
+    assert json.loads((workflows / "painted.json").read_text())["nodes"]["paint"]["params"]["mask"] == value
+    assert "masks/" not in (workflows / "paint-and-inpaint.json").read_text()  # the template is as it was
     page.reload()
     page.wait_for_function(f"{STATE} && {STATE}.nodes.paint && {STATE}.nodes.paint.params.mask === '{value}'")
     page.click("[data-testid=file-menu]")

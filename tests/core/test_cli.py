@@ -112,6 +112,46 @@ def test_a_failing_node_exits_1_and_says_what_to_do(workflow_file, tmp_path):
     assert "item 2 of 2: the word 'boom' is not allowed." in done.stdout and "→ Pick another word." in done.stdout
 
 
+@pytest.fixture
+def paid_save(tmp_path):
+    """A workflow whose model call would be paid before its image.save writes anything."""
+    Image.new("RGB", (16, 16), "orange").save(tmp_path / "in.png")
+    path = tmp_path / "paid.json"
+    path.write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "Paid", "nodes": {
+        "load": {"type": "image.load", "params": {"path": "in.png"}},
+        "edit": {"type": "gemini.edit", "params": {"instruction": "make it blue"}, "inputs": {"image": "load.image"}},
+        "save": {"type": "image.save", "params": {"filename": "x.png"}, "inputs": {"image": "edit.image"}}}}))
+    return path
+
+
+@pytest.mark.parametrize("flag, folder", [("--out", "out"), ("--cache-dir", "cache")])
+@pytest.mark.parametrize("blocked", ["a file in the way", "read-only"])
+def test_an_unwritable_out_or_cache_folder_stops_the_run_before_any_node(paid_save, tmp_path, flag, folder, blocked):
+    if blocked == "a file in the way":
+        (tmp_path / "report.txt").write_text("not a folder")
+        target = tmp_path / "report.txt" / folder
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        (tmp_path / "locked").mkdir(mode=0o555)
+        target = tmp_path / "locked" / folder
+    others = {"--out": ["--cache-dir", tmp_path / "c"], "--cache-dir": ["--out", tmp_path / "o"]}[flag]
+    done = flowbanana("run", paid_save, "--provider", "offline", flag, target, *others)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"cannot run {paid_save}" in done.stderr and str(target) in done.stderr and "Traceback" not in done.stderr
+    assert "edit" not in done.stdout and "Model calls" not in done.stdout  # nothing ran, nothing was paid
+
+
+def test_an_error_from_the_system_is_reported_as_one_not_as_a_bug_in_the_pack(paid_save, tmp_path):
+    doc = json.loads(paid_save.read_text())
+    doc["nodes"]["save"]["params"]["filename"] = "x" * 300 + ".png"  # longer than a file name may be
+    paid_save.write_text(json.dumps(doc))
+    done = flowbanana("run", paid_save, "--provider", "offline", "--no-cache", "--out", tmp_path / "o")
+    assert done.returncode == 1
+    assert "File name too long: " in done.stdout and "The operating system refused" in done.stdout
+    assert "pack's authors" not in done.stdout and "No files written" not in done.stdout
+
+
 def test_validate_lists_every_problem_and_exits_2(tmp_path, workflow_file):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "nodes": {
@@ -332,6 +372,8 @@ def test_set_names_a_file_from_the_current_folder_and_only_that_file_becomes_rea
     assert done.returncode == 1  # peek may not read beside the file the user named
     assert "'../here/private.png' is outside the folders this run may read" in done.stdout
     assert Image.open(tmp_path / "o" / "out.png").size == (40, 30) and not (tmp_path / "o" / "leak.png").exists()
+    recorded = json.loads(Image.open(tmp_path / "o" / "out.png").text["flowbanana.workflow"])
+    assert recorded["nodes"]["load"]["params"]["path"] == "../here/mine.png"  # relative to the workflow, as given
     from_workflow = flowbanana("run", tmp_path / "flows" / "wf.json", "--set", "photo=default.png", "--json",
                                "--no-cache", "--out", tmp_path / "o2", cwd=tmp_path / "here")
     assert json.loads(from_workflow.stdout)["nodes"]["load"]["outputs"]["width"] == 10  # not here: the workflow's
@@ -388,3 +430,23 @@ def test_validate_prints_warnings_and_still_exits_0(tmp_path):
     assert "→ Update the file." in done.stderr
     report = json.loads(flowbanana("validate", path, "--json").stdout)[str(path)]
     assert [(p["code"], p["severity"]) for p in report] == [("node_warning", "warning")]
+
+
+def test_an_image_run_again_away_from_its_inputs_says_which_to_give_and_how(tmp_path):
+    (tmp_path / "flow").mkdir()
+    Image.new("RGB", (24, 16), "red").save(tmp_path / "flow" / "photo.png")
+    (tmp_path / "flow" / "wf.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2,
+        "name": "Again", "inputs": {"photo": {"node": "load", "param": "path"}},
+        "nodes": {"load": {"type": "image.load", "params": {"path": "photo.png"}},
+                  "save": {"type": "image.save", "params": {"filename": "made.png"}, "inputs": {"image": "load.image"}}}}))
+    assert flowbanana("run", tmp_path / "flow" / "wf.json", "--no-cache", "--out", tmp_path / "out").returncode == 0
+    image = tmp_path / "out" / "made.png"
+    shown = flowbanana("inspect", image)
+    assert shown.returncode == 0 and f"flowbanana run {image} --set photo=FILE" in shown.stdout
+    again = flowbanana("run", image, "--no-cache", "--out", tmp_path / "again")
+    assert again.returncode == 2 and f"cannot run {image}" in again.stderr
+    assert "there is no file or folder 'photo.png'" in again.stderr and "--set photo=FILE" in again.stderr
+    given = flowbanana("run", image, "--set", "photo=photo.png", "--no-cache", "--out", tmp_path / "again",
+                       cwd=tmp_path / "flow")
+    assert given.returncode == 0, given.stdout + given.stderr
+    assert Image.open(tmp_path / "again" / "made.png").size == (24, 16)

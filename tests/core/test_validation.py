@@ -164,3 +164,34 @@ def test_a_node_check_that_crashes_is_a_warning_naming_the_pack(catalogue, make_
     assert validate(workflow, catalogue) == []
     [warning] = validate(workflow, catalogue, warnings=True)
     assert warning.code == "check_failed" and "ZeroDivisionError" in warning.message and "testing" in warning.hint
+
+
+@pytest.fixture
+def reads(tmp_path, make_workflow):
+    """A workflow saved in tmp_path/flow whose nodes read the given paths (with `photo` a workflow input)."""
+    (tmp_path / "flow").mkdir()
+    (tmp_path / "flow" / "here.png").write_bytes(b"a file")
+    (tmp_path / "elsewhere.png").write_bytes(b"outside the workflow's folder")
+
+    def build(**paths):
+        nodes = {name: {"type": "test.read", "params": {"path": value}} for name, value in paths.items()}
+        workflow = make_workflow(nodes, inputs={"photo": {"node": next(iter(paths)), "param": "path"}})
+        workflow.source = tmp_path / "flow" / "wf.json"
+        return workflow
+    return build
+
+
+def test_a_file_that_is_not_there_is_a_problem_before_anything_runs(catalogue, reads, tmp_path):
+    problems = validate(reads(a="gone.png", b="here.png", c="sub/gone.png", d="~nosuchuser/x.png"), catalogue)
+    assert {(p.code, p.node) for p in problems} == {("missing_file", "a"), ("missing_file", "c"), ("bad_path", "d")}
+    first = one(problems, "missing_file")
+    assert first.port == "path" and "'gone.png'" in first.message and "the workflow input 'photo'" in first.hint
+    assert "c.path" in [p for p in problems if p.node == "c"][0].hint
+    assert "names no user" in one(problems, "bad_path").message
+
+
+def test_whether_a_file_exists_outside_the_readable_folders_is_not_told(catalogue, reads, tmp_path):
+    outside = reads(a=str(tmp_path / "nothing.png"), b="../nothing.png", c="../elsewhere.png")
+    assert validate(outside, catalogue) == []  # the run refuses them as outside, whether they exist or not
+    allowed = validate(outside, catalogue, read_roots=(tmp_path,))
+    assert {p.node for p in allowed if p.code == "missing_file"} == {"a", "b"}

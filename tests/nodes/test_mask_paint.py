@@ -34,8 +34,6 @@ def test_transparent_paint_counts_only_where_opaque(node, wf_dir, gradient):
 
 @pytest.mark.parametrize("value, prepare, says", [
     ("", None, "no mask is painted yet"),
-    ("masks/gone.png", None, "'masks/gone.png' is missing or empty"),
-    ("empty.png", lambda d: (d / "empty.png").write_bytes(b""), "'empty.png' is missing or empty"),
     ("black.png", lambda d: Image.new("L", (64, 48)).save(d / "black.png"), "'black.png' is all black"),
 ])
 def test_no_paint_is_an_all_black_mask_with_a_warning(node, wf_dir, gradient, reports, value, prepare, says):
@@ -45,6 +43,18 @@ def test_no_paint_is_an_all_black_mask_with_a_warning(node, wf_dir, gradient, re
     assert mask.size == gradient.size and mask.getbbox() is None
     (warning,) = reports.warnings()
     assert says in warning
+
+
+@pytest.mark.parametrize("value, prepare, says", [
+    ("masks/gone.png", None, "the mask file 'masks/gone.png' is missing"),
+    ("empty.png", lambda d: (d / "empty.png").write_bytes(b""), "the mask file 'empty.png' is empty"),
+])
+def test_a_painted_mask_whose_file_is_lost_is_an_error(node, wf_dir, gradient, value, prepare, says):
+    if prepare:
+        prepare(wf_dir)
+    with pytest.raises(NodeError, match=says) as failure:
+        node("mask.paint", image=gradient, mask=value)
+    assert "Paint the mask again" in failure.value.hint
 
 
 def test_a_mask_of_another_size_is_stretched_with_both_sizes_named(node, wf_dir, gradient, reports):

@@ -5,7 +5,7 @@ import pytest
 
 from flowbanana.errors import WorkflowInvalid
 from flowbanana.server import RunService, ServerSettings
-from flowbanana.workflow import from_dict
+from flowbanana.workflow import Link, Node, from_dict
 
 from serverkit import save_workflow
 
@@ -28,9 +28,14 @@ def local_workflow(tmp_path, photo):
 
 
 async def test_an_http_style_submission_does_not_read_the_workflows_own_folder(service, local_workflow, tmp_path):
+    with pytest.raises(WorkflowInvalid, match="there is no file or folder 'photo.png'"):
+        service.submit(local_workflow)  # it is looked for in the server's folder, not the project's
+    local_workflow.nodes["load"].inputs = {"path": [Link("where", "text")]}
+    local_workflow.nodes["where"] = Node("text.text", params={"text": "photo.png"})
     record = await service.wait(service.submit(local_workflow).id)
-    assert record.base_dir == str((tmp_path / "workflows").resolve())  # the server's folder, not the project's
+    assert record.base_dir == "workflows"  # the server's folder (by name), not the project's
     assert record.status == "failed" and record.nodes["load"]["status"] == "failed"
+    local_workflow.nodes["load"].inputs = {}
     local_workflow.nodes["load"].params["path"] = str(tmp_path / "project" / "photo.png")
     with pytest.raises(WorkflowInvalid, match="outside the folders this server lets runs read"):
         service.submit(local_workflow)
