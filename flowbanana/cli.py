@@ -153,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(nodes)
     nodes.set_defaults(handler=cmd_nodes)
 
+    models = sub.add_parser("models", help="list the Gemini models flowbanana knows (and, with a key, which it can use)",
+                            epilog="examples:\n  flowbanana models\n  flowbanana models --json",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    models.add_argument("--json", action="store_true", help="machine-readable output")
+    models.set_defaults(handler=cmd_models)
+
     editor = sub.add_parser("ui", help="open the node editor in the browser", epilog=UI_HELP,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     editor.add_argument("file", nargs="?", type=Path,
@@ -320,6 +326,24 @@ def cmd_bundle(args) -> int:
         print(f"error: cannot write {dest}: {exc.strerror or exc}.", file=sys.stderr)
         return EXIT_FAILED
     print(f"wrote {dest}: run it anywhere with `flowbanana run {dest.name}`")
+    return EXIT_OK
+
+
+def cmd_models(args) -> int:
+    from .providers import listing
+    from .providers.keys import find_key, uses_vertex
+    served, note = None, "No API key is set: set GEMINI_API_KEY to see which of these your key can use."
+    if find_key() or uses_vertex():
+        try:
+            served, note = listing.served_ids(), ""
+        except Exception as exc:  # the table is still worth printing
+            note = f"Could not ask the API which models this key can use ({listing.describe_failure(exc)})."
+    if args.json:
+        print(json.dumps({**listing.report(served), **({"note": note} if note else {})}, indent=2))
+    else:
+        print(listing.text(served))
+        if note:
+            print(note, file=sys.stderr)
     return EXIT_OK
 
 

@@ -22,7 +22,8 @@ PNG_WORKFLOW, PNG_RUN = "flowbanana.workflow", "flowbanana.run"
 EXIF_DESCRIPTION, EXIF_SOFTWARE = 0x010E, 0x0131
 EXIF_LIMIT = 60_000
 RECORD_FIELDS = {"provider", "model", "seed", "finish_reason", "usage", "cost", "retries", "seconds",
-                 "aspect_ratio", "size", "temperature", "model_version", "prompt", "instruction"}
+                 "aspect_ratio", "size", "temperature", "model_version", "prompt", "instruction", "thinking", "search",
+                 "sources", "searches"}
 _KEY_SHAPES = re.compile(r"AIza[0-9A-Za-z_-]{20,}|ya29\.[0-9A-Za-z_.-]{20,}")
 
 

@@ -12,7 +12,8 @@ from PIL import Image, ImageChops, ImageFilter
 
 from flowbanana.node_api import IMAGE, MASK, SEED_MAX, TEXT, Input, Issue, NodeError, Output, Pack, Param
 from flowbanana.providers import (ALL_RATIOS, ALL_SIZES, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, IMAGE_MODELS,
-                                  MODELS, TEXT_MODELS, Answer, Request, nearest_ratio, resolve, sent_id)
+                                  MODELS, SEARCH, TEXT_MODELS, THINKING, Answer, Request, nearest_ratio, resolve,
+                                  sent_id)
 
 pack = Pack("gemini", version="0.1.0", distribution="flowbanana",
             description="Gemini image models (Nano Banana): generate, edit, inpaint; describe and prompt.")
@@ -29,6 +30,12 @@ _SIZE = Param.choice("size", ALL_SIZES, "1K", description="Output size; 1K is ab
 _SEED = Param.seed(description="Best effort: Gemini does not promise identical images for a seed.")
 _TEMPERATURE = Param.float("temperature", 1.0, min=0.0, max=2.0, step=0.05,
                            description="Higher is more varied.")
+_THINKING = Param.choice("thinking", THINKING, "default",
+                         description="How much the model thinks before drawing: default leaves it to the model; "
+                                     "which levels a model takes is checked before anything runs.")
+_SEARCH = Param.choice("search", tuple(SEARCH), "off",
+                       description="Ground the picture in Google Search (web pages, or web pages and images); the "
+                                   "sources come back in the text and the run record. Each search is paid.")
 _REFERENCES = Input("references", IMAGE, optional=True, list=True,
                     description="Further images to follow (style, subject); the model's limit is checked.")
 _INSTRUCTION_DESCRIBE = "Describe this image in detail, as a prompt that would recreate it. Answer with the prompt only."
@@ -69,6 +76,17 @@ def model_issues(params: dict, *, image: bool = True, images: int | None = None)
         bigger = [m.id for m in MODELS.values() if m.image and m.status == "live" and size in m.sizes]
         issues.append(Issue(f"{named} does not make {size} images.", f"Its sizes: {', '.join(info.sizes)}"
                             + (f". For {size} use one of: {', '.join(bigger)}." if bigger else "."), param="size"))
+    thinking = params.get("thinking")
+    if thinking and thinking != "default" and thinking not in info.thinking:
+        issues.append(Issue(f"{named} does not take the thinking level {thinking!r}.",
+                            f"Its levels: {', '.join(info.thinking)}." if info.thinking else
+                            "It has no thinking level to set: leave thinking at default.", param="thinking"))
+    search = params.get("search")
+    if search and not set(SEARCH.get(search, ())) <= set(info.grounding):
+        issues.append(Issue(f"{named} does not take {search} search.",
+                            f"It takes {' and '.join(info.grounding)} search only." if info.grounding else
+                            "It has no Google Search grounding: set search to off, or use Nano Banana 2 or Pro.",
+                            param="search"))
     if image and images is not None and images > info.max_references:
         issues.append(Issue(f"{images} input images is more than {named} takes ({info.max_references}).",
                             "Link fewer reference images, or use a model that takes more (Nano Banana 2 or Pro: 14)."))
@@ -98,19 +116,21 @@ def _check_model(ctx, params: dict, *, image: bool = True, images: int = 0):
            params=[Param.multiline("prompt", "", description="What to make; link a TEXT into it to build it."),
                    _IMAGE_MODEL,
                    Param.choice("aspect_ratio", ALL_RATIOS, "1:1", description="Width:height of the result."),
-                   _SIZE, _SEED, _TEMPERATURE,
+                   _SIZE, _SEED, _TEMPERATURE, _THINKING, _SEARCH,
                    Param.multiline("system_instruction", "", optional=True,
                                    description="Standing instructions, e.g. a house style."),
                    Param.int("count", 1, min=1, max=8, description="Variations: one request each.")],
            outputs=[Output("image", IMAGE, list=True, length="count"),
                     Output("text", TEXT, description="What the model said.")],
            uses_provider=True, check=_check(image=True))
-async def generate(prompt, model, aspect_ratio, size, seed, temperature, system_instruction, count, references, ctx):
+async def generate(prompt, model, aspect_ratio, size, seed, temperature, thinking, search, system_instruction, count,
+                   references, ctx):
     if not prompt.strip():
         raise NodeError("the prompt is empty.", "Type a prompt in the node, or link a TEXT into 'prompt'.")
-    info = _check_model(ctx, dict(model=model, aspect_ratio=aspect_ratio, size=size), images=len(references))
+    info = _check_model(ctx, dict(model=model, aspect_ratio=aspect_ratio, size=size, thinking=thinking,
+                                  search=search), images=len(references))
     requests = [Request(model=info.id, prompt=prompt, images=list(references), aspect_ratio=aspect_ratio, size=size,
-                        seed=(seed + i) % (SEED_MAX + 1), temperature=temperature,
+                        seed=(seed + i) % (SEED_MAX + 1), temperature=temperature, **_reasoning(thinking, search),
                         system_instruction=system_instruction or "", origin=ctx.node_id) for i in range(count)]
     tasks = [asyncio.create_task(_ask(ctx, r)) for r in requests]
     try:
@@ -122,6 +142,11 @@ async def generate(prompt, model, aspect_ratio, size, seed, temperature, system_
     return {"image": [image for a in answers for image in a.images[:1]], "text": _joined(answers)}
 
 
+def _reasoning(thinking: str, search: str) -> dict:
+    """The Request fields for the thinking and search params ("default" and "off" send nothing)."""
+    return {"thinking": None if thinking == "default" else thinking, "search": SEARCH[search]}
+
+
 @pack.node("gemini.edit", title="Edit image",
            description="Changes an image as instructed (\"replace the background with a beach\"), optionally "
                        "following further reference images.",
@@ -129,17 +154,18 @@ async def generate(prompt, model, aspect_ratio, size, seed, temperature, system_
            params=[Param.multiline("instruction", "", description="What to change."), _IMAGE_MODEL,
                    Param.choice("aspect_ratio", ("auto",) + ALL_RATIOS, "auto",
                                 description="auto keeps the input's shape."),
-                   _SIZE, _SEED, _TEMPERATURE],
+                   _SIZE, _SEED, _TEMPERATURE, _THINKING, _SEARCH],
            outputs=[Output("image", IMAGE), Output("text", TEXT)], uses_provider=True, check=_check(image=True))
-async def edit(image, references, instruction, model, aspect_ratio, size, seed, temperature, ctx):
+async def edit(image, references, instruction, model, aspect_ratio, size, seed, temperature, thinking, search, ctx):
     if not instruction.strip():
         raise NodeError("the instruction is empty.", "Say what to change, e.g. \"make the sky stormy\".")
     ratio = None if aspect_ratio == "auto" else aspect_ratio
-    info = _check_model(ctx, dict(model=model, aspect_ratio=ratio, size=size), images=1 + len(references))
+    info = _check_model(ctx, dict(model=model, aspect_ratio=ratio, size=size, thinking=thinking, search=search),
+                        images=1 + len(references))
     answer = await _ask(ctx, Request(model=info.id, prompt=instruction, images=[image, *references],
                                      aspect_ratio=ratio, size=size, seed=seed, temperature=temperature,
-                                     caption=instruction, origin=ctx.node_id))
-    return {"image": answer.images[0], "text": answer.text}
+                                     **_reasoning(thinking, search), caption=instruction, origin=ctx.node_id))
+    return {"image": answer.images[0], "text": _joined([answer])}
 
 
 @pack.node("gemini.inpaint", title="Inpaint",
@@ -231,10 +257,22 @@ def _record(ctx, provider, request: Request, answer: Answer) -> None:
         usage[name] = usage.get(name, 0) + count
     cost = None if meta["cost"] is None or answer.cost_usd is None else round(meta["cost"] + answer.cost_usd, 6)
     ctx.record(calls=meta["calls"] + 1, retries=meta["retries"] + answer.retries, usage=usage, cost=cost)
+    if request.thinking or request.search:
+        ctx.record(**({"thinking": request.thinking} if request.thinking else {}),
+                   **({"search": next(k for k, v in SEARCH.items() if v == request.search)} if request.search else {}))
+    if answer.sources or answer.searches:
+        known = {s["uri"] for s in meta.get("sources", [])}
+        ctx.record(sources=meta.get("sources", []) + [s for s in answer.sources if s["uri"] not in known],
+                   searches=meta.get("searches", []) + answer.searches)
 
 
 def _joined(answers: list[Answer]) -> str:
-    return "\n\n".join(a.text for a in answers if a.text)
+    """What the model said, and the pages its answers were grounded on."""
+    text = "\n\n".join(a.text for a in answers if a.text)
+    sources = list({s["uri"]: s for a in answers for s in a.sources}.values())
+    if sources:
+        text += ("\n\n" if text else "") + "Sources:\n" + "\n".join(f"- {s['title']}: {s['uri']}" for s in sources)
+    return text
 
 
 def outline(image: Image.Image, mask: Image.Image) -> Image.Image:

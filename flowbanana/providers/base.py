@@ -23,6 +23,8 @@ class Request:
     seed: int | None = None
     temperature: float | None = None
     system_instruction: str = ""
+    thinking: str | None = None            # a thinking level ("minimal", "medium", "high"); None: the model's default
+    search: tuple[str, ...] = ()           # Google Search grounding: "web", "image"
     caption: str = ""                      # what the offline preview writes on an edit (the bare instruction)
     origin: str = ""                       # the node that asks, for --dry-run's list
 
@@ -37,6 +39,8 @@ class Answer:
     retries: int = 0
     cost_usd: float | None = None
     warnings: list[str] = field(default_factory=list)
+    sources: list[dict[str, str]] = field(default_factory=list)  # grounding: {"title", "uri"} of each page used
+    searches: list[str] = field(default_factory=list)            # the search queries the model ran
 
 
 class Refusal(NodeError):

@@ -226,11 +226,14 @@ class GeminiProvider:
                                 f"{expected[0]}×{expected[1]} of {request.aspect_ratio} at {request.size} "
                                 f"(the model may ignore the size).")
         usage = _usage(response.usage_metadata)
+        sources, searches = _grounding(candidate)
         cost = model.cost(size=request.size, images=len(images), input_tokens=usage.get("prompt_tokens", 0),
                           output_tokens=usage.get("thoughts_tokens", 0) + (usage.get("text_tokens", 0) if request.image
-                                                                          else usage.get("output_tokens", 0)))
+                                                                          else usage.get("output_tokens", 0)),
+                          searches=len(searches))
         return Answer(images=images, text=text, model=response.model_version or request.model, finish_reason=finish,
-                      usage=usage, retries=retries, cost_usd=cost, warnings=warnings)
+                      usage=usage, retries=retries, cost_usd=cost, warnings=warnings, sources=sources,
+                      searches=searches)
 
 
 def _payload(request: Request):
@@ -249,8 +252,34 @@ def _payload(request: Request):
     config = types.GenerateContentConfig(
         response_modalities=["TEXT", "IMAGE"] if request.image else ["TEXT"], image_config=image_config,
         seed=request.seed, temperature=request.temperature,
-        system_instruction=request.system_instruction or None)
+        system_instruction=request.system_instruction or None,
+        thinking_config=types.ThinkingConfig(thinking_level=request.thinking.upper()) if request.thinking else None,
+        tools=[types.Tool(google_search=_search(request.search))] if request.search else None)
     return contents, config
+
+
+def _search(kinds: tuple[str, ...]):
+    """The GoogleSearch tool: web search alone is its default; image search is asked for by name."""
+    from google.genai import types
+    if "image" not in kinds:
+        return types.GoogleSearch()
+    return types.GoogleSearch(search_types=types.SearchTypes(web_search=types.WebSearch(),
+                                                             image_search=types.ImageSearch()))
+
+
+def _grounding(candidate) -> tuple[list[dict[str, str]], list[str]]:
+    """The pages (and image pages) an answer was grounded on, and the search queries run, from grounding_metadata."""
+    metadata = getattr(candidate, "grounding_metadata", None) if candidate is not None else None
+    if metadata is None:
+        return [], []
+    sources, seen = [], set()
+    for chunk in metadata.grounding_chunks or ():
+        found = chunk.web or chunk.image
+        uri = (chunk.web.uri if chunk.web else chunk.image.source_uri or chunk.image.image_uri) if found else None
+        if uri and uri not in seen:
+            seen.add(uri)
+            sources.append({"title": found.title or found.domain or uri, "uri": uri})
+    return sources, [*(metadata.web_search_queries or ()), *(metadata.image_search_queries or ())]
 
 
 def _name(value) -> str:

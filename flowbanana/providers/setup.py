@@ -65,7 +65,8 @@ class Planner:
         model = lookup(request.model, request.image)
         what = f"image {request.aspect_ratio or 'same ratio'} {request.size}" if request.image else "text"
         cost = 0.0 if self.real.offline else model.estimate(size=request.size, prompt=request.prompt,
-                                                             input_images=len(request.images))
+                                                             input_images=len(request.images),
+                                                             search=bool(request.search))
         self.calls.append(PlannedCall(request.origin, request.model, what, cost))
         answer = await self._preview.generate(request, limiter)
         answer.cost_usd = 0.0

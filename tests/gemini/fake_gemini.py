@@ -34,9 +34,11 @@ _WIDE = _STANDARD + ("1:4", "4:1", "1:8", "8:1")
 MODELS = {
     "gemini-2.5-flash-image": dict(image=True, sizes={"1K"}, ratios=_STANDARD, max_images=3),
     "gemini-3.1-flash-image": dict(image=True, sizes={"512", "1K", "2K", "4K"}, ratios=_WIDE, max_images=14,
-                                   thinks=True),
-    "gemini-nano-banana-2.1": dict(image=True, sizes={"1K", "2K", "4K"}, ratios=_WIDE, max_images=14, thinks=True),
-    "gemini-3-pro-image": dict(image=True, sizes={"1K", "2K", "4K"}, ratios=_STANDARD, max_images=14, thinks=True),
+                                   thinks=True, levels={"MINIMAL", "HIGH"}, search={"web", "image"}),
+    "gemini-nano-banana-2.1": dict(image=True, sizes={"1K", "2K", "4K"}, ratios=_WIDE, max_images=14, thinks=True,
+                                   levels={"MINIMAL", "MEDIUM", "HIGH"}, search={"web", "image"}),
+    "gemini-3-pro-image": dict(image=True, sizes={"1K", "2K", "4K"}, ratios=_STANDARD, max_images=14, thinks=True,
+                               search={"web"}),
     "gemini-3.1-flash-lite-image": dict(image=True, sizes={"1K"}, ratios=_STANDARD, max_images=3),
     "gemini-flash-latest": dict(image=False, max_images=3000),
     "gemini-3.5-flash": dict(image=False, max_images=3000),
@@ -66,6 +68,7 @@ class Call:
     config: dict
     system: str = ""
     fault: str | None = None
+    search: set[str] = field(default_factory=set)   # Google Search kinds asked for: "web", "image"
 
 
 @dataclass
@@ -79,6 +82,7 @@ class FakeGemini:
     rejected: list[tuple[int, str]] = field(default_factory=list)
     headers_seen: list[dict] = field(default_factory=list)
     bodies_seen: list[str] = field(default_factory=list)
+    extra_listed: list[str] = field(default_factory=lambda: ["gemini-4-flash-image-preview"])  # listed, not served
 
     def __post_init__(self):
         self._faults: deque[str] = deque()
@@ -185,7 +189,10 @@ class FakeGemini:
             encode = base64.b64encode if self.style == "rest" else base64.urlsafe_b64encode
             parts.append({"inlineData": {key: "image/png", "data": encode(_png(size, call.prompt)).decode()},
                           **({"thoughtSignature": base64.b64encode(b"sig").decode()} if spec.get("thinks") else {})})
-        return _candidate(parts, usage, call.model, finish="MAX_TOKENS" if fault == "cut_short" else "STOP")
+        answer = _candidate(parts, usage, call.model, finish="MAX_TOKENS" if fault == "cut_short" else "STOP")
+        if call.search:
+            answer["candidates"][0]["groundingMetadata"] = _grounding(call)
+        return answer
 
     @staticmethod
     def usage(call: Call, spec: dict) -> dict:
@@ -244,8 +251,29 @@ def _parse(body: dict, model: str, version: str, spec: dict) -> Call:
             raise _Bad(f"Unsupported image size {size} for {model}")
     elif image_config is not None:
         raise _Bad(f"imageConfig is not supported by {model}")
+    level = _get(_get(config, "thinkingConfig") or {}, "thinkingLevel")
+    if level is not None and level not in spec.get("levels", ()):
+        raise _Bad(f"Thinking level {level} is not supported for {model}.")
+    kinds = set()
+    for tool in body.get("tools", []):
+        search = _get(tool, "googleSearch")
+        if search is None:
+            raise _Bad(f"Unsupported tool {sorted(tool)} for {model}.")
+        types = _get(search, "searchTypes") or {"webSearch": {}}
+        kinds |= {"image" if _get(types, "imageSearch") is not None else "web"} | (
+            {"web"} if _get(types, "webSearch") is not None else set())
+    if not kinds <= spec.get("search", set()):
+        raise _Bad(f"Search as tool ({', '.join(sorted(kinds))}) is not enabled for {model}.")
     system = " ".join(p.get("text", "") for p in (body.get("systemInstruction") or {}).get("parts", []))
-    return Call(model=model, version=version, prompt="\n".join(texts), images=images, config=config, system=system)
+    return Call(model=model, version=version, prompt="\n".join(texts), images=images, config=config, system=system,
+                search=kinds)
+
+
+def _get(message: dict, name: str):
+    """A field by its JSON name or its proto name, as Google's parser accepts both (the SDK sends
+    thinkingConfig's and googleSearch's fields as thinking_level, search_types, web_search...)."""
+    snake = re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+    return message.get(name, message.get(snake))
 
 
 def _decode_image(data: str) -> tuple[int, int]:
@@ -272,6 +300,21 @@ def _solid_png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, colour).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+def _grounding(call: Call) -> dict:
+    """groundingMetadata as Google sends it for a searched answer: the queries run and the pages used."""
+    topic = call.prompt.split(".")[0][:40]
+    chunks = [{"web": {"uri": "https://example.org/weather-today", "title": "Weather today",
+                       "domain": "example.org"}},
+              {"web": {"uri": "https://example.com/landmarks", "title": "example.com"}}]
+    metadata = {"webSearchQueries": [f"{topic} today"], "groundingChunks": chunks,
+                "searchEntryPoint": {"renderedContent": "<div>search chips</div>"}}
+    if "image" in call.search:
+        metadata["imageSearchQueries"] = [f"{topic} photo"]
+        chunks.append({"image": {"sourceUri": "https://images.example.net/page", "imageUri":
+                                 "https://images.example.net/a.jpg", "title": "A reference photo"}})
+    return metadata
 
 
 def _candidate(parts: list[dict], usage: dict, model: str, finish: str = "STOP") -> dict:
@@ -307,6 +350,24 @@ def _fault_answer(fault: str, headers: dict, retry_delay: str):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        """models.list: what this key may use, one page (the real API pages by pageToken)."""
+        fake = self.server.fake
+        if self.headers.get("x-goog-api-key") != FAKE_KEY:
+            status, body = _error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+        elif not re.match(r"^/(v1|v1beta)/models(\?.*)?$", self.path):
+            status, body = _error(404, "NOT_FOUND", f"no route for {self.path}")
+        else:
+            status, body = 200, {"models": [{"name": f"models/{m}", "displayName": m,
+                                             "supportedGenerationMethods": ["generateContent"]}
+                                            for m in [*MODELS, *fake.extra_listed]]}
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
 
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))

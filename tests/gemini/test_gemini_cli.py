@@ -114,3 +114,35 @@ def test_dry_run_with_gemini_but_no_key_plans_and_warns(cli, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "would make 2 model calls" in done.stdout and "Estimated cost: $0.134" in done.stdout
     assert "No API key is set" in done.stdout and not (tmp_path / "out").exists()
+
+
+def flowbanana_models(*args, env=None):
+    clean = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "NANO_BANANA_API_KEY",
+                                                               "GOOGLE_GEMINI_BASE_URL")}
+    return subprocess.run([sys.executable, "-m", "flowbanana", "models", *args], capture_output=True, text=True,
+                          env={**clean, **(env or {})}, timeout=60)
+
+
+def test_models_without_a_key_prints_the_table():
+    done = flowbanana_models()
+    assert done.returncode == 0 and "No API key is set" in done.stderr
+    assert "Nano Banana 2  gemini-3.1-flash-image  (alias nano-banana-2)  default" in done.stdout
+    assert "retired: shut down 2026-06-25; a workflow naming it runs on gemini-3-pro-image" in done.stdout
+    assert "price per image 512 $0.045, 1K $0.067, 2K $0.101, 4K $0.151" in done.stdout
+    rows = {r["id"]: r for r in json.loads(flowbanana_models("--json").stdout)["models"]}
+    assert rows["gemini-2.5-flash-image"]["status"] == "deprecated" and "usable" not in rows["gemini-3-pro-image"]
+    assert rows["gemini-nano-banana-2.1"]["thinking"] == ["minimal", "medium", "high"]
+
+
+def test_models_with_a_key_asks_the_api_what_it_can_use(fake, key_env):
+    done = flowbanana_models("--json", env=key_env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    usable = {r["id"]: r["usable"] for r in report["models"]}
+    assert usable["gemini-3.1-flash-image"] and usable["gemini-3-pro-image"]
+    assert not usable["gemini-3-pro-image-preview"]  # shut down: the API no longer lists it
+    assert report["unknown"] == ["gemini-4-flash-image-preview"] and "note" not in report
+    text = flowbanana_models(env=key_env).stdout
+    assert "gemini-3-pro-image  (alias nano-banana-pro, nano-banana-pro-preview)  [usable with this key]" in text
+    assert "not in flowbanana's table (sent as typed, unchecked): gemini-4-flash-image-preview" in text
+    assert FAKE_KEY not in done.stdout + done.stderr + text

@@ -51,3 +51,13 @@ async def test_offline_examples_say_offline_preview(tmp_path, name, files):
     assert len(result.files) == files
     model_nodes = [r.meta for r in result.nodes.values() if "provider" in r.meta]
     assert model_nodes and all(m["provider"] == "offline preview" for m in model_nodes)
+
+
+async def test_grounded_poster_searches_before_drawing_and_lists_its_sources(tmp_path, gemini_env):
+    fake = gemini_env
+    result = await run("grounded-poster.json", tmp_path, provider="gemini")
+    [call] = fake.calls
+    assert call.model == "gemini-3.1-flash-image" and call.search == {"web", "image"}  # the alias, resolved
+    assert "this weekend's weather in Lisbon" in call.prompt
+    assert "Sources:\n- Weather today: https://example.org/weather-today" in result.output("generate", "text")
+    assert result.nodes["generate"].meta["searches"]

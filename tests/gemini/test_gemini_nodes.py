@@ -217,3 +217,40 @@ async def test_a_per_day_quota_stops_the_other_calls_to_the_model_after_one_requ
                                                                            "gemini-3.1-flash-image")
     assert all("midnight Pacific" in result.nodes[n].hint for n in ("gen", "gen2"))
     assert len(fake.bodies_seen) == 1 and sleeps.waits == []
+
+
+@pytest.mark.parametrize("params, words", [
+    ({"model": "nano-banana-pro", "thinking": "minimal"},
+     "param 'thinking': Nano Banana Pro (gemini-3-pro-image) does not take the thinking level 'minimal'."),
+    ({"model": "nano-banana-2", "thinking": "medium"},
+     "param 'thinking': Nano Banana 2 (gemini-3.1-flash-image) does not take the thinking level 'medium'."),
+    ({"model": "nano-banana-2-lite", "search": "web"},
+     "param 'search': Nano Banana 2 Lite (gemini-3.1-flash-lite-image) does not take web search."),
+    ({"model": "nano-banana-pro", "search": "web+images"},
+     "param 'search': Nano Banana Pro (gemini-3-pro-image) does not take web+images search."),
+])
+async def test_thinking_or_search_a_model_does_not_take_is_invalid(run_workflow, provider, fake, params, words):
+    with pytest.raises(WorkflowInvalid) as invalid:
+        await run_workflow({**GEN, "gen": {**GEN["gen"], "params": {"count": 1, **params}}}, provider)
+    [problem] = invalid.value.problems
+    assert words in problem.message and problem.port == next(iter(set(params) - {"model"}))
+    assert fake.bodies_seen == []
+
+
+async def test_grounding_sources_reach_the_text_the_record_and_the_saved_image(run_workflow, provider, fake):
+    nodes = {**GEN, "gen": {**GEN["gen"], "params": {"count": 1, "model": "nano-banana-2.1", "thinking": "medium",
+                                                     "search": "web+images"}}}
+    result, _ = await run_workflow(nodes, provider)
+    assert result.ok and fake.calls[0].search == {"web", "image"}
+    assert fake.calls[0].config["thinkingConfig"] == {"thinking_level": "MEDIUM"}
+    meta = result.nodes["gen"].meta
+    assert (meta["thinking"], meta["search"]) == ("medium", "web+images")
+    assert [s["uri"] for s in meta["sources"]] == ["https://example.org/weather-today", "https://example.com/landmarks",
+                                                  "https://images.example.net/page"]
+    assert meta["searches"] == ["a red bicycle today", "a red bicycle photo"]
+    assert result.output("gen", "text").endswith("Sources:\n- Weather today: https://example.org/weather-today\n"
+                                                 "- example.com: https://example.com/landmarks\n"
+                                                 "- A reference photo: https://images.example.net/page")
+    _, record = provenance.read(result.files[0])
+    [step] = [s for s in record["steps"] if s["node"] == "gen"]
+    assert step["sources"] == meta["sources"] and step["search"] == "web+images"

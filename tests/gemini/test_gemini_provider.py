@@ -1,6 +1,7 @@
 """The Gemini provider driven through the real SDK at the fake server: answers, faults, retries, refusals."""
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -220,3 +221,29 @@ async def test_text_model_answers_text(provider, limiter, fake):
                                              images=[Image.new("RGB", (10, 10))]), limiter)
     assert answer.text.startswith("A picture prompt from 1 image(s)") and answer.images == []
     assert "imageConfig" not in fake.calls[0].config and fake.calls[0].config["responseModalities"] == ["TEXT"]
+
+
+async def test_thinking_and_search_reach_the_wire_and_sources_come_back(provider, limiter, fake):
+    answer = await provider.generate(gen(thinking="minimal", search=("web", "image")), limiter)
+    body = json.loads(fake.bodies_seen[0])  # the SDK sends these nested fields by their proto names
+    assert body["generationConfig"]["thinkingConfig"] == {"thinking_level": "MINIMAL"}
+    assert body["tools"] == [{"googleSearch": {"searchTypes": {"web_search": {}, "image_search": {}}}}]
+    assert fake.calls[0].search == {"web", "image"}
+    assert answer.sources == [{"title": "Weather today", "uri": "https://example.org/weather-today"},
+                              {"title": "example.com", "uri": "https://example.com/landmarks"},
+                              {"title": "A reference photo", "uri": "https://images.example.net/page"}]
+    assert answer.searches == ["a red bicycle today", "a red bicycle photo"]
+    without = await provider.generate(gen(), limiter)
+    assert answer.cost_usd == pytest.approx(without.cost_usd + 2 * 0.014)  # each search query is paid
+
+
+async def test_web_search_alone_is_the_tools_default(provider, limiter, fake):
+    answer = await provider.generate(gen(model="gemini-3-pro-image", aspect_ratio="1:1", search=("web",)), limiter)
+    assert json.loads(fake.bodies_seen[0])["tools"] == [{"googleSearch": {}}]
+    assert len(answer.sources) == 2 and "thinkingConfig" not in fake.calls[0].config
+
+
+async def test_the_fake_refuses_a_thinking_level_the_model_does_not_take(provider, limiter, fake):
+    with pytest.raises(NodeError) as error:  # what the node's check prevents, as Google answers it
+        await provider.generate(gen(model="gemini-3-pro-image", aspect_ratio="1:1", thinking="high"), limiter)
+    assert "400 INVALID_ARGUMENT" in error.value.message and "Thinking level HIGH" in error.value.message
