@@ -19,7 +19,9 @@ from typing import Any
 
 from PIL import Image
 
+from . import jsontext
 from .images import ImageRef
+from .limits import MAX_PIXELS
 
 
 def default_cache_dir() -> Path:
@@ -73,6 +75,10 @@ def node_key(parts: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+class Damaged(Exception):
+    """A cache entry that exists but cannot be used; the node runs again and its result replaces the entry."""
+
+
 class Cache:
     """A folder of entries `<key[:2]>/<key>/` holding `entry.json` and the images as PNG."""
 
@@ -82,15 +88,27 @@ class Cache:
     def _dir(self, key: str) -> Path:
         return self.root / key[:2] / key
 
-    def get(self, key: str) -> dict | None:
-        """The stored entry (`outputs`, `digests`, `meta`), or None; a damaged entry counts as a miss."""
+    def get(self, key: str, max_pixels: int = MAX_PIXELS) -> dict | None:
+        """The stored entry (`outputs`, `digests`, `meta`), or None when there is none.
+
+        An entry that cannot be read whole (damaged, replaced, or holding a picture over `max_pixels`)
+        raises Damaged: the caller runs the node again, and `put` replaces the entry.
+        """
         folder = self._dir(key)
-        try:
-            entry = json.loads((folder / "entry.json").read_text())
-            entry["outputs"] = {k: _decode(v, folder, entry["digests"].get(k, "")) for k, v in entry["outputs"].items()}
-            return entry
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        if not os.path.lexists(folder):
             return None
+        try:
+            entry = jsontext.loads((folder / "entry.json").read_text(encoding="utf-8"))
+            if not isinstance(entry["digests"], dict) or not isinstance(entry["meta"], dict):
+                raise TypeError("digests and meta must be objects")
+            outputs = {k: _decode(v, folder, entry["digests"].get(k, ""), max_pixels)
+                       for k, v in entry["outputs"].items()}
+            return {**entry, "outputs": outputs}
+        except Exception as exc:  # anything in a damaged entry: its folder a file, bad JSON, a hostile image
+            # (an OSError's text names the cache's absolute path: only its reason is kept)
+            reason = (exc.strerror or type(exc).__name__) if isinstance(exc, OSError) else \
+                f"{type(exc).__name__}: {exc}"
+            raise Damaged(f"the cached result {key[:12]} is damaged ({reason})") from None
 
     def put(self, key: str, outputs: dict[str, Any], digests: dict[str, Any], meta: dict[str, Any]) -> dict | None:
         """Write atomically: a crash leaves either the old entry or the whole new one. Returns the outputs as
@@ -105,13 +123,15 @@ class Cache:
             (tmp / "entry.json").write_text(json.dumps(entry, sort_keys=True, default=str))
             final.parent.mkdir(parents=True, exist_ok=True)
             old = None
-            if final.exists():  # replaced by a rename, so the entry is missing for an instant at most
+            if os.path.lexists(final):  # replaced by a rename, so the entry is missing for an instant at most
                 old = self.root / "tmp" / uuid.uuid4().hex
                 os.replace(final, old)
             os.replace(tmp, final)
-            if old is not None:
+            if old is not None and old.is_dir() and not old.is_symlink():
                 shutil.rmtree(old, ignore_errors=True)
-            return {k: _decode(v, final, digests.get(k, "")) for k, v in encoded.items()}
+            elif old is not None:  # a file or a link where an entry's folder belongs (a damaged cache)
+                old.unlink()
+            return {k: _decode(v, final, digests.get(k, ""), None) for k, v in encoded.items()}
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
             return None
@@ -135,14 +155,18 @@ def _encode(value: Any, folder: Path, counter) -> Any:
     return {"value": value}
 
 
-def _decode(data: dict, folder: Path, digest: Any) -> Any:
+def _decode(data: dict, folder: Path, digest: Any, max_pixels: int | None) -> Any:
     if "image" in data:
-        path = folder / data["image"]
-        if "size" not in data:  # written before sizes were kept: read them from the file's header
-            with Image.open(path) as image:
-                data = {**data, "size": image.size, "mode": image.mode}
-        return ImageRef(path, data["size"], data["mode"], digest if isinstance(digest, str) else "")
+        name = data["image"]
+        if not isinstance(name, str) or Path(name).name != name:
+            raise ValueError(f"image name {name!r} is not a file of the entry")
+        path = folder / name
+        with Image.open(path, formats=["PNG"]) as image:  # the header only: the real size, not the one claimed
+            size, mode = image.size, image.mode
+        if max_pixels is not None and size[0] * size[1] > max_pixels:
+            raise Image.DecompressionBombError(f"{size[0]}×{size[1]} pixels")
+        return ImageRef(path, size, mode, digest if isinstance(digest, str) else "")
     if "list" in data:
         digests = digest if isinstance(digest, list) else [""] * len(data["list"])
-        return [_decode(v, folder, d) for v, d in zip(data["list"], digests)]
+        return [_decode(v, folder, d, max_pixels) for v, d in zip(data["list"], digests)]
     return data["value"]

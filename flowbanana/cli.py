@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -47,6 +48,16 @@ Ctrl+C stops the run and keeps what is done (exit 1); a second Ctrl+C quits at o
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # whoever read the output stopped (`flowbanana nodes --json | head`): stop too, quietly; stdout goes
+        # to /dev/null so that Python's own flush at exit does not complain about the closed pipe again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -177,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-read", action="append", default=[], type=Path, metavar="DIR",
                        help="an input folder runs may read besides the workflows folder (repeatable)")
     serve.add_argument("--max-runs", type=positive_int, default=2, metavar="N", help="runs at once (default 2)")
+    serve.add_argument("--run-memory", type=positive_int, default=2048, metavar="MB",
+                       help="image memory one run may hold; a run needing more fails with a clear error "
+                            "(default 2048)")
     serve.add_argument("--allow-origin", action="append", default=[], metavar="URL",
                        help="let pages from this origin call the API, e.g. https://studio.example.com (repeatable)")
     serve.add_argument("--no-cache", action="store_true", help="keep no result cache")
@@ -251,37 +265,34 @@ def cmd_validate(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from PIL import Image
-
     from . import provenance
+    from .terminal import printable
     try:
         workflow, record = provenance.read(args.file)
-    except Image.DecompressionBombError:
-        print(f"cannot read {args.file}: it claims more pixels than an image flowbanana writes; refused as a "
-              "possible decompression bomb.", file=sys.stderr)
-        return EXIT_INVALID
-    except OSError as exc:
-        print(f"cannot read {args.file}: {exc}", file=sys.stderr)
+    except provenance.BadMetadata as exc:
+        print(f"cannot read {printable(args.file)}: {exc}.", file=sys.stderr)
         return EXIT_INVALID
     if workflow is None and record is None:
-        print(f"{args.file} holds no flowbanana record (only images written by image.save do).", file=sys.stderr)
+        print(f"{printable(args.file)} holds no flowbanana record (only images written by image.save do).",
+              file=sys.stderr)
         return EXIT_INVALID
     if args.json:
         print(json.dumps({"workflow": workflow, "run": record}, indent=2))
         return EXIT_OK
     record = record or {}
-    print(f"{args.file}: made by flowbanana {record.get('flowbanana', '?')} on {record.get('created', '?')}, "
-          f"node {record.get('node', '?')!r}")
+    print(printable(f"{args.file}: made by flowbanana {record.get('flowbanana', '?')} on "
+                    f"{record.get('created', '?')}, node {record.get('node', '?')!r}"))
     providers = record.get("providers") or []
-    print(f"  provider: {', '.join(providers) if providers else 'none (no model was called)'}")
+    print(printable(f"  provider: {', '.join(providers) if providers else 'none (no model was called)'}"))
     for step in record.get("steps", []):
         details = ", ".join(f"{k} {v}" for k, v in step.items() if k not in ("node", "type"))
-        print(f"  step {step['node']} ({step['type']}): {details}")
+        print(printable(f"  step {step['node']} ({step['type']}): {details}"))
     if workflow:
-        print(f"  workflow {workflow.get('name', '?')!r} with {len(workflow.get('nodes', {}))} nodes: "
-              f"`flowbanana run {args.file}` runs it again" + rerun_needs(args))
+        nodes = workflow.get("nodes")
+        print(printable(f"  workflow {workflow.get('name', '?')!r} with {len(nodes) if isinstance(nodes, dict) else 0}"
+                        f" nodes: `flowbanana run {args.file}` runs it again" + rerun_needs(args)))
     elif record.get("workflow_omitted"):
-        print(f"  workflow not embedded: {record['workflow_omitted']}")
+        print(printable(f"  workflow not embedded: {record['workflow_omitted']}"))
     return EXIT_OK
 
 
@@ -368,6 +379,9 @@ def cmd_ui(args) -> int:
     if args.file and not args.file.is_file():
         raise WorkflowInvalid([Problem("file", f"no workflow file at {args.file}.",
                                        hint="Check the path, or run `flowbanana ui` to start from an example.")])
+    if args.file:
+        from .sources import open_workflow
+        open_workflow(args.file)  # a file that cannot be read says so here, not by opening an example instead
     # the editor's autosave lives with the user, not in whatever folder the command ran from (NiceGUI reads
     # this when it is imported)
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
@@ -378,6 +392,10 @@ def cmd_ui(args) -> int:
         raise WorkflowInvalid([Problem("autosave", f"cannot create the editor's autosave folder {storage}: "
                                        f"{exc.strerror or exc}.", hint="Set NICEGUI_STORAGE_PATH (or XDG_STATE_HOME) "
                                        "to a folder you can write.")]) from None
+    taken = port_problem(args.host, args.port)
+    if taken:
+        print(taken, file=sys.stderr)
+        return EXIT_INVALID
     from .ui.app import main as run_editor  # NiceGUI is imported only here
     workflows = args.workflows or default_workflows_dir()
     run_editor(args.file, args.host, args.port, workflows, args.out, load_nodes(args), args.cache_dir)
@@ -403,9 +421,15 @@ def cmd_serve(args) -> int:
 
     from .server import ServerSettings, create_app
 
+    taken = port_problem(args.host, args.port)
+    if taken:
+        print(taken, file=sys.stderr)
+        return EXIT_INVALID
+
     settings = ServerSettings(host=args.host, port=args.port, workflows_dir=args.workflows, runs_dir=args.runs,
                               input_dirs=tuple(args.allow_read), nodes_dirs=tuple(args.nodes_dir),
                               token=args.token, max_runs=args.max_runs, allowed_origins=tuple(args.allow_origin),
+                              max_run_image_bytes=args.run_memory << 20,
                               **({"cache_dir": None} if args.no_cache else
                                  {"cache_dir": args.cache_dir} if args.cache_dir else {}))
     app = create_app(settings)
@@ -425,6 +449,23 @@ def cmd_serve(args) -> int:
     return EXIT_OK
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (taken, or no such address), said before it starts."""
+    import errno
+    import socket
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is no owner
+            probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return (f"error: port {port} on {host} is taken (another program, or flowbanana already running there)."
+                    f" Choose another with --port, e.g. --port {port + 1 if port < 65535 else 8080}.")
+        return f"error: cannot listen on {host}:{port}: {exc.strerror or exc}. Check --host and --port."
+    return None
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -432,16 +473,45 @@ def positive_int(text: str) -> int:
     return value
 
 
-def run_usage_problems(args, workflow) -> list:
-    """What is wrong with `flowbanana run`'s options for this workflow, all at once, before anything runs."""
+def run_usage_problems(args, workflow, catalogue) -> list:
+    """What is wrong with `flowbanana run`'s options for this workflow, all at once, before anything runs.
+
+    Writing into the output and cache folders is tried (a file or folder made and removed at once) so
+    that a folder the run cannot use is found before any node is paid for; only for a valid workflow,
+    and not for a dry run, which writes nothing.
+    """
+    from .cache import default_cache_dir
     from .errors import Problem
+    from .executor import default_out_dir
+    from .validation import validate
     nodes = ", ".join(workflow.nodes)
     problems = [Problem("force", f"--force {n}: the workflow has no node {n!r}.", hint=f"Its nodes: {nodes}.")
                 for n in args.force if n not in workflow.nodes]
-    for flag, folder in (("--out", args.out), ("--cache-dir", args.cache_dir)):
-        if folder is not None and folder.exists() and not folder.is_dir():
-            problems.append(Problem("usage", f"{flag} {folder} is a file.",
+    folders = [(f"--out {args.out}" if args.out else f"the output folder {default_out_dir(workflow)}",
+                args.out or default_out_dir(workflow))]
+    if not args.no_cache:
+        folders.append((f"--cache-dir {args.cache_dir}" if args.cache_dir else
+                        f"the cache folder {default_cache_dir()}", args.cache_dir or default_cache_dir()))
+    for what, folder in folders:
+        if folder.exists() and not folder.is_dir():
+            problems.append(Problem("usage", f"{what} is a file.",
                                     hint="Name a folder; it is made if it does not exist."))
+    if problems or args.dry_run or validate(workflow, catalogue):
+        return problems
+    for what, folder in folders:
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        try:  # tried, leaving nothing behind: a file in the folder, or a folder where it would be made
+            if existing == folder:
+                with tempfile.TemporaryFile(dir=folder):
+                    pass
+            else:
+                os.rmdir(tempfile.mkdtemp(dir=existing))
+        except OSError as exc:
+            problems.append(Problem("usage", f"{what} cannot be written to: {exc.strerror or exc}.",
+                                    hint="Choose a folder you can write to (--out, --cache-dir, or --no-cache), or "
+                                         "fix its permissions."))
     return problems
 
 
@@ -504,7 +574,8 @@ def cmd_run(args) -> int:
     values, named_files = files_from_here(workflow, catalogue, parse_assignments(args.assignments), Path.cwd())
     workflow = apply_overrides(workflow, catalogue, values)
     read_roots = (*(p.resolve() for p in args.allow_read), *named_files)
-    problems = run_usage_problems(args, workflow) + missing_beside_image(args.file, workflow, catalogue, read_roots)
+    problems = run_usage_problems(args, workflow, catalogue) + \
+        missing_beside_image(args.file, workflow, catalogue, read_roots)
     if problems:
         raise WorkflowInvalid(problems)
     from .providers import ConfigError, ProviderUnavailable, prepare_run

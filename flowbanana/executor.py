@@ -26,7 +26,7 @@ from .catalogue import Catalogue
 from .errors import Problem, WorkflowInvalid
 from .events import Event
 from .graph import build_graph
-from .limits import CallLimiter
+from .limits import CallLimiter, RunLimits
 from .node_api import Input, NodeError
 from .noderun import NodeRun
 from .results import CACHED, CANCELLED, DONE, FAILED, SKIPPED, NodeResult, RunResult, describe
@@ -49,6 +49,7 @@ class RunOptions:
     read_roots: tuple[Path, ...] = ()           # folders readable besides the workflow's own
     targets: frozenset[str] | None = None       # run only these nodes and what they need
     resources: dict[str, Any] = field(default_factory=dict)  # shared services, e.g. the image provider
+    limits: RunLimits = RunLimits()             # pixels per image, items per list, image memory per run
 
 
 def default_out_dir(workflow: Workflow) -> Path:
@@ -78,6 +79,7 @@ class Execution:
         self.streams: dict[str, ItemStream] = {}      # nodes making their items now, for the nodes they feed
         self._launched: set[str] = set()
         self._list_digests: dict[tuple[str, str], list[str]] = {}  # finished nodes' list outputs, item by item
+        self.held_bytes = 0  # memory of the images in this run's results (RunLimits.max_image_bytes bounds it)
 
     def subscribe(self, listener: Callable[[Event], None]) -> None:
         self._listeners.append(listener)
@@ -235,8 +237,9 @@ class Execution:
         node = self.nodes[node_id]
         node_type = self.catalogue.get(node.type)
         started = time.perf_counter()
+        node_run = NodeRun(self, node_id, node, node_type)
         try:
-            result = await NodeRun(self, node_id, node, node_type).run()
+            result = await node_run.run()
         except asyncio.CancelledError:
             result = NodeResult(CANCELLED, error="cancelled while running")
         except NodeError as exc:
@@ -251,6 +254,8 @@ class Execution:
                                 hint=f"This is unexpected in {node.type} (pack {pack}); run with --debug for "
                                      "the traceback and report it to the pack's authors.")
         result.seconds = time.perf_counter() - started
+        if not result.ok:
+            self.held_bytes -= node_run.held  # its items' images are not kept
         self.results[node_id] = result
         if result.status == FAILED:
             self.emit("node_failed", node_id, error=f"node {node_id!r} ({node.type}): {result.error}",

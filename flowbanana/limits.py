@@ -1,10 +1,13 @@
-"""One limiter per run for provider calls: a bound on concurrent requests and on requests per minute per model."""
+"""What one run may use: provider calls (concurrent, per minute per model) and memory (pixels, items, bytes)."""
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import deque
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+MAX_PIXELS = 64_000_000  # per image: what flowbanana reads, makes or keeps (the server's decompression-bomb guard)
 
 
 class CallLimiter:
@@ -54,3 +57,39 @@ class CallLimiter:
                     starts.append(now)
                     return
                 await asyncio.sleep(60.0 - (now - starts[0]))
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """How much one run may hold, so that no workflow (a 500-byte request, say) can exhaust the machine.
+
+    Each check returns (message, hint) for a NodeError, or None when the value is within bounds.
+    """
+    max_pixels: int = MAX_PIXELS             # per image, on every node's output (as on every image read)
+    max_items: int = 10_000                  # items in one node's list, mapped over or returned
+    max_image_bytes: int | None = None       # all images the run holds at once (None: no bound; servers set one)
+
+    def pixels_problem(self, width: int, height: int, what: str) -> tuple[str, str] | None:
+        if width * height <= self.max_pixels:
+            return None
+        return (f"{what} would be {width}×{height} pixels ({width * height:,}), over the limit of "
+                f"{self.max_pixels:,} pixels per image.",
+                "Make it smaller (image.resize, a smaller size or scale).")
+
+    def items_problem(self, count: int, what: str) -> tuple[str, str] | None:
+        if count <= self.max_items:
+            return None
+        return (f"{what} is a list of {count:,} items, over the limit of {self.max_items:,} per node.",
+                "Use a shorter list (the limit param of list.from_csv or image.load_folder), or split the work "
+                "into several runs.")
+
+    def memory_problem(self, held: int, adding: int) -> tuple[str, str] | None:
+        if self.max_image_bytes is None or held + adding <= self.max_image_bytes:
+            return None
+        return (f"the run would hold {_mb(held + adding)} of images, over its limit of {_mb(self.max_image_bytes)}.",
+                "Use fewer or smaller images in one run (image.resize earlier, a shorter list), or split the work "
+                "into several runs.")
+
+
+def _mb(count: int) -> str:
+    return f"{count / 2**20:,.0f} MB"

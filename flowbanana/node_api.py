@@ -23,12 +23,16 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .images import ImageRef
+from .limits import RunLimits
+from .pixels import eight_bit
 from .porttypes import ANY, BOOL, FLOAT, IMAGE, INT, MASK, PORT_TYPES, ROW, TEXT
+from .templates import TemplateError, fill, template_fields
 
 __all__ = [
     "Pack", "NodeType", "Input", "Param", "Output", "NodeContext", "NodeError", "Issue", "ImageRef",
     "embedded_record",
     "IMAGE", "MASK", "TEXT", "INT", "FLOAT", "BOOL", "ROW", "ANY",
+    "TemplateError", "fill", "template_fields", "RunLimits", "eight_bit",
 ]
 
 
@@ -117,6 +121,9 @@ class Param:
     # What the node really uses for a value (an alias resolved, say): the cache key holds this instead,
     # so two spellings of the same request share one cached result.
     sent_as: Callable[[Any], Any] | None = field(default=None, compare=False)
+    # a {field} template (file names, prompts): True for any plain field names, or the only names it may use;
+    # checked when the workflow is validated, filled with `fill`
+    template: bool | tuple[str, ...] = False
 
     def __post_init__(self):
         if self.kind not in _KIND_TYPES:
@@ -184,7 +191,7 @@ class Param:
                 raise ValueError(f"expected a number, got {value!r}")
             try:
                 number = float(value) if t == FLOAT else _to_int(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ValueError(f"expected {'a whole number' if t == INT else 'a number'}, got {value!r}") from None
             if t == FLOAT and not math.isfinite(number):
                 raise ValueError(f"expected a finite number, got {value!r}")
@@ -201,6 +208,8 @@ class Param:
             raise ValueError(f"{value!r} is not a usable path: it contains a NUL byte")
         if self.kind == "color" and not _is_color(value):
             raise ValueError(f"{value!r} is not a colour like #ff8800 or #ff880080")
+        if self.template:
+            template_fields(value, None if self.template is True else self.template)
         return value
 
     def to_json(self) -> dict:
@@ -213,6 +222,8 @@ class Param:
             data["choices"] = list(self.choices)
         if self.file_types:
             data["file_types"] = list(self.file_types)
+        if self.template:
+            data["template"] = True if self.template is True else list(self.template)
         return data
 
 
@@ -368,7 +379,8 @@ class NodeContext:
     def __init__(self, *, node_id: str, node_type: NodeType, base_dir: Path, out_dir: Path,
                  read_roots: tuple[Path, ...], resources: dict[str, Any], report: Callable[..., None],
                  item_index: int = 0, item_count: int = 1, workflow: dict | None = None,
-                 lineage: Callable[[], list[dict]] = list, identities: dict[str, str] | None = None):
+                 lineage: Callable[[], list[dict]] = list, identities: dict[str, str] | None = None,
+                 limits: RunLimits = RunLimits(), held: Callable[[], int] = int):
         self.node_id = node_id
         self.node_type = node_type
         self.base_dir = base_dir
@@ -378,10 +390,12 @@ class NodeContext:
         self.item_index = item_index
         self.item_count = item_count
         self.workflow = workflow
+        self.limits = limits
         self.meta: dict[str, Any] = {}
         self._report = report
         self._lineage = lineage
         self._identities = identities or {}
+        self._held = held
 
     def identity(self, name: str) -> str | None:
         """What made the value linked into input `name` (this item's), as a digest: equal digests mean equal
@@ -404,6 +418,15 @@ class NodeContext:
         from . import provenance
         record = provenance.run_record(self.node_id, self.lineage(), item=self.item_index + 1, **extra)
         return provenance.save_options(image_format, self.workflow, record)
+
+    def check_size(self, width: int, height: int, what: str = "the image") -> None:
+        """Before making a width×height picture: a NodeError if this run may not keep it (too many pixels for
+        one image, or more image memory than the run may hold). The run checks every output anyway; asking
+        first refuses it before the memory is spent."""
+        problem = self.limits.pixels_problem(width, height, what) or \
+            self.limits.memory_problem(self._held(), width * height * 4)
+        if problem:
+            raise NodeError(*problem)
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress (0..1) to whoever listens: the CLI's line, the editor's node."""

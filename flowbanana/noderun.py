@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from .cache import list_digest, node_key, path_digest, value_digest
+from .cache import Damaged, list_digest, node_key, path_digest, value_digest
 from .images import ImageRef, Opened, is_image
 from .node_api import Input, NodeContext, NodeError, NodeType, resolve_path, within
+from .pixels import image_bytes
 from .results import CACHED, DONE, FAILED, SKIPPED, NodeResult
 from .streams import ItemStream, ListSource, Missing, Settled
 from .validation import resolved_params
@@ -56,6 +57,7 @@ class NodeRun:
         self.cache = execution.options.cache if node_type.cacheable else None
         self.keyed = execution.options.cache is not None  # digests only matter to a run that has a cache
         self.started = False
+        self.held = 0  # bytes of images in memory this node's items added to the run's (RunLimits)
         self.done = 0
         self._reported = 0.0
 
@@ -225,6 +227,8 @@ class NodeRun:
                 else:
                     outputs[port.name].append(value)
                     digests[port.name].append(_combine(digest))
+        for name, values in outputs.items():
+            _refuse(self.ex.options.limits.items_problem(len(values), f"output {name!r}"))
         self.ex.keep_list_digests(self.node_id, digests)
         meta = {"items": [c.meta for c in calls]}
         files = [f for c in calls for f in c.meta.get("files", [])]
@@ -323,8 +327,14 @@ class NodeRun:
         made, so whatever a reader does with it (a file saved) is never ahead of the cache: a run killed at any
         point re-pays at most the calls that were in flight."""
         if key and self.node_id not in self.ex.force:
-            entry = await asyncio.to_thread(self.cache.get, key)
+            try:
+                entry = await asyncio.to_thread(self.cache.get, key, self.ex.options.limits.max_pixels)
+            except Damaged as exc:
+                entry = None
+                self.ex.emit("node_warning", self.node_id, message=f"{exc}; running the node again (its result "
+                                                                   "replaces the damaged one).")
             if entry is not None:
+                self._keep(entry["outputs"])
                 return _Call(entry["outputs"], entry["outputs"], entry["digests"], entry["meta"], True)
         if not self.started:
             self.started = True
@@ -342,6 +352,7 @@ class NodeRun:
             outputs = {k: _unchanged(v, opened) for k, v in self._outputs(returned).items()}
         finally:
             opened.close()
+        self._keep(outputs)
         digests = await self._digests(outputs, key)
         call = _Call(outputs, outputs, digests, ctx.meta, False)
         if key:
@@ -370,6 +381,22 @@ class NodeRun:
                                              for v in (value if isinstance(value, list) else [value]))
         return await asyncio.to_thread(work) if hashing_pixels else work()
 
+    def _keep(self, outputs: dict[str, Any]) -> None:
+        """Count one item's outputs against the run's limits (whatever pack made them), or refuse them: pixels
+        per image, items per list, and the image memory the run holds (pictures kept in the cache as refs to
+        their files hold none)."""
+        limits = self.ex.options.limits
+        for name, value in outputs.items():
+            if isinstance(value, list):
+                _refuse(limits.items_problem(len(value), f"output {name!r}"))
+            for item in value if isinstance(value, list) else [value]:
+                if is_image(item):
+                    _refuse(limits.pixels_problem(*item.size, f"output {name!r}"))
+        adding = image_bytes(list(outputs.values()))
+        _refuse(limits.memory_problem(self.ex.held_bytes, adding))
+        self.ex.held_bytes += adding
+        self.held += adding
+
     def _context(self, index: int, count: int, identities: dict[str, str]) -> NodeContext:
         def report(kind: str, **data: Any) -> None:
             if kind == "progress" and count > 1:
@@ -379,8 +406,8 @@ class NodeRun:
                            out_dir=self.ex.out_dir, read_roots=self.ex.read_roots,
                            resources={**self.ex.options.resources, "limiter": self.ex.limiter}, report=report,
                            item_index=index, item_count=count, workflow=self.ex.workflow_dict,
-                           lineage=partial(self._lineage, index, count),
-                           identities={k: v for k, v in identities.items() if isinstance(v, str) and v})
+                           lineage=partial(self._lineage, index, count), limits=self.ex.options.limits,
+                           held=lambda: self.ex.held_bytes, identities={k: v for k, v in identities.items() if isinstance(v, str) and v})
 
     def _lineage(self, index: int, count: int) -> list[dict]:
         graph = self.ex.graph
@@ -424,6 +451,11 @@ def _unchanged(value: Any, opened: Opened) -> Any:
     if isinstance(value, list):
         return [_unchanged(v, opened) for v in value]
     return opened.ref_of(value) or value
+
+
+def _refuse(problem: tuple[str, str] | None) -> None:
+    if problem:
+        raise NodeError(*problem)
 
 
 def _combine(digest: str | list[str]) -> str:

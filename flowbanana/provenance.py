@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image, PngImagePlugin
 
-from . import __version__
+from . import __version__, jsontext
 from .providers import keys
 
 PNG_WORKFLOW, PNG_RUN = "flowbanana.workflow", "flowbanana.run"
@@ -68,23 +68,69 @@ def save_options(image_format: str, workflow: dict | None, record: dict) -> dict
     return {"exif": exif.tobytes()}
 
 
+class BadMetadata(ValueError):
+    """An image whose flowbanana metadata cannot be read or trusted; the message says why, for people."""
+
+
 def read(path: str | Path) -> tuple[dict | None, dict | None]:
-    """The (workflow, run record) embedded in an image file; (None, None) when it has none."""
-    with Image.open(path) as image:
-        info = getattr(image, "text", None) or {}
-        if PNG_RUN in info or PNG_WORKFLOW in info:
-            return _json(info.get(PNG_WORKFLOW)), _json(info.get(PNG_RUN))
-        description = image.getexif().get(EXIF_DESCRIPTION)
-    payload = _json(description)
-    if isinstance(payload, dict) and ("run" in payload or "workflow" in payload):
-        return payload.get("workflow"), payload.get("run")
-    return None, None
+    """The (workflow, run record) embedded in an image file; (None, None) when it has none.
+
+    Raises BadMetadata for a file that is not a readable image, metadata over Pillow's limits, or
+    metadata of the wrong shape, so that no caller walks a list where it expects an object.
+    """
+    try:
+        with Image.open(path) as image:
+            info = getattr(image, "text", None) or {}
+            if PNG_RUN in info or PNG_WORKFLOW in info:
+                workflow, record = _json(info.get(PNG_WORKFLOW)), _json(info.get(PNG_RUN))
+            else:
+                payload = _json(image.getexif().get(EXIF_DESCRIPTION), quiet=True)
+                if not isinstance(payload, dict) or not ("run" in payload or "workflow" in payload):
+                    return None, None
+                workflow, record = payload.get("workflow"), payload.get("run")
+    except Image.DecompressionBombError:
+        raise BadMetadata("it claims more pixels than an image flowbanana writes; refused as a possible "
+                          "decompression bomb") from None
+    except ValueError as exc:  # Pillow: a text chunk over its size limit
+        raise BadMetadata(f"its metadata is too large to read safely ({exc})") from None
+    except (OSError, SyntaxError) as exc:  # not an image, damaged, missing
+        raise BadMetadata(getattr(exc, "strerror", None) or str(exc)) from None
+    return _checked(workflow, "workflow"), _checked_record(_checked(record, "run record"))
 
 
-def _json(text: Any) -> Any:
+def _json(text: Any, quiet: bool = False) -> Any:
+    """Parsed metadata text; BadMetadata when it is not JSON (None for EXIF text that is simply not ours)."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    try:
-        return json.loads(text) if text else None
-    except ValueError:
+    if not text:
         return None
+    try:
+        return jsontext.loads(text)
+    except ValueError as exc:
+        if quiet:
+            return None
+        raise BadMetadata(f"its flowbanana metadata is not readable JSON ({exc})") from None
+
+
+def _checked(value: Any, what: str) -> dict | None:
+    if value is not None and not isinstance(value, dict):
+        raise BadMetadata(f"its embedded {what} is {_kind(value)}, not an object")
+    return value
+
+
+def _checked_record(record: dict | None) -> dict | None:
+    """A run record whose steps and providers can be listed: anything else is not one flowbanana wrote."""
+    if record is None:
+        return None
+    steps, providers = record.get("steps", []), record.get("providers", [])
+    if not isinstance(steps, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("node"), str) and isinstance(s.get("type"), str) for s in steps):
+        raise BadMetadata("its run record's \"steps\" is not a list of steps, each with a node and a type")
+    if not isinstance(providers, list) or not all(isinstance(p, str) for p in providers):
+        raise BadMetadata("its run record's \"providers\" is not a list of names")
+    return record
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "text", bool: "true or false", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)

@@ -4,8 +4,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from PIL import Image
-
 from . import provenance
 from .bundle import open_bundle
 from .cache import default_cache_dir
@@ -21,9 +19,11 @@ def open_workflow(path: str | Path, bundles_dir: Path | None = None) -> Workflow
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".zip":
-        if not path.is_file():
-            raise WorkflowInvalid([Problem("file", f"no bundle at {path}.")])
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        except OSError as exc:
+            raise WorkflowInvalid([Problem("file", f"no bundle at {path}." if isinstance(exc, FileNotFoundError)
+                                           else f"cannot read {path}: {exc.strerror or exc}.")]) from None
         return open_bundle(path, (bundles_dir or default_cache_dir() / "bundles") / digest)
     if suffix in METADATA_SUFFIXES:
         return workflow_from_image(path)
@@ -34,11 +34,10 @@ def workflow_from_image(path: Path) -> Workflow:
     """The workflow image.save embedded in `path`, reading beside the image (its original folder is unknown)."""
     try:
         embedded, _ = provenance.read(path)
-    except Image.DecompressionBombError:
-        raise WorkflowInvalid([Problem("file", f"{path.name} claims more pixels than an image flowbanana writes; "
-                                               "refused as a possible decompression bomb.")]) from None
-    except OSError as exc:  # UnidentifiedImageError included
-        raise WorkflowInvalid([Problem("file", f"cannot read {path}: {exc}.")]) from None
+    except provenance.BadMetadata as exc:
+        raise WorkflowInvalid([Problem("file", f"cannot read {path.name}: {exc}.",
+                                       hint="Open the image flowbanana saved, or the workflow .json itself.")]) \
+            from None
     if not embedded:
         raise WorkflowInvalid([Problem("file", f"{path.name} holds no flowbanana workflow.",
                                        hint="Only images written by image.save carry their workflow.")])

@@ -129,7 +129,7 @@ def _check_params(node_id: str, node: Node, node_type: NodeType, problems: list[
             param.check(value)
         except ValueError as exc:
             problems.append(Problem("bad_value", f"node {node_id!r} ({node_type.id}), param {name!r}: {exc}.",
-                                    node=node_id, port=name, hint=_param_hint(param)))
+                                    node=node_id, port=name, hint=getattr(exc, "hint", "") or _param_hint(param)))
     for param in node_type.params:
         if param.default is None and not param.optional and param.name not in node.params \
                 and param.name not in node.inputs:

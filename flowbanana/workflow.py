@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from . import jsontext
 from .errors import Problem, WorkflowInvalid
 
 FORMAT = "flowbanana/workflow"
@@ -174,13 +175,19 @@ class Workflow:
 
 def loads(text: str, source: Path | None = None) -> Workflow:
     """Parse a workflow from JSON text; malformed JSON names its line and column."""
+    where = f"{source.name}: " if source else ""
     try:
-        data = json.loads(text)
+        data = jsontext.loads(text)
     except json.JSONDecodeError as exc:
-        where = f"{source.name}: " if source else ""
         raise WorkflowInvalid([Problem(
             "json", f"{where}not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.",
             hint="Fix the file in a text editor (a missing comma or quote is the usual cause).")]) from None
+    except jsontext.TooDeep as exc:
+        raise WorkflowInvalid([Problem("json", f"{where}not a workflow: {exc}.",
+                                       hint="A workflow file nests a few levels; this one was not written by "
+                                            "flowbanana.")]) from None
+    except ValueError as exc:  # a number of thousands of digits, say
+        raise WorkflowInvalid([Problem("json", f"{where}not a workflow: {exc}.")]) from None
     workflow = from_dict(data)
     workflow.source = source.resolve() if source else None
     return workflow
@@ -307,6 +314,10 @@ def _text(data: dict, key: str, default: str, problems: list[Problem]) -> str:
     return value
 
 
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _node(node_id: str, raw: Any, problems: list[Problem], depth: int) -> Node | None:
     if not NODE_ID.match(node_id):
         problems.append(Problem("node_id", f"node id {node_id!r} may use only letters, digits, _ and -.",
@@ -318,8 +329,13 @@ def _node(node_id: str, raw: Any, problems: list[Problem], depth: int) -> Node |
     for key in sorted(set(raw) - _NODE_KEYS):
         problems.append(Problem("unknown_key", f"node {node_id!r} has an unknown key {key!r}.", node=node_id,
                                 hint=f"Allowed keys: {', '.join(sorted(_NODE_KEYS))}."))
-    node = Node(type=raw["type"], title=raw.get("title") or None, notes=raw.get("notes") or None,
-                disabled=bool(raw.get("disabled", False)))
+    for key in ("title", "notes"):
+        if not isinstance(raw.get(key) or "", str):
+            problems.append(Problem(key, f"node {node_id!r}: \"{key}\" must be text.", node=node_id))
+    if not isinstance(raw.get("disabled", False), bool):
+        problems.append(Problem("disabled", f"node {node_id!r}: \"disabled\" must be true or false.", node=node_id))
+    node = Node(type=raw["type"], title=_str_or_none(raw.get("title")), notes=_str_or_none(raw.get("notes")),
+                disabled=raw.get("disabled") is True)
     if node.type == SUBGRAPH or "workflow" in raw:
         node.workflow = _subgraph(node_id, raw, problems, depth)
     params = raw.get("params", {})

@@ -15,10 +15,8 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from flowbanana.node_api import (IMAGE, INT, TEXT, ImageRef, Input, NodeError, Output, Pack, Param,
-                                 embedded_record)
-
-from .text import template_fields
+from flowbanana.node_api import (IMAGE, INT, TEXT, ImageRef, Input, NodeError, Output, Pack, Param, TemplateError,
+                                 eight_bit, embedded_record, fill)
 
 pack = Pack("image-io", version="0.1.0", distribution="flowbanana",
             description="Load images from files and folders, save and preview results.")
@@ -27,6 +25,7 @@ READ_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 SAVE_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
 FILENAME_FIELDS = ("name", "index", "date", "node")
+MAX_FILENAME = 1024  # characters in a filled file name (a path inside the output folder)
 _PILLOW_BOMB = re.compile(r"\((\d+) pixels\)")  # "Image size (400000000 pixels) exceeds..."
 
 
@@ -34,10 +33,7 @@ def as_image(image: Image.Image) -> Image.Image:
     """The IMAGE contract: RGB, or RGBA when the picture has any transparency (palette, LA, tRNS...)."""
     if image.mode in ("RGB", "RGBA"):
         return image
-    if image.mode.startswith("I") or image.mode == "F":  # 16/32-bit greys: scale to 8 bits, don't clip
-        low, high = image.getextrema()
-        scale = 255 / (high - low) if high > low else 0
-        image = image.point(lambda v: (v - low) * scale).convert("L")
+    image = eight_bit(image)  # 16-bit and float greys, scaled by their depth
     transparent = "A" in image.mode or "transparency" in image.info
     return image.convert("RGBA" if transparent else "RGB")
 
@@ -170,15 +166,11 @@ def _slug(value: str) -> str:
 
 def expand_filename(pattern: str, *, name: str, index: int, node: str) -> str:
     """Fill {name} {index} {date} {node}; {index} counts from 1 and takes a format such as {index:03d}."""
-    fields = template_fields(pattern, f"filename {pattern!r}")
-    unknown = sorted({f for f in fields if f not in FILENAME_FIELDS})
-    if unknown:
-        raise NodeError(f"filename {pattern!r} uses unknown field(s) {', '.join('{' + f + '}' for f in unknown)}.",
-                        f"Available: {', '.join('{' + f + '}' for f in FILENAME_FIELDS)}.")
+    values = {"name": _slug(name), "index": index, "date": date.today().isoformat(), "node": _slug(node)}
     try:
-        return pattern.format(name=_slug(name), index=index, date=date.today().isoformat(), node=_slug(node))
-    except ValueError as exc:
-        raise NodeError(f"filename {pattern!r}: {exc}.", "A number format looks like {index:03d}.") from None
+        return fill(pattern, values, max_length=MAX_FILENAME)
+    except TemplateError as exc:
+        raise NodeError(f"filename {pattern!r}: {exc}.", exc.hint) from None
 
 
 def encoding(image: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, dict]:
@@ -265,7 +257,7 @@ def already_written(path: Path, content: str) -> Path | None:
            inputs=[Input("image", IMAGE, description="The picture to write."),
                    Input("name", TEXT, optional=True,
                          description="Fills {name}, e.g. the names from image.load_folder.")],
-           params=[Param.text("filename", "{name}_{index}.png",
+           params=[Param.text("filename", "{name}_{index}.png", template=FILENAME_FIELDS,
                               description="File name pattern inside the output folder; sub-folders are fine."),
                    Param.choice("format", ("auto", "png", "jpeg", "webp"),
                                 description="auto: from the filename's extension (PNG when it has none)."),

@@ -5,6 +5,7 @@ treated as a grey picture. Alpha is kept wherever an operation has no reason to 
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
@@ -24,14 +25,15 @@ IMAGE_IN = Input("image", IMAGE, description="The picture to change.")
 IMAGE_OUT = Output("image", IMAGE)
 
 
-def _size(width: int, height: int, what: str) -> tuple[int, int]:
-    """A result size both positive and bounded, or a NodeError saying which and why."""
+def _size(width: int, height: int, what: str, ctx) -> tuple[int, int]:
+    """A result size both positive and bounded (per side, and by the run's limits), or a NodeError saying why."""
     if width < 1 or height < 1:
         raise NodeError(f"{what} would be {width}×{height} pixels; both sides must be at least 1.",
                         "Use a larger size or scale.")
     if max(width, height) > MAX_SIDE:
         raise NodeError(f"{what} would be {width}×{height} pixels, over the {MAX_SIDE}-pixel limit per side.",
                         "Use a smaller size or scale.")
+    ctx.check_size(width, height, what)
     return width, height
 
 
@@ -116,7 +118,7 @@ def _over(base: Image.Image, layer: Image.Image) -> Image.Image:
                                                            "(in fit: one that already fits).")],
            outputs=[IMAGE_OUT])
 def resize(image: Image.Image, mode: str, width: int, height: int, scale: float, resample: str,
-           enlarge: bool) -> Image.Image:
+           enlarge: bool, ctx) -> Image.Image:
     image = as_image(image)
     _not_negative(width=width, height=height)
     w, h = image.size
@@ -134,7 +136,7 @@ def resize(image: Image.Image, mode: str, width: int, height: int, scale: float,
                             "Set the box's width and height.")
         ratio = min(width / w, height / h)
         size = (round(w * ratio), round(h * ratio)) if mode == "fit" else (width, height)
-    size = _size(max(size[0], 1), max(size[1], 1), "the resized image")
+    size = _size(max(size[0], 1), max(size[1], 1), "the resized image", ctx)
     if not enlarge and (size[0] > w or size[1] > h):
         return image.copy()
     if mode == "fill":
@@ -153,13 +155,13 @@ def resize(image: Image.Image, mode: str, width: int, height: int, scale: float,
                    Param.int("width", 0, min=0, description="Box width; 0 = to the right edge."),
                    Param.int("height", 0, min=0, description="Box height; 0 = to the bottom edge.")],
            outputs=[IMAGE_OUT])
-def crop(image: Image.Image, mode: str, aspect: str, x: int, y: int, width: int, height: int) -> Image.Image:
+def crop(image: Image.Image, mode: str, aspect: str, x: int, y: int, width: int, height: int, ctx) -> Image.Image:
     image = as_image(image)
     w, h = image.size
     if mode == "aspect":
         ratio = parse_ratio(aspect)
         cw, ch = (round(h * ratio), h) if w / h > ratio else (w, round(w / ratio))
-        cw, ch = _size(max(1, min(cw, w)), max(1, min(ch, h)), "the crop")
+        cw, ch = _size(max(1, min(cw, w)), max(1, min(ch, h)), "the crop", ctx)
         left, top = (w - cw) // 2, (h - ch) // 2
         return image.crop((left, top, left + cw, top + ch))
     _not_negative(x=x, y=y, width=width, height=height)
@@ -180,7 +182,7 @@ def crop(image: Image.Image, mode: str, aspect: str, x: int, y: int, width: int,
                    Param.color("fill", "#00000000", description="Colour of the uncovered corners; transparent "
                                                                 "by default (the image gets alpha).")],
            outputs=[IMAGE_OUT])
-def rotate(image: Image.Image, angle: float, expand: bool, fill: str) -> Image.Image:
+def rotate(image: Image.Image, angle: float, expand: bool, fill: str, ctx) -> Image.Image:
     image = as_image(image)
     quarter = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_270}
     turns = angle % 360
@@ -189,6 +191,10 @@ def rotate(image: Image.Image, angle: float, expand: bool, fill: str) -> Image.I
     if turns in quarter and (expand or turns == 180):
         return image.transpose(quarter[turns])
     color = parse_color(fill, "fill")
+    if expand:  # the canvas grows to the turned picture's bounding box, up to twice the pixels
+        cos, sin = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
+        w, h = image.size
+        ctx.check_size(math.ceil(w * cos + h * sin), math.ceil(w * sin + h * cos), "the rotated image")
     if color[3] < 255:
         image = image.convert("RGBA")
     return image.rotate(angle, Image.Resampling.BICUBIC, expand=expand,
@@ -276,7 +282,7 @@ def grayscale(image: Image.Image) -> Image.Image:
                    Param.int("border", 32, min=0, max=MAX_SIDE, description="For mode border: pixels on each side."),
                    Param.color("color", "#ffffff", description="The padding's colour.")],
            outputs=[IMAGE_OUT])
-def pad(image: Image.Image, mode: str, aspect: str, border: int, color: str) -> Image.Image:
+def pad(image: Image.Image, mode: str, aspect: str, border: int, color: str, ctx) -> Image.Image:
     image = as_image(image)
     w, h = image.size
     if mode == "border":
@@ -286,7 +292,7 @@ def pad(image: Image.Image, mode: str, aspect: str, border: int, color: str) -> 
         ratio = parse_ratio(aspect)
         size = (max(w, round(h * ratio)), h) if w / h < ratio else (w, max(h, round(w / ratio)))
     fill = parse_color(color)
-    canvas = _canvas(_size(*size, "the padded image"), fill, alpha=image.mode == "RGBA")
+    canvas = _canvas(_size(*size, "the padded image", ctx), fill, alpha=image.mode == "RGBA")
     canvas.paste(image, ((size[0] - w) // 2, (size[1] - h) // 2))
     return canvas
 
@@ -381,7 +387,7 @@ def text(image: Image.Image, text: str, size: int, color: str, opacity: float, p
                    Param.color("label_color", "#000000", description="Caption colour.")],
            outputs=[Output("image", IMAGE)])
 def grid(images: list[Image.Image], labels: list[str], columns: int, spacing: int, cell_width: int,
-         cell_height: int, background: str, label_size: int, label_color: str) -> Image.Image:
+         cell_height: int, background: str, label_size: int, label_color: str, ctx) -> Image.Image:
     if not images:
         raise NodeError("no images to arrange.", "Link a list of images, e.g. from image.load_folder.")
     if labels and len(labels) != len(images):
@@ -397,8 +403,8 @@ def grid(images: list[Image.Image], labels: list[str], columns: int, spacing: in
     label_h = (font.getbbox("Ag")[3] + spacing // 2 + 2) if labels else 0
     columns = min(columns, len(images))
     rows = -(-len(images) // columns)
-    size = _size(columns * (cw + spacing) + spacing, rows * (ch + label_h + spacing) + spacing, "the grid")
-    cell = _size(cw, ch, "a grid cell")
+    size = _size(columns * (cw + spacing) + spacing, rows * (ch + label_h + spacing) + spacing, "the grid", ctx)
+    cell = _size(cw, ch, "a grid cell", ctx)
     sheet = _canvas(size, parse_color(background, "background"))
     ink = parse_color(label_color, "label_color")
     draw = ImageDraw.Draw(sheet)

@@ -172,7 +172,8 @@ class RunService:
         self._listeners[record.id] = [on_event] if on_event else []
         options = setup.apply(RunOptions(out_dir=self.store.outputs(record.id), cache=self.cache if use_cache
                                          else None, force=frozenset(force), read_roots=roots,
-                                         targets=frozenset(targets) if targets is not None else None))
+                                         targets=frozenset(targets) if targets is not None else None,
+                                         limits=self.settings.run_limits))
         task = asyncio.get_running_loop().create_task(self._run(record, model, options, setup),
                                                       name=f"flowbanana-run:{record.id}")
         task.add_done_callback(lambda _: self._end_unstarted(record, setup))

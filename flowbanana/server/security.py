@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import re
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +16,7 @@ from starlette.datastructures import Headers
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..jsontext import json_depth
 from .settings import LOOPBACK_NAMES, ServerSettings
 
 COOKIE = "flowbanana_token"
@@ -25,23 +25,6 @@ UPLOAD_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 # no framing by other sites (clickjacking), no content sniffing, and no ?token= leaking through Referer
 SAFE_HEADERS = ((b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
                 (b"referrer-policy", b"no-referrer"))
-_BRACKETS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
-
-
-def json_depth(body: bytes, limit: int) -> int:
-    """How deeply arrays and objects nest in a JSON text, counting no further than `limit` + 1."""
-    depth = deepest = 0
-    for match in _BRACKETS.finditer(body):
-        char = match.group()
-        if char in (b"[", b"{"):
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    break
-        elif char in (b"]", b"}"):
-            depth -= 1
-    return deepest
 
 
 class SecurityMiddleware:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cache import default_cache_dir
+from ..limits import MAX_PIXELS, RunLimits
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_PORT = 8188
@@ -27,7 +28,8 @@ class ServerSettings:
     max_body_bytes: int = 2 * 1024 * 1024      # JSON request bodies
     max_upload_bytes: int = 32 * 1024 * 1024   # image uploads and anything that is not /api JSON
     max_json_depth: int = 32                   # nesting of arrays and objects in a request body
-    max_image_pixels: int = 64_000_000         # Pillow's decompression-bomb guard (default ~89M warns, 2x fails)
+    max_image_pixels: int = MAX_PIXELS         # per image read or made (Pillow's bomb guard: ~89M warns, 2x fails)
+    max_run_image_bytes: int = 2 << 30         # images one run holds at once; a run needing more fails, clearly
     allowed_origins: tuple[str, ...] = ()      # extra origins (scheme://host:port) allowed to call the API
 
     @property
@@ -52,6 +54,11 @@ class ServerSettings:
     def read_roots(self) -> tuple[Path, ...]:
         """Where a workflow submitted over HTTP may read: the workflows folder, the input folders, uploads."""
         return tuple(dict.fromkeys(p.resolve() for p in (self.workflows_dir, *self.input_dirs, self.uploads_dir)))
+
+    @property
+    def run_limits(self) -> RunLimits:
+        """What each run may hold: the pixels per image of uploads, and a bound on its image memory."""
+        return RunLimits(max_pixels=self.max_image_pixels, max_image_bytes=self.max_run_image_bytes)
 
     @property
     def named_folders(self) -> dict[str, Path]:

@@ -24,6 +24,7 @@ from PIL import Image, ImageOps
 
 from ..catalogue import Catalogue
 from ..node_api import resolve_path, within
+from ..pixels import eight_bit
 from ..porttypes import IMAGE, MASK
 from ..workflow import Workflow
 from .tab import Tab, read_body
@@ -104,7 +105,7 @@ def store_mask(workflow: Workflow, uploads_dir: Path, node_id: str, data: bytes)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
                 image.load()
-                mask = image.convert("L")
+                mask = eight_bit(image).convert("L")
     except Exception as exc:  # Pillow raises many types for broken or hostile files
         raise MaskRefused(f"not a readable PNG mask ({type(exc).__name__}).") from None
     encoded = io.BytesIO()
@@ -236,7 +237,7 @@ class MaskDialog:
         """A file shown in the page by URL (through the editor's media store), or None if it is not a picture."""
         try:
             with Image.open(path) as opened:
-                image = ImageOps.exif_transpose(opened) if kind == "image" else opened.convert("L")
+                image = ImageOps.exif_transpose(opened) if kind == "image" else eight_bit(opened).convert("L")
                 image.load()
         except (OSError, ValueError, Image.DecompressionBombError):
             return None

@@ -1,8 +1,13 @@
 """The cache: an unchanged node never runs twice; a change re-runs only what it reaches."""
+import json
+import shutil
+
+import pytest
 from PIL import Image
 
 from flowbanana.cache import Cache, value_digest
 from flowbanana.images import ImageRef
+from flowbanana.limits import RunLimits
 
 CHAIN = {
     "n": {"type": "test.number", "params": {"value": 2}},
@@ -103,11 +108,56 @@ def test_a_kept_picture_is_linked_into_a_new_entry_not_encoded_again(tmp_path):
     assert again.load().getpixel((0, 0)) == (255, 0, 0)
 
 
-def test_a_damaged_entry_is_a_miss_not_a_crash(tmp_path):
-    cache = Cache(tmp_path)
-    cache.put("d" * 64, {"v": 1}, {}, {})
-    (tmp_path / "dd" / ("d" * 64) / "entry.json").write_text("{not json")
-    assert cache.get("d" * 64) is None
+def _deep_json(folder):
+    (folder / "entry.json").write_text("[" * 100_000 + "]" * 100_000)
+
+
+def _bad_json(folder):
+    (folder / "entry.json").write_text("{not json")
+
+
+def _wrong_shape(folder):
+    (folder / "entry.json").write_text(json.dumps({"outputs": [1], "digests": "x", "meta": None}))
+
+
+def _image_bomb(folder):
+    """An entry whose output is a picture over the run's pixel limit (a small one: the run's limit is tiny)."""
+    Image.new("L", (100, 100)).save(folder / "0.png")
+    entry = json.loads((folder / "entry.json").read_text())
+    outputs = {k: {"image": "0.png"} for k in entry["outputs"]}
+    (folder / "entry.json").write_text(json.dumps({**entry, "outputs": outputs}))
+
+
+def _image_outside(folder):
+    entry = json.loads((folder / "entry.json").read_text())
+    (folder / "entry.json").write_text(json.dumps({**entry, "outputs": {
+        k: {"image": "../../../escape.png"} for k in entry["outputs"]}}))
+
+
+def _folder_is_a_file(folder):
+    shutil.rmtree(folder)
+    folder.write_text("not a folder")
+
+
+@pytest.mark.parametrize("damage", [_deep_json, _bad_json, _wrong_shape, _image_bomb, _image_outside,
+                                    _folder_is_a_file])
+def test_a_damaged_entry_is_a_miss_with_a_warning_and_is_replaced(make_workflow, run, cache, calls, damage):
+    limits = RunLimits(max_pixels=1000)
+    run(make_workflow(CHAIN), cache=cache, limits=limits)
+    entries = [p for p in cache.root.glob("??/*") if len(p.name) == 64]
+    assert len(entries) == len(CHAIN) - 1  # a and other are the same computation: one entry
+    for entry in entries:
+        damage(entry)
+    calls.clear()
+    second, events = run(make_workflow(CHAIN), cache=cache, limits=limits)
+    assert second.ok and ran(calls) == ["a", "b", "other"]  # run again, not failed
+    warned = {e.node for e in events if e.kind == "node_warning" and "is damaged" in e.data["message"]}
+    assert warned == set(CHAIN)
+    assert all(str(cache.root) not in e.data["message"] for e in events if e.kind == "node_warning")
+    calls.clear()
+    third, events = run(make_workflow(CHAIN), cache=cache, limits=limits)  # the fresh results replaced them
+    assert calls == [] and {r.status for r in third.nodes.values()} == {"cached"}
+    assert not any(e.kind == "node_warning" for e in events)
 
 
 def test_file_params_key_on_the_file_content(catalogue, tmp_path, cache):

@@ -215,6 +215,42 @@ def test_a_file_where_a_folder_belongs_stops_before_anything_runs(workflow_file,
     assert as_json.returncode == 2 and json.loads(as_json.stdout)["problems"][0]["code"] == "usage"
 
 
+@pytest.mark.parametrize("flag, where", [
+    ("--out", "a-file/sub"), ("--cache-dir", "a-file/sub"),      # a folder under a file: mkdir cannot make it
+    ("--out", "/proc/flowbanana-out"), ("--cache-dir", "/proc/flowbanana-cache"),  # a place nobody may write
+])
+def test_an_unwritable_folder_stops_the_run_before_any_node_runs(workflow_file, tmp_path, flag, where):
+    (tmp_path / "a-file").write_text("not a folder")
+    folder = tmp_path / where
+    done = flowbanana("run", workflow_file, flag, folder, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert f"{flag} {folder} cannot be written to: " in done.stderr and "--no-cache" in done.stderr
+    assert "Running" not in done.stdout and "report it" not in done.stderr
+    assert not (tmp_path / "outputs").exists() or flag == "--cache-dir"
+
+
+def test_an_invalid_workflow_makes_no_folders(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "nodes": {"x": {"type": "no.pe"}}}))
+    done = flowbanana("run", bad, "--out", tmp_path / "o", "--cache-dir", tmp_path / "c")
+    assert done.returncode == 2 and not (tmp_path / "o").exists() and not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("args", [["nodes", "--json"], ["validate", "--json", "SHOUT"], ["inspect", "--json", "IMAGE"],
+                                  ["nodes"]])
+def test_output_cut_short_by_the_reader_is_a_quiet_exit(workflow_file, tmp_path, args):
+    """`flowbanana nodes --json | head`: the reader closes the pipe before flowbanana writes; no traceback."""
+    image = tmp_path / "made.png"
+    from flowbanana import provenance
+    Image.new("RGB", (4, 4)).save(image, **provenance.save_options("PNG", {"name": "x"}, {"node": "s", "steps": []}))
+    args = [str(workflow_file) if a == "SHOUT" else str(image) if a == "IMAGE" else a for a in args]
+    process = subprocess.Popen([sys.executable, "-m", "flowbanana", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env={**os.environ, "FLOWBANANA_NODES_PATH": str(PACKS)})
+    process.stdout.close()  # long before the interpreter has started and written anything
+    stderr = process.communicate(timeout=60)[1].decode()
+    assert stderr == "" and process.returncode == 1
+
+
 def test_bundle_makes_the_folder_it_writes_into_and_an_unwritable_place_is_a_message(workflow_file, tmp_path):
     dest = tmp_path / "share" / "v2" / "shout.zip"
     done = flowbanana("bundle", workflow_file, "-o", dest)

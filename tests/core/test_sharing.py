@@ -95,13 +95,22 @@ def test_a_bundle_with_missing_pack_names_it(shared_workflow, catalogue, tmp_pat
     assert any(p.code == "pack_missing" and "pip install 'testing>=1.0'" in p.hint for p in problems)
 
 
-def hostile_zip(path, members: dict[str, bytes], manifest=True, symlink: str | None = None):
+def hostile_zip(path, members: dict, manifest=True, symlink: str | None = None):
+    """A bundle with `members` (name: bytes, or a ZipInfo-shaping dict) beside a good manifest and workflow,
+    unless `members` replaces them."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         if manifest:
-            archive.writestr("manifest.json", json.dumps({"format": "flowbanana/bundle", "version": 1}))
-            archive.writestr("workflow.json", json.dumps(WORKFLOW))
+            members = {"manifest.json": json.dumps({"format": "flowbanana/bundle", "version": 1}).encode(),
+                       "workflow.json": json.dumps(WORKFLOW).encode(), **members}
         for name, data in members.items():
-            archive.writestr(name, data)
+            if isinstance(data, dict):  # {"data": bytes, "flag_bits": 1, ...}: header fields set by hand
+                info = zipfile.ZipInfo(name)
+                for field, value in data.items():
+                    if field != "data":
+                        setattr(info, field, value)
+                archive.writestr(info, data["data"])
+            else:
+                archive.writestr(name, data)
         if symlink:
             info = zipfile.ZipInfo(symlink)
             info.external_attr = (0o120777 << 16)
@@ -117,27 +126,96 @@ def huge_png_header(width: int, height: int) -> bytes:
         chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
 
 
-@pytest.mark.parametrize("members, symlink, words", [
+def deep(levels: int) -> bytes:
+    return b"[" * levels + b"]" * levels
+
+
+HOSTILE_BUNDLES = [
     ({"../evil.txt": b"x"}, None, "points outside the bundle"),
     ({"/etc/evil.txt": b"x"}, None, "points outside the bundle"),
     ({"files/a/../../evil.txt": b"x"}, None, "points outside the bundle"),
     ({}, "files/link", "links are refused"),
     ({"files/zeros.bin": b"\0" * (8 << 20)}, None, "possible zip bomb"),
     ({"files/bomb.png": huge_png_header(50_000, 50_000)}, None, "decompression bomb"),
-])
-def test_hostile_bundles_are_refused_and_write_nothing_outside(tmp_path, members, symlink, words):
+    ({"manifest.json": b"{not json"}, None, "manifest.json is not readable JSON"),
+    ({"manifest.json": b"[1, 2]"}, None, "not a flowbanana bundle manifest"),
+    ({"manifest.json": b'"flowbanana/bundle"'}, None, "not a flowbanana bundle manifest"),
+    ({"manifest.json": json.dumps({"format": "flowbanana/bundle", "requires": ["text"]}).encode()}, None,
+     '"requires" must map pack names'),
+    ({"manifest.json": deep(100_000)}, None, "more than 100 levels deep"),
+    ({"workflow.json": deep(100_000)}, None, "more than 100 levels deep"),
+    ({"workflow.json": b"[]"}, None, "must hold a JSON object"),
+    ({"workflow.json": b"\xff\xfe not text"}, None, "not UTF-8"),
+    ({"files/a.png": b"file", "files/a.png/b.png": b"inside"}, None, "both as a file and as a folder"),
+    ({"files/a.png": b"one", "files//a.png": b"two"}, None, "more than once"),
+    ({"files/" + "n" * 300 + ".png": b"x"}, None, "255 bytes per folder or file"),
+    ({"files/" + ("x" * 200 + "/") * 6 + "x.png": b"x"}, None, "names have at most 1024 characters"),
+    ({"d/" * 2_000 + "f.txt": b"x"}, None, "2,001 folders deep"),
+]
+
+
+@pytest.mark.parametrize("members, symlink, words", HOSTILE_BUNDLES, ids=[w for _, _, w in HOSTILE_BUNDLES])
+def test_hostile_bundles_are_refused_and_leave_nothing_on_disk(tmp_path, members, symlink, words):
     zip_path = hostile_zip(tmp_path / "evil.zip", members, symlink=symlink)
     into = tmp_path / "sandbox" / "bundle"
     with pytest.raises(WorkflowInvalid, match=words):
         open_bundle(zip_path, into)
-    outside = {p for p in tmp_path.rglob("*") if not p.is_relative_to(tmp_path / "sandbox")}
-    assert outside == {zip_path}
+    assert {p for p in tmp_path.rglob("*") if p.is_file()} == {zip_path}  # no partial extraction, anywhere
 
 
-def test_total_size_is_counted_while_extracting(tmp_path):
+def patch_headers(path: Path, member: str, local: int, central: int, value: bytes) -> Path:
+    """Overwrite a field of `member`'s local header and central directory entry (offsets from each one's
+    start), as a hand-made or tampered archive would have it."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        start = archive.getinfo(member).header_offset
+    data[start + local:start + local + len(value)] = value
+    entry = data.find(b"PK\x01\x02")
+    while data[entry + 46:entry + 46 + struct.unpack("<H", data[entry + 28:entry + 30])[0]] != member.encode():
+        entry = data.find(b"PK\x01\x02", entry + 4)
+    data[entry + central:entry + central + len(value)] = value
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("local, central, value, words", [
+    (6, 8, struct.pack("<H", 0x1), "is encrypted; flowbanana bundles never are"),   # general purpose flag bit 0
+    (8, 10, struct.pack("<H", 99), "compressed with method 99"),                   # compression method
+])
+def test_encrypted_or_strangely_compressed_members_are_refused(tmp_path, local, central, value, words):
+    zip_path = hostile_zip(tmp_path / "odd.zip", {"files/a.txt": {"data": b"abc", "compress_type": 0}})
+    patch_headers(zip_path, "files/a.txt", local, central, value)
+    with pytest.raises(WorkflowInvalid, match=words):
+        open_bundle(zip_path, tmp_path / "sandbox" / "bundle")
+    assert {p for p in tmp_path.rglob("*") if p.is_file()} == {zip_path}
+
+
+def test_a_bad_crc_is_refused_after_some_files_were_written_and_they_are_removed(tmp_path):
+    zip_path = hostile_zip(tmp_path / "crc.zip", {"files/a.txt": {"data": b"first file", "compress_type": 0},
+                                                  "files/b.txt": {"data": b"second file", "compress_type": 0}})
+    data = bytearray(zip_path.read_bytes())
+    data[data.index(b"second file")] = ord("X")  # stored: the data is there as is; the CRC no longer matches
+    zip_path.write_bytes(bytes(data))
+    into = tmp_path / "sandbox" / "bundle"
+    with pytest.raises(WorkflowInvalid, match="'files/b.txt' is damaged .*CRC"):
+        open_bundle(zip_path, into)
+    assert {p for p in tmp_path.rglob("*") if p.is_file()} == {zip_path}
+
+
+def test_totals_are_checked_before_extracting(tmp_path):
+    """1,200 × 1 MiB in a small zip (the bomb that once left 1 GB in the cache), at a hundredth of the scale:
+    refused from the directory alone, before one byte is written."""
+    zip_path = hostile_zip(tmp_path / "many.zip", {f"files/{i}.bin": b"\0" * (1 << 20) for i in range(12)})
+    with pytest.raises(WorkflowInvalid, match="would unpack to 12 MB; at most 10 MB"):
+        open_bundle(zip_path, tmp_path / "sandbox" / "bundle", Limits(max_total_bytes=10 << 20))
+    assert not (tmp_path / "sandbox").exists()
+
+
+def test_total_size_is_bounded(tmp_path):
     zip_path = hostile_zip(tmp_path / "big.zip", {"files/a.bin": bytes(range(256)) * 4096})
-    with pytest.raises(WorkflowInvalid, match="unpacks to more than"):
-        open_bundle(zip_path, tmp_path / "into", Limits(max_total_bytes=100_000))
+    with pytest.raises(WorkflowInvalid, match="would unpack to 1 MB; at most 98 KB"):
+        open_bundle(zip_path, tmp_path / "sandbox" / "into", Limits(max_total_bytes=100_000))
+    assert {p for p in tmp_path.rglob("*") if p.is_file()} == {zip_path}
 
 
 def test_not_a_bundle(tmp_path):

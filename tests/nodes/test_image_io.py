@@ -53,7 +53,18 @@ def test_load_normalises_modes(node, wf_dir, mode, expected):
     if expected == "RGBA":
         assert image.getpixel((1, 1))[3] == 255 and image.getpixel((6, 1))[3] == 0
     if mode == "I;16":
-        assert image.getpixel((0, 0)) == (0, 0, 0)  # flat 16-bit grey: scaled, not clipped to white
+        assert image.getpixel((0, 0)) == (255, 255, 255)  # 65535 is white in 16 bits: scaled by depth, not stretched
+
+
+@pytest.mark.parametrize("value, grey", [(65535, 255), (0, 0), (32896, 128), (1000, 3)])
+@pytest.mark.parametrize("node_type", ["image.load", "mask.load"])
+def test_16_bit_greys_are_scaled_by_their_depth(node, wf_dir, node_type, value, grey):
+    """A uniform 16-bit picture keeps its brightness: a white I;16 mask is white (it once loaded black), and a
+    dark one stays dark instead of being stretched to white."""
+    Image.new("I;16", (8, 8), value).save(wf_dir / "deep.png")
+    loaded = node(node_type, path="deep.png", **({"source": "luminance"} if node_type == "mask.load" else {}))
+    image = loaded["image"] if node_type == "image.load" else loaded
+    assert image.convert("L").getextrema() == (grey, grey)
 
 
 @pytest.mark.parametrize("content, message", [
@@ -191,8 +202,13 @@ def test_save_never_overwrites_unless_told(node, out_dir, gradient, shapes):
     ("../escape.png", "would be written outside the output folder"),
     ("/tmp/abs.png", "would be written outside the output folder"),
     ("{name}_{colour}.png", "unknown field(s) {colour}"),
-    ("{name.png", "is malformed"),
+    ("{name.png", "malformed"),
     ("pic.jpg", "ends in .jpg but format is png"),
+    ("{index:300000000}.png", "asks for a width of 300,000,000; the most is 64"),
+    ("{index:.300000000f}.png", "asks for a precision of 300,000,000"),
+    ("{index:{name}}.png", "contains another field"),
+    ("{name.__class__}.png", "is not a plain field name"),
+    ("{name!r:>64}" * 20, "would be over 1,024 characters"),
 ])
 def test_save_refuses_bad_filenames(node, tmp_path, out_dir, gradient, filename, message):
     with pytest.raises(NodeError, match=re.escape(message)):

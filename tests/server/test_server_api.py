@@ -98,6 +98,7 @@ def test_invalid_workflow_is_refused_with_problems(client):
     ({"inputs": {"subject": "x"}}, "request"),
     ({"workflow": {"format": "flowbanana/workflow", "version": 2, "nodes": {}}, "name": "x"}, "request"),
     ({"workflow": {"format": "something else"}}, "format"),
+    ({"workflow": save_workflow("{index:300000000}.png")}, "bad_value"),  # 299 bytes that once made 200 MB
 ])
 def test_malformed_run_requests(client, body, code):
     response = client.post("/api/runs", json=body)
@@ -233,3 +234,25 @@ def _until(client, run_id: str, kind: str, node: str):
                 if event["event"] == kind and event["node"] == node:
                     return
     raise AssertionError(f"{node} never reached {kind}")
+
+
+def test_a_run_past_its_bounds_fails_its_node_clearly_and_the_server_stays_up(start_server):
+    """The 500-byte request that once took a server to 5 GB: 12 list items, each resized up. Past the image
+    memory a run may hold (here --run-memory 8), or past the pixels one image may have, the resize fails with
+    an error naming it; the other nodes, the record and the server are fine."""
+    server = start_server(args=("--run-memory", "8"))
+    body = make_workflow({
+        "names": {"type": "list.from_lines", "params": {"text": "\n".join(["photo.png"] * 12)}},
+        "load": {"type": "image.load", "inputs": {"path": "names.items"}},
+        "big": {"type": "image.resize", "params": {"mode": "size", "width": 1024, "height": 1024},
+                "inputs": {"image": "load.image"}},
+        "show": {"type": "image.preview", "inputs": {"image": "big.image"}}})
+    with server.client() as client:
+        record = finish(client, submit(client, body)["id"])
+        assert record["status"] == "failed" and record["nodes"]["load"]["status"] == "done"
+        assert "of images, over its limit of 8 MB" in record["nodes"]["big"]["error"]
+        body["nodes"]["big"]["params"].update(width=8192, height=8192)
+        record = finish(client, submit(client, body)["id"])
+        assert "8192×8192 pixels (67,108,864), over the limit of 64,000,000 pixels per image" in \
+            record["nodes"]["big"]["error"]
+        assert client.get("/api/health").status_code == 200
