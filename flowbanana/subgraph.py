@@ -167,6 +167,28 @@ class Subgraphs:
                 self._rebase_all(node.workflow, old, new)
 
 
+def saved_nodes(folder: Path, catalogue: Catalogue) -> dict[str, NodeType]:
+    """The workflows in `folder` that declare outputs, by file name, as the node types they are when used as a
+    node (`{"type": "workflow", "workflow": NAME}`): the catalogue lists them beside the packs' node types."""
+    found = {}
+    subgraphs = Subgraphs(catalogue)
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            declares = bool(_load(path.resolve()).outputs)
+        except (OSError, WorkflowInvalid):
+            continue  # `flowbanana validate` says what is wrong with it
+        node_type = subgraphs.node_type(Node(SUBGRAPH, workflow=path.name), Path(folder)) if declares else None
+        if node_type:
+            found[path.name] = node_type
+    return found
+
+
+def catalogue_json(catalogue: Catalogue, saved: dict[str, NodeType]) -> dict:
+    """The catalogue for programs and the editor's palette: the packs' node types, then the saved workflows usable
+    as nodes (`saved_nodes`), each with the file name a node refers to it by."""
+    return {**catalogue.to_json(), "workflows": [{**t.to_json(), "workflow": name} for name, t in saved.items()]}
+
+
 def rebase(node_type: NodeType | None, param: str, value, old: Path, new: Path):
     """A relative file param written for folder `old` as it must read from folder `new`; other values as they are."""
     spec = node_type.param(param) if node_type else None

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from ..errors import Problem, WorkflowInvalid
+from ..subgraph import catalogue_json, saved_nodes
 from ..validation import validate
 from ..workflow import from_dict, load
 from .endpoints import Endpoints
@@ -95,9 +96,10 @@ def api_router(service: RunService, endpoints: Endpoints) -> APIRouter:
     async def health() -> dict[str, Any]:
         return {"status": "ok", "flowbanana": __version__}
 
-    @router.get("/nodes", summary="The node catalogue (as `flowbanana nodes --json`)")
+    @router.get("/nodes", summary="The node catalogue and the saved workflows usable as nodes (as `flowbanana nodes "
+                                  "--json --workflows DIR`)")
     def nodes() -> dict[str, Any]:
-        return service.catalogue.to_json()
+        return catalogue_json(service.catalogue, saved_nodes(settings.workflows_dir, service.catalogue))
 
     @router.post("/validate", summary="Every problem in a workflow (as `flowbanana validate --json`)")
     def validate_workflow(workflow: dict[str, Any] = _WORKFLOW_BODY) -> dict[str, Any]:
