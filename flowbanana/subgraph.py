@@ -13,6 +13,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .catalogue import Catalogue
 from .errors import Problem, WorkflowInvalid
@@ -192,11 +193,33 @@ def catalogue_json(catalogue: Catalogue, saved: dict[str, NodeType]) -> dict:
 def rebase(node_type: NodeType | None, param: str, value, old: Path, new: Path):
     """A relative file param written for folder `old` as it must read from folder `new`; other values as they are."""
     spec = node_type.param(param) if node_type else None
-    if old == new or not spec or not spec.is_path or not isinstance(value, str) or not value:
+    if not spec or not spec.is_path or not isinstance(value, str) or not value:
         return value
-    if value.startswith("~") or Path(value).is_absolute():  # ~user paths do not move (an unknown user neither)
+    return rebase_path(value, old, new)
+
+
+def rebase_path(value: str, old: Path, new: Path) -> str:
+    """A relative path written for folder `old`, as it reads from folder `new`; an absolute one as it is."""
+    if old == new or value.startswith("~") or Path(value).is_absolute():  # ~user paths do not move (nor raise)
         return value
     return Path(os.path.relpath(old / value, new)).as_posix()
+
+
+def prune(nodes: dict[str, Node], candidates: set[str], keep: Callable[[str, Node], bool]) -> None:
+    """Drop from `nodes` the candidates that feed nothing (unless `keep` says otherwise), then what fed only them:
+    inner nodes that fed only an input now fed from outside."""
+    uses = Counter(link.node for node in nodes.values() for links in node.inputs.values() for link in links)
+    waiting = list(candidates)
+    while waiting:
+        node_id = waiting.pop()
+        node = nodes.get(node_id)
+        if node is None or uses[node_id] or keep(node_id, node):
+            continue
+        del nodes[node_id]
+        for links in node.inputs.values():
+            for link in links:
+                uses[link.node] -= 1
+                waiting.append(link.node)
 
 
 def _invalid(code: str, message: str, path: str, hint: str) -> WorkflowInvalid:
@@ -379,18 +402,7 @@ class _Expansion:
 
     def prune(self, keep: set[str]) -> None:
         """Drop inner nodes that fed only an input now fed from outside (and what fed only them)."""
-        uses = Counter(link.node for node in self.nodes.values() for links in node.inputs.values() for link in links)
-        waiting = list(self.replaced)
-        while waiting:
-            node_id = waiting.pop()
-            node = self.nodes.get(node_id)
-            node_type = self.catalogue.get(node.type) if node else None
-            if node is None or uses[node_id] or node_id in keep or (node_type and node_type.output):
-                continue
-            del self.nodes[node_id]
-            for links in node.inputs.values():
-                for link in links:
-                    uses[link.node] -= 1
-                    waiting.append(link.node)
+        prune(self.nodes, self.replaced, lambda node_id, node: node_id in keep or bool(
+            (node_type := self.catalogue.get(node.type)) and node_type.output))
         for path, members in self.members.items():
             self.members[path] = [m for m in members if m in self.nodes]
