@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .catalogue import Catalogue
+from .catalogue import CATEGORY_COLORS, Catalogue
 from .errors import Problem, WorkflowInvalid
 from .interface import Interface, as_node_type, describe_input, describe_output
 from .node_api import NodeType, resolve_path, within
@@ -187,7 +187,9 @@ def saved_nodes(folder: Path, catalogue: Catalogue) -> dict[str, NodeType]:
 def catalogue_json(catalogue: Catalogue, saved: dict[str, NodeType]) -> dict:
     """The catalogue for programs and the editor's palette: the packs' node types, then the saved workflows usable
     as nodes (`saved_nodes`), each with the file name a node refers to it by."""
-    return {**catalogue.to_json(), "workflows": [{**t.to_json(), "workflow": name} for name, t in saved.items()]}
+    data = catalogue.to_json()
+    data["categories"]["workflows"] = CATEGORY_COLORS["workflows"]  # a subgraph node's, saved or embedded
+    return {**data, "workflows": [{**t.to_json(), "workflow": name} for name, t in saved.items()]}
 
 
 def rebase(node_type: NodeType | None, param: str, value, old: Path, new: Path):

@@ -44,7 +44,7 @@ def make_subgraph(workflow: Workflow, node_ids: list[str], subgraphs: Subgraphs,
                 raise RegroupRefused(f"input {port!r} of node {inner_id!r} is fed from inside and outside the "
                                      "selection; select the nodes feeding it too, or none of them.")
             is_param = node_type is not None and isinstance(node_type.param(port), Param)
-            input_name = _fresh(port, set(inner.inputs))
+            input_name = _name(port, inner_id, set(inner.inputs))
             inner.inputs[input_name] = WorkflowInput(inner_id, port if is_param else "", input=port if not is_param
                                                      else "")
             outer.inputs[input_name] = outside
@@ -58,7 +58,7 @@ def make_subgraph(workflow: Workflow, node_ids: list[str], subgraphs: Subgraphs,
                                   for link in links]
     for spec in result.inputs.values():  # the workflow's interface, through the subgraph
         if spec.node in inner.nodes:
-            name_inside = _fresh(spec.port, set(inner.inputs))
+            name_inside = _name(spec.port, spec.node, set(inner.inputs))
             inner.inputs[name_inside] = WorkflowInput(spec.node, spec.param, input=spec.input)
             spec.node, spec.param, spec.input = node_id, spec.param and name_inside, spec.input and name_inside
     for spec in result.outputs.values():
@@ -138,9 +138,16 @@ def _output(inner: Workflow, link: Link) -> str:
     for name, spec in inner.outputs.items():
         if (spec.node, spec.output) == (link.node, link.output):
             return name
-    name = _fresh(link.output, set(inner.outputs), pattern_ok=lambda n: bool(OUTPUT_NAME.match(n)))
+    name = _name(link.output, link.node, set(inner.outputs), pattern_ok=lambda n: bool(OUTPUT_NAME.match(n)))
     inner.outputs[name] = WorkflowOutput(link.node, link.output)
     return name
+
+
+def _name(port: str, node_id: str, taken: set[str], pattern_ok=lambda n: bool(NODE_ID.match(n))) -> str:
+    """An interface name for a port: its own name, else qualified by its node's ("warm_image"), else numbered."""
+    qualified = f"{node_id}_{port}"
+    return qualified if port in taken and qualified not in taken and pattern_ok(qualified) else \
+        _fresh(port, taken, pattern_ok)
 
 
 def _fresh(base: str, taken: set[str], pattern_ok=lambda n: bool(NODE_ID.match(n))) -> str:

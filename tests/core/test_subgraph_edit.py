@@ -33,12 +33,12 @@ def test_a_selection_becomes_a_subgraph_node_with_the_crossing_links_as_its_port
     inner = sub.workflow
     assert inner.name == "Shouting" and set(inner.nodes) == {"u", "again"}
     assert {k: (v.node, v.port, bool(v.param)) for k, v in inner.inputs.items()} == {
-        "text": ("u", "text", False), "suffix": ("u", "suffix", True), "suffix_2": ("again", "suffix", True)}
-    assert {k: (v.node, v.output) for k, v in inner.outputs.items()} == {"text": ("again", "text"), "text_2": ("u", "text")}
+        "text": ("u", "text", False), "suffix": ("u", "suffix", True), "again_suffix": ("again", "suffix", True)}
+    assert {k: (v.node, v.output) for k, v in inner.outputs.items()} == {"text": ("again", "text"), "u_text": ("u", "text")}
     assert [str(l) for l in sub.inputs["text"]] == ["w.items"] and [str(l) for l in sub.inputs["suffix"]] == ["tail.text"]
     assert [str(l) for l in made.nodes["show"].inputs["value"]] == ["subgraph.text"]
-    assert [str(l) for l in made.nodes["count"].inputs["items"]] == ["subgraph.text_2"]
-    assert (made.inputs["ask"].node, made.inputs["ask"].param) == ("subgraph", "suffix_2")
+    assert [str(l) for l in made.nodes["count"].inputs["items"]] == ["subgraph.u_text"]
+    assert (made.inputs["ask"].node, made.inputs["ask"].param) == ("subgraph", "again_suffix")
     assert (made.outputs["shout"].node, made.outputs["shout"].output) == ("subgraph", "text")
     assert made.ui["nodes"]["subgraph"] == {"x": 300, "y": 100} and inner.ui["nodes"]["again"] == {"x": 340, "y": 80}
     assert validate(made, catalogue) == []
