@@ -376,8 +376,10 @@ class Editor:
             return
         with self.crumbs:
             for depth, name in enumerate(names[:-1]):
+                back = " icon=arrow_back" if depth == len(names) - 2 else ""  # the way back, one level up
                 ui.button(name, on_click=lambda d=len(names) - 1 - depth: self.leave_subgraph(d)) \
-                    .props(f"flat dense no-caps color=grey-4 size=sm data-testid=crumb-{depth}")
+                    .props(f"flat dense no-caps color=grey-4{back} data-testid=crumb-{depth}") \
+                    .tooltip("Back to this workflow (the subgraph's edits go with you)")
                 ui.icon("chevron_right").classes("text-grey-6")
             ui.label(names[-1]).classes("text-caption text-amber-4 q-px-xs").props("data-testid=crumb-here")
 
