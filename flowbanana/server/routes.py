@@ -75,6 +75,8 @@ def api_router(service: RunService, endpoints: Endpoints) -> APIRouter:
         for node in data["nodes"].values():  # each node's own files, to download beside its outputs
             written = (node.get("meta") or {}).get("files") or []
             node["files"] = [{"name": f, "url": f"{base}/files/{f}"} for f in written if f in kept]
+        for output in data["outputs"].values():  # the workflow's named outputs, once their node has made them
+            output["value"] = (data["nodes"].get(output["node"], {}).get("outputs") or {}).get(output["output"])
         data["links"] = {"self": base, "events": f"{base}/events", "cancel": f"{base}/cancel",
                          "rerun": f"{base}/rerun"}
         return data

@@ -54,6 +54,8 @@ def test_running_a_workflow_by_its_endpoint(client, nap):
     record = finish(client, response.json()["id"])
     assert record["status"] == "done" and record["inputs"] == {"label": "dormouse", "nap-time": 0, "how": "wild"}
     assert record["nodes"]["show"]["outputs"]["value"] == "dormouse"
+    assert record["outputs"]["who"] == {"node": "s", "output": "label", "type": "TEXT", "description": "Who slept",
+                                        "value": "dormouse"}            # the workflow's outputs, by name
     assert record["nodes"]["both"]["outputs"]["count"] == 2
     left_out = client.post("/api/workflows/nap/run", json={})
     assert left_out.status_code == 202 and finish(client, left_out.json()["id"])["nodes"]["show"]["outputs"] == {
