@@ -63,7 +63,7 @@ class Subgraphs:
         if node.type != SUBGRAPH:
             return self.catalogue.get(node.type)
         try:
-            sub, sub_base, chain = self._resolve(node, "", base_dir, (), (base_dir, *self.read_roots))
+            sub, sub_base, chain = self.resolve(node, "", base_dir, (), (base_dir, *self.read_roots))
         except WorkflowInvalid:
             return None
         return as_node_type(self.interface(sub, sub_base, chain), sub.name, sub.description)
@@ -101,7 +101,7 @@ class Subgraphs:
                 interface.outputs[name] = describe_output(name, workflow.outputs[name].description, link.node, port)
         return Flat(flat, interface, run.outputs, run.members), run.problems
 
-    def _resolve(self, node: Node, path: str, base_dir: Path, chain: tuple[Path, ...],
+    def resolve(self, node: Node, path: str, base_dir: Path, chain: tuple[Path, ...],
                  roots: tuple[Path, ...]) -> tuple[Workflow, Path, tuple[Path, ...]]:
         """A subgraph node's workflow, the folder its paths resolve against, and the chain of files so far."""
         if isinstance(node.workflow, Workflow):
@@ -151,21 +151,21 @@ class Subgraphs:
         for node_id, node in result.nodes.items():
             if node.type != SUBGRAPH:
                 continue
-            sub, sub_base, sub_chain = self._resolve(node, node_id, base, chain, roots)
+            sub, sub_base, sub_chain = self.resolve(node, node_id, base, chain, roots)
             inner = self._embed(sub, sub_base, sub_chain, roots)
             if sub_base != base:
-                self._rebase_all(inner, sub_base, base)
+                self.rebase_all(inner, sub_base, base)
             node.workflow = inner
         return result
 
-    def _rebase_all(self, workflow: Workflow, old: Path, new: Path) -> None:
+    def rebase_all(self, workflow: Workflow, old: Path, new: Path) -> None:
         """Rewrite the relative file params of an embedded workflow (and its embedded ones) from `old` to `new`."""
         for node in workflow.nodes.values():
             node_type = self.node_type(node, old)
             for name, value in node.params.items():
                 node.params[name] = rebase(node_type, name, value, old, new)
             if isinstance(node.workflow, Workflow):
-                self._rebase_all(node.workflow, old, new)
+                self.rebase_all(node.workflow, old, new)
 
 
 def saved_nodes(folder: Path, catalogue: Catalogue) -> dict[str, NodeType]:
@@ -272,7 +272,7 @@ class _Expansion:
                 continue
             path = prefix + node_id
             try:
-                sub, sub_base, sub_chain = self.subgraphs._resolve(node, path, base, chain, self.roots)
+                sub, sub_base, sub_chain = self.subgraphs.resolve(node, path, base, chain, self.roots)
             except WorkflowInvalid as exc:
                 self.problems.extend(exc.problems)
                 continue

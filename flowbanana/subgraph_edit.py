@@ -76,7 +76,7 @@ def unpack_subgraph(workflow: Workflow, node_id: str, subgraphs: Subgraphs) -> W
     if node is None or node.type != SUBGRAPH:
         raise RegroupRefused(f"node {node_id!r} is not a subgraph.")
     base = workflow.base_dir.resolve()
-    sub, sub_base, _ = subgraphs._resolve(node, node_id, base, (), (base, *subgraphs.read_roots))
+    sub, sub_base, _ = subgraphs.resolve(node, node_id, base, (), (base, *subgraphs.read_roots))
     result = workflow.copy()
     del result.nodes[node_id]
     names: dict[str, str] = {}

@@ -175,7 +175,7 @@ class Document:
             parent = frame.workflow.copy()
             inner = workflow.copy()
             if frame.file is not None:
-                Subgraphs(self.catalogue, self.read_roots)._rebase_all(inner, frame.file.parent,
+                Subgraphs(self.catalogue, self.read_roots).rebase_all(inner, frame.file.parent,
                                                                        parent.base_dir.resolve())
             inner.source = None
             parent.nodes[frame.node_id].workflow = inner
@@ -189,7 +189,7 @@ class Document:
             raise EditRefused(f"node {node_id!r} is not a subgraph.")
         base = self.workflow.base_dir.resolve()
         try:
-            sub, _, chain = Subgraphs(self.catalogue, self.read_roots)._resolve(
+            sub, _, chain = Subgraphs(self.catalogue, self.read_roots).resolve(
                 node, node_id, base, (), (base, *self.read_roots))
         except WorkflowInvalid as exc:
             raise EditRefused(f"cannot open subgraph {node_id!r}: {exc.problems[0].message}",

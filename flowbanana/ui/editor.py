@@ -504,14 +504,16 @@ class Editor:
     def _shown_by(self) -> None:
         """Which inner node's results a subgraph node of this level shows: the one its first output is."""
         self.shown_by = {}
-        for node_id, node in self.doc.workflow.nodes.items():
-            node_type = self.doc.node_type(node) if node.type == SUBGRAPH else None
-            if node_type and node_type.outputs:
-                flat, _ = Subgraphs(self.config.catalogue, self.config.read_roots).expand(self.doc.runnable())
-                prefix = f"{self.doc.path}/" if self.doc.path else ""
-                link = flat.outputs.get(f"{prefix}{node_id}.{node_type.outputs[0].name}")
-                if link:
-                    self.shown_by[node_id] = link.node
+        subs = {n: t for n, node in self.doc.workflow.nodes.items()
+                if node.type == SUBGRAPH and (t := self.doc.node_type(node)) and t.outputs}
+        if not subs:
+            return
+        flat, _ = Subgraphs(self.config.catalogue, self.config.read_roots).expand(self.doc.runnable())
+        prefix = f"{self.doc.path}/" if self.doc.path else ""
+        for node_id, node_type in subs.items():
+            link = flat.outputs.get(f"{prefix}{node_id}.{node_type.outputs[0].name}")
+            if link:
+                self.shown_by[node_id] = link.node
 
     def _statuses(self, statuses: dict) -> None:
         statuses = self.levels.local(statuses, self.doc.path, self.shown_by)
