@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import networkx as nx
 from nicegui import app, background_tasks, ui
@@ -385,45 +385,33 @@ class Editor:
 
     def _expose_output_dialog(self, node_id: str) -> None:
         node_type = self.doc.node_type(self.doc.workflow.nodes[node_id])
-        outputs = [o.name for o in node_type.outputs]
-        with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
-            ui.label(f"Add an output of “{node_id}” to the workflow's outputs").classes("text-h6")
-            ui.label("What the workflow gives when it is used as a node in another, or run over HTTP.") \
-                .classes("text-caption text-grey-6")
-            output = ui.select(outputs, value=outputs[0], label="Output").props("outlined dense").classes("w-full")
-            name = ui.input("Output name", value=outputs[0]).props("outlined dense data-testid=output-name") \
-                .classes("w-full")
-            output.on_value_change(lambda e: name.set_value(e.value))
-            about = ui.input("Description (optional)").props("outlined dense").classes("w-full")
-
-            def confirm():
-                try:
-                    self.doc.expose_output(name.value, node_id, output.value, about.value)
-                except EditRefused as exc:
-                    self.notice(str(exc), "warning")
-                    return
-                dialog.close()
-                self.refresh()
-                self.drawer.show()
-                self.side.tabs.value = self.side.form_tab
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Add", on_click=confirm).props("unelevated text-color=black data-testid=output-confirm")
-        dialog.open()
+        self._interface_dialog(f"Add an output of “{node_id}” to the workflow's outputs", "Output", "output",
+                               [o.name for o in node_type.outputs],
+                               lambda name, output, about: self.doc.expose_output(name, node_id, output, about),
+                               "What the workflow gives when it is used as a node in another, or run over HTTP.")
 
     def _expose_dialog(self, node_id: str) -> None:
         node_type = self.doc.node_type(self.doc.workflow.nodes[node_id])
-        params = [p.name for p in node_type.params]
+        self._interface_dialog(f"Add a param of “{node_id}” to the inputs form", "Param", "input",
+                               [p.name for p in node_type.params],
+                               lambda name, param, about: self.doc.expose(name, node_id, param, about))
+
+    def _interface_dialog(self, title: str, kind: str, what: str, choices: list[str],
+                          expose: Callable[[str, str, str], None], note: str = "") -> None:
+        """Pick a port of a node, name it, and add it to the workflow's inputs or outputs (`what`)."""
         with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
-            ui.label(f"Add a param of “{node_id}” to the inputs form").classes("text-h6")
-            param = ui.select(params, value=params[0], label="Param").props("outlined dense").classes("w-full")
-            name = ui.input("Input name", value=params[0]).props("outlined dense").classes("w-full")
-            param.on_value_change(lambda e: name.set_value(e.value))
+            ui.label(title).classes("text-h6")
+            if note:
+                ui.label(note).classes("text-caption text-grey-6")
+            port = ui.select(choices, value=choices[0], label=kind).props("outlined dense").classes("w-full")
+            name = ui.input(f"{what.capitalize()} name", value=choices[0]) \
+                .props(f"outlined dense data-testid={what}-name").classes("w-full")
+            port.on_value_change(lambda e: name.set_value(e.value))
             about = ui.input("Description (optional)").props("outlined dense").classes("w-full")
 
             def confirm():
                 try:
-                    self.doc.expose(name.value, node_id, param.value, about.value)
+                    expose(name.value, port.value, about.value)
                 except EditRefused as exc:
                     self.notice(str(exc), "warning")
                     return
@@ -433,7 +421,7 @@ class Editor:
                 self.side.tabs.value = self.side.form_tab
             with ui.row().classes("w-full justify-end"):
                 ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Add", on_click=confirm).props("unelevated text-color=black")
+                ui.button("Add", on_click=confirm).props(f"unelevated text-color=black data-testid={what}-confirm")
         dialog.open()
 
     def _unexpose(self, name: str) -> None:
