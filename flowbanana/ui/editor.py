@@ -277,8 +277,8 @@ class Editor:
             self.refresh(form=False)
 
     def _autosave(self) -> None:
-        record = {"json": self.doc.workflow.dumps(), "dirty": self.doc.dirty,
-                  "source": str(self.doc.workflow.source) if self.doc.workflow.source else None,
+        root = self.doc.root()  # the whole workflow, even while a subgraph is open (a refresh reopens its top)
+        record = {"json": root.dumps(), "dirty": self.doc.dirty, "source": str(root.source) if root.source else None,
                   "template": str(self.doc.template) if self.doc.template else None}
         app.storage.tab[AUTOSAVE_KEY] = record
         app.storage.general[AUTOSAVE_KEY] = record
@@ -459,7 +459,7 @@ class Editor:
             return
         self.estimate_btn.props("loading")
         try:
-            plan = await self.runner.estimate(self.doc.workflow)
+            plan = await self.runner.estimate(self.doc.runnable())
         finally:
             self.estimate_btn.props(remove="loading")
         if plan is None:

@@ -81,13 +81,20 @@ def test_make_a_subgraph_from_a_selection_open_it_and_unpack_it(page, library):
     node_menu(page, "subgraph", "open-subgraph")
     page.wait_for_function(f"'warm' in {STATE}.nodes && !('left' in {STATE}.nodes)")
     assert page.locator("[data-testid=crumb-here]").inner_text() == "Subgraph"
+    page.evaluate(f"{STATE}.setParam('warm', 'saturation', 2, true)")
+    page.wait_for_function(f"{STATE}.nodes.warm.params.saturation === 2")
+    page.reload()                                      # the autosave holds the whole workflow, edit included
+    page.wait_for_function(f"{STATE} && 'subgraph' in {STATE}.nodes")
+    assert nodes(page)["subgraph"]["workflow"]["nodes"]["warm"]["params"]["saturation"] == 2
+    node_menu(page, "subgraph", "open-subgraph")
+    page.wait_for_function(f"'warm' in {STATE}.nodes")
     page.click("[data-testid=crumb-0]")
     page.wait_for_function(f"'subgraph' in {STATE}.nodes")
 
     node_menu(page, "subgraph", "unpack")
     page.wait_for_function(f"'warm' in {STATE}.nodes && !('subgraph' in {STATE}.nodes)")
     assert nodes(page)["left"]["inputs"]["photo"] == ["warm.image"]
-    assert not page.locator("[data-testid=unsaved]").is_visible()    # exactly the workflow it was
+    assert nodes(page)["warm"]["params"]["saturation"] == 2          # the edit made inside it
     page.keyboard.press("Control+z")
     page.wait_for_function(f"'subgraph' in {STATE}.nodes")
 
