@@ -22,6 +22,7 @@ from . import jsontext
 from .catalogue import Catalogue
 from .errors import Problem, WorkflowInvalid
 from .node_api import within
+from .subgraph import Subgraphs
 from .workflow import Workflow, loads
 
 BUNDLE_FORMAT = "flowbanana/bundle"
@@ -51,42 +52,22 @@ def export_bundle(workflow: Workflow, catalogue: Catalogue, dest: str | Path,
                   read_roots: tuple[Path, ...] = ()) -> Path:
     """Write `dest` (.zip): the workflow, its files (input images, masks, CSVs) and a manifest.
 
+    Subgraph files are embedded in the bundled workflow (with the files their nodes read), so it runs alone.
     Only files a run may read go in: the workflow's folder and `read_roots` (links followed). A file
     outside them is refused as a run would refuse it: a workflow received from someone must not pack,
     say, ~/.ssh/id_rsa into the bundle its user sends back."""
     dest = Path(dest)
     read_roots = (workflow.base_dir, *read_roots)
-    shared = workflow.copy()
+    subgraphs = Subgraphs(catalogue, read_roots[1:])
+    shared = subgraphs.embed(workflow)
+    shared = shared.copy() if shared is workflow else shared
     files: dict[str, Path] = {}
-    problems = []
-    for node_id, node in shared.nodes.items():
-        node_type = catalogue.get(node.type)
-        for param in node_type.params if node_type else ():
-            value = node.params.get(param.name)
-            if not param.is_path or not value or param.name in node.inputs:
-                continue
-            source = Path(value) if Path(value).is_absolute() else workflow.base_dir / value
-            if not source.exists():
-                problems.append(Problem("bundle", f"node {node_id!r}, param {param.name!r}: {value!r} does not exist.",
-                                        node=node_id, port=param.name, hint="Fix the path before exporting."))
-                continue
-            inside = PurePosixPath(value) if not Path(value).is_absolute() and ".." not in Path(value).parts \
-                else PurePosixPath("files", node_id, source.name)
-            node.params[param.name] = str(inside)
-            found = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
-            outside = [p for p in found if not within(p, read_roots)]
-            if outside:
-                problems.append(Problem("bundle", f"node {node_id!r}, param {param.name!r}: {value!r} leads to "
-                                        f"{outside[0].resolve()}, outside the folders this workflow may read.",
-                                        node=node_id, port=param.name,
-                                        hint="Move the file next to the workflow, or allow its folder with "
-                                             "--allow-read DIR."))
-                continue
-            for path in found:
-                files[str(inside / path.relative_to(source)) if source.is_dir() else str(inside)] = path
+    problems: list[Problem] = []
+    _collect(shared, "", workflow.base_dir, subgraphs, read_roots, files, problems)
     if problems:
         raise WorkflowInvalid(problems)
-    shared.requires = {**catalogue.requires_for(n.type for n in shared.nodes.values()), **shared.requires}
+    types = [n.type for n in subgraphs.expand(shared)[0].workflow.nodes.values()]
+    shared.requires = {**catalogue.requires_for(types), **shared.requires}
     manifest = {"format": BUNDLE_FORMAT, "version": 1, "name": shared.name, "requires": shared.requires,
                 "files": {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in sorted(files.items())}}
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +79,39 @@ def export_bundle(workflow: Workflow, catalogue: Catalogue, dest: str | Path,
         raise
     tmp.replace(dest)
     return dest
+
+
+def _collect(workflow: Workflow, prefix: str, base_dir: Path, subgraphs: Subgraphs, read_roots: tuple[Path, ...],
+             files: dict[str, Path], problems: list[Problem]) -> None:
+    """Point the file params of `workflow` (and of its embedded subgraphs) inside the bundle, gathering the files."""
+    for node_id, node in workflow.nodes.items():
+        node_type = subgraphs.node_type(node, base_dir)
+        path = prefix + node_id
+        for param in node_type.params if node_type else ():
+            value = node.params.get(param.name)
+            if not param.is_path or not value or param.name in node.inputs:
+                continue
+            source = Path(value) if Path(value).is_absolute() else base_dir / value
+            if not source.exists():
+                problems.append(Problem("bundle", f"node {path!r}, param {param.name!r}: {value!r} does not exist.",
+                                        node=path, port=param.name, hint="Fix the path before exporting."))
+                continue
+            inside = PurePosixPath(value) if not Path(value).is_absolute() and ".." not in Path(value).parts \
+                else PurePosixPath("files", path, source.name)
+            node.params[param.name] = str(inside)
+            found = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+            outside = [p for p in found if not within(p, read_roots)]
+            if outside:
+                problems.append(Problem("bundle", f"node {path!r}, param {param.name!r}: {value!r} leads to "
+                                        f"{outside[0].resolve()}, outside the folders this workflow may read.",
+                                        node=path, port=param.name,
+                                        hint="Move the file next to the workflow, or allow its folder with "
+                                             "--allow-read DIR."))
+                continue
+            for file in found:
+                files[str(inside / file.relative_to(source)) if source.is_dir() else str(inside)] = file
+        if isinstance(node.workflow, Workflow):
+            _collect(node.workflow, path + "/", base_dir, subgraphs, read_roots, files, problems)
 
 
 def _write_zip(tmp: Path, manifest: dict, shared: Workflow, files: dict[str, Path]) -> None:

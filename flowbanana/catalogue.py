@@ -20,7 +20,7 @@ from .porttypes import PORT_TYPES
 
 ENTRY_POINT_GROUP = "flowbanana.nodes"
 CATEGORY_COLORS = {"text": "#2e7d32", "list": "#00838f", "image": "#1565c0", "mask": "#616161",
-                   "gemini": "#f9a825", "io": "#6a1b9a", "sweep": "#ad1457"}
+                   "gemini": "#f9a825", "io": "#6a1b9a", "sweep": "#ad1457", "workflows": "#00695c"}
 
 
 @dataclass

@@ -10,8 +10,9 @@ from .interface import Interface
 from .node_api import Input, NodeType, Output, Param
 
 
-def listing(catalogue: Catalogue) -> str:
-    """Every node type by category, each with its title and the first sentence of its description."""
+def listing(catalogue: Catalogue, saved: dict[str, NodeType] | None = None) -> str:
+    """Every node type by category, each with its title and the first sentence of its description; then the
+    saved workflows usable as nodes, by file name."""
     by_category: dict[str, list[NodeType]] = {}
     for node_type in catalogue.types.values():
         by_category.setdefault(node_type.category, []).append(node_type)
@@ -20,8 +21,13 @@ def listing(catalogue: Catalogue) -> str:
         lines.append(category)
         for node_type in sorted(by_category[category], key=lambda t: t.id):
             lines.append(f"  {node_type.id:<22} {node_type.title}: {first_sentence(node_type.description)}")
-    lines.append(f"\n{len(catalogue.types)} node types from {len(catalogue.packs)} packs. "
-                 "`flowbanana nodes TYPE` shows one in detail.")
+    if saved:
+        lines.append('workflows (saved ones that declare outputs; use one as {"type": "workflow", "workflow": FILE})')
+        for name, node_type in saved.items():
+            lines.append(f"  {name:<22} {node_type.title}: {first_sentence(node_type.description)}")
+    lines.append(f"\n{len(catalogue.types)} node types from {len(catalogue.packs)} packs"
+                 + (f", {len(saved)} saved workflows" if saved else "") + ". `flowbanana nodes TYPE` (or FILE) shows one "
+                 "in detail.")
     return "\n".join(lines)
 
 

@@ -149,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                            epilog="examples:\n  flowbanana nodes\n  flowbanana nodes gemini.generate\n"
                                   "  flowbanana nodes --json > catalogue.json",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    nodes.add_argument("type", nargs="?", help="show one node type in detail")
+    nodes.add_argument("type", nargs="?", help="show one node type (or saved workflow, by file name) in detail")
+    nodes.add_argument("--workflows", type=Path, default=None, metavar="DIR",
+                       help="saved workflows to list as nodes (default: the examples folder, workflows/)")
     add_common(nodes)
     nodes.set_defaults(handler=cmd_nodes)
 
@@ -349,16 +351,19 @@ def cmd_models(args) -> int:
 
 def cmd_nodes(args) -> int:
     from .catalogue_text import describe_type, listing, unknown_type
+    from .subgraph import catalogue_json, saved_nodes
     catalogue = load_nodes(args)
-    node_type = catalogue.get(args.type) if args.type else None
+    saved = saved_nodes(args.workflows or default_workflows_dir(), catalogue)
+    node_type = (catalogue.get(args.type) or saved.get(args.type)) if args.type else None
     if args.type and node_type is None:
         print(unknown_type(catalogue, args.type), file=sys.stderr)
         return EXIT_INVALID
     if args.json:
-        data = catalogue.to_json()
-        print(json.dumps(next(n for n in data["nodes"] if n["id"] == args.type) if args.type else data, indent=2))
+        data = catalogue_json(catalogue, saved)
+        print(json.dumps(next(n for n in data["nodes"] + data["workflows"] if args.type in (n["id"], n.get("workflow")))
+                         if args.type else data, indent=2))
     else:
-        print(describe_type(node_type) if node_type else listing(catalogue))
+        print(describe_type(node_type) if node_type else listing(catalogue, saved))
     return EXIT_OK
 
 

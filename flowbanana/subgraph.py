@@ -13,8 +13,9 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from .catalogue import Catalogue
+from .catalogue import CATEGORY_COLORS, Catalogue
 from .errors import Problem, WorkflowInvalid
 from .interface import Interface, as_node_type, describe_input, describe_output
 from .node_api import NodeType, resolve_path, within
@@ -62,7 +63,7 @@ class Subgraphs:
         if node.type != SUBGRAPH:
             return self.catalogue.get(node.type)
         try:
-            sub, sub_base, chain = self._resolve(node, "", base_dir, (), (base_dir, *self.read_roots))
+            sub, sub_base, chain = self.resolve(node, "", base_dir, (), (base_dir, *self.read_roots))
         except WorkflowInvalid:
             return None
         return as_node_type(self.interface(sub, sub_base, chain), sub.name, sub.description)
@@ -100,7 +101,7 @@ class Subgraphs:
                 interface.outputs[name] = describe_output(name, workflow.outputs[name].description, link.node, port)
         return Flat(flat, interface, run.outputs, run.members), run.problems
 
-    def _resolve(self, node: Node, path: str, base_dir: Path, chain: tuple[Path, ...],
+    def resolve(self, node: Node, path: str, base_dir: Path, chain: tuple[Path, ...],
                  roots: tuple[Path, ...]) -> tuple[Workflow, Path, tuple[Path, ...]]:
         """A subgraph node's workflow, the folder its paths resolve against, and the chain of files so far."""
         if isinstance(node.workflow, Workflow):
@@ -150,31 +151,77 @@ class Subgraphs:
         for node_id, node in result.nodes.items():
             if node.type != SUBGRAPH:
                 continue
-            sub, sub_base, sub_chain = self._resolve(node, node_id, base, chain, roots)
+            sub, sub_base, sub_chain = self.resolve(node, node_id, base, chain, roots)
             inner = self._embed(sub, sub_base, sub_chain, roots)
             if sub_base != base:
-                self._rebase_all(inner, sub_base, base)
+                self.rebase_all(inner, sub_base, base)
             node.workflow = inner
         return result
 
-    def _rebase_all(self, workflow: Workflow, old: Path, new: Path) -> None:
+    def rebase_all(self, workflow: Workflow, old: Path, new: Path) -> None:
         """Rewrite the relative file params of an embedded workflow (and its embedded ones) from `old` to `new`."""
         for node in workflow.nodes.values():
             node_type = self.node_type(node, old)
             for name, value in node.params.items():
                 node.params[name] = rebase(node_type, name, value, old, new)
             if isinstance(node.workflow, Workflow):
-                self._rebase_all(node.workflow, old, new)
+                self.rebase_all(node.workflow, old, new)
+
+
+def saved_nodes(folder: Path, catalogue: Catalogue) -> dict[str, NodeType]:
+    """The workflows in `folder` that declare outputs, by file name, as the node types they are when used as a
+    node (`{"type": "workflow", "workflow": NAME}`): the catalogue lists them beside the packs' node types."""
+    found = {}
+    subgraphs = Subgraphs(catalogue)
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            declares = bool(_load(path.resolve()).outputs)
+        except (OSError, WorkflowInvalid):
+            continue  # `flowbanana validate` says what is wrong with it
+        node_type = subgraphs.node_type(Node(SUBGRAPH, workflow=path.name), Path(folder)) if declares else None
+        if node_type:
+            found[path.name] = node_type
+    return found
+
+
+def catalogue_json(catalogue: Catalogue, saved: dict[str, NodeType]) -> dict:
+    """The catalogue for programs and the editor's palette: the packs' node types, then the saved workflows usable
+    as nodes (`saved_nodes`), each with the file name a node refers to it by."""
+    data = catalogue.to_json()
+    data["categories"]["workflows"] = CATEGORY_COLORS["workflows"]  # a subgraph node's, saved or embedded
+    return {**data, "workflows": [{**t.to_json(), "workflow": name} for name, t in saved.items()]}
 
 
 def rebase(node_type: NodeType | None, param: str, value, old: Path, new: Path):
     """A relative file param written for folder `old` as it must read from folder `new`; other values as they are."""
     spec = node_type.param(param) if node_type else None
-    if old == new or not spec or not spec.is_path or not isinstance(value, str) or not value:
+    if not spec or not spec.is_path or not isinstance(value, str) or not value:
         return value
-    if value.startswith("~") or Path(value).is_absolute():  # ~user paths do not move (an unknown user neither)
+    return rebase_path(value, old, new)
+
+
+def rebase_path(value: str, old: Path, new: Path) -> str:
+    """A relative path written for folder `old`, as it reads from folder `new`; an absolute one as it is."""
+    if old == new or value.startswith("~") or Path(value).is_absolute():  # ~user paths do not move (nor raise)
         return value
     return Path(os.path.relpath(old / value, new)).as_posix()
+
+
+def prune(nodes: dict[str, Node], candidates: set[str], keep: Callable[[str, Node], bool]) -> None:
+    """Drop from `nodes` the candidates that feed nothing (unless `keep` says otherwise), then what fed only them:
+    inner nodes that fed only an input now fed from outside."""
+    uses = Counter(link.node for node in nodes.values() for links in node.inputs.values() for link in links)
+    waiting = list(candidates)
+    while waiting:
+        node_id = waiting.pop()
+        node = nodes.get(node_id)
+        if node is None or uses[node_id] or keep(node_id, node):
+            continue
+        del nodes[node_id]
+        for links in node.inputs.values():
+            for link in links:
+                uses[link.node] -= 1
+                waiting.append(link.node)
 
 
 def _invalid(code: str, message: str, path: str, hint: str) -> WorkflowInvalid:
@@ -225,7 +272,7 @@ class _Expansion:
                 continue
             path = prefix + node_id
             try:
-                sub, sub_base, sub_chain = self.subgraphs._resolve(node, path, base, chain, self.roots)
+                sub, sub_base, sub_chain = self.subgraphs.resolve(node, path, base, chain, self.roots)
             except WorkflowInvalid as exc:
                 self.problems.extend(exc.problems)
                 continue
@@ -357,18 +404,7 @@ class _Expansion:
 
     def prune(self, keep: set[str]) -> None:
         """Drop inner nodes that fed only an input now fed from outside (and what fed only them)."""
-        uses = Counter(link.node for node in self.nodes.values() for links in node.inputs.values() for link in links)
-        waiting = list(self.replaced)
-        while waiting:
-            node_id = waiting.pop()
-            node = self.nodes.get(node_id)
-            node_type = self.catalogue.get(node.type) if node else None
-            if node is None or uses[node_id] or node_id in keep or (node_type and node_type.output):
-                continue
-            del self.nodes[node_id]
-            for links in node.inputs.values():
-                for link in links:
-                    uses[link.node] -= 1
-                    waiting.append(link.node)
+        prune(self.nodes, self.replaced, lambda node_id, node: node_id in keep or bool(
+            (node_type := self.catalogue.get(node.type)) and node_type.output))
         for path, members in self.members.items():
             self.members[path] = [m for m in members if m in self.nodes]

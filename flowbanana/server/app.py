@@ -9,7 +9,8 @@ from PIL import Image
 
 from .. import __version__
 from ..catalogue import Catalogue
-from .routes import API_PREFIX, api_router
+from .endpoints import Endpoints
+from .routes import API_PREFIX, RunOptionsIn, api_router
 from .runs import RunService
 from .security import SecurityMiddleware
 from .settings import ServerSettings
@@ -28,7 +29,14 @@ def add_api(app: FastAPI, settings: ServerSettings, catalogue: Catalogue | None 
     settings.with_token()
     limit_images(settings.max_image_pixels)
     service = RunService(settings, catalogue)
-    app.include_router(api_router(service), prefix=API_PREFIX)
+    endpoints = Endpoints(settings, service.catalogue, RunOptionsIn)
+    app.include_router(api_router(service, endpoints), prefix=API_PREFIX)
+    generated = app.openapi
+
+    def openapi() -> dict:  # FastAPI's document, plus an operation per saved workflow as the folder is now
+        return endpoints.openapi(generated(), API_PREFIX)
+
+    app.openapi = openapi
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.state.flowbanana = service
     inner = app.router.lifespan_context

@@ -1,8 +1,8 @@
 """The /api routes: a thin HTTP skin over RunService, the catalogue, validation and the workflows folder."""
 from __future__ import annotations
 
-import re
 from typing import Any, AsyncIterator
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -12,15 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from ..errors import Problem, WorkflowInvalid
+from ..subgraph import catalogue_json, saved_nodes
 from ..validation import validate
 from ..workflow import from_dict, load
+from .endpoints import Endpoints
 from .runs import QueueFull, RunService
 from .security import UPLOAD_TYPES
 from .store import RunRecord
 from .uploads import UploadRefused, save_upload
 
 API_PREFIX = "/api"
-WORKFLOW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_ -]{0,99}$")
 _WORKFLOW_BODY = Body(description="A workflow document (format flowbanana/workflow).",
                       examples=[{"format": "flowbanana/workflow", "version": 2, "name": "hello",
                                  "nodes": {"t": {"type": "text.text", "params": {"text": "hi"}}}}])
@@ -48,8 +49,9 @@ def invalid(exc: WorkflowInvalid, status: int = 422) -> JSONResponse:
                         status_code=status)
 
 
-def api_router(service: RunService) -> APIRouter:
-    """Routes to mount under /api; every handler reads and writes through `service`."""
+def api_router(service: RunService, endpoints: Endpoints) -> APIRouter:
+    """Routes to mount under /api; every handler reads and writes through `service` (saved workflows' own
+    endpoints through `endpoints`)."""
     settings = service.settings
     router = APIRouter(tags=["flowbanana"])
 
@@ -73,6 +75,8 @@ def api_router(service: RunService) -> APIRouter:
         for node in data["nodes"].values():  # each node's own files, to download beside its outputs
             written = (node.get("meta") or {}).get("files") or []
             node["files"] = [{"name": f, "url": f"{base}/files/{f}"} for f in written if f in kept]
+        for output in data["outputs"].values():  # the workflow's named outputs, once their node has made them
+            output["value"] = (data["nodes"].get(output["node"], {}).get("outputs") or {}).get(output["output"])
         data["links"] = {"self": base, "events": f"{base}/events", "cancel": f"{base}/cancel",
                          "rerun": f"{base}/rerun"}
         return data
@@ -82,18 +86,22 @@ def api_router(service: RunService) -> APIRouter:
         return {**record.summary(), "url": base, "thumbnail": f"{base}/files/{thumb}" if thumb else None}
 
     def workflow_path(name: str):
-        stem = name[:-5] if name.endswith(".json") else name
-        if not WORKFLOW_NAME.match(stem):
-            raise HTTPException(400, f"{name!r} is not a workflow name: use letters, digits, spaces, _ and -.")
-        return settings.workflows_dir / f"{stem}.json"
+        try:
+            return endpoints.path(name)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    def queued(record: RunRecord, request: Request) -> JSONResponse:
+        return JSONResponse(run_json(record, request), status_code=202, headers={"location": run_url(record, request)})
 
     @router.get("/health", summary="Whether the server is up")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "flowbanana": __version__}
 
-    @router.get("/nodes", summary="The node catalogue (as `flowbanana nodes --json`)")
+    @router.get("/nodes", summary="The node catalogue and the saved workflows usable as nodes (as `flowbanana nodes "
+                                  "--json --workflows DIR`)")
     def nodes() -> dict[str, Any]:
-        return service.catalogue.to_json()
+        return catalogue_json(service.catalogue, saved_nodes(settings.workflows_dir, service.catalogue))
 
     @router.post("/validate", summary="Every problem in a workflow (as `flowbanana validate --json`)")
     def validate_workflow(workflow: dict[str, Any] = _WORKFLOW_BODY) -> dict[str, Any]:
@@ -123,8 +131,7 @@ def api_router(service: RunService) -> APIRouter:
             return invalid(exc)
         except QueueFull as exc:
             raise HTTPException(429, str(exc), headers={"retry-after": "10"}) from None
-        return JSONResponse(run_json(record, request), status_code=202,
-                            headers={"location": run_url(record, request)})
+        return queued(record, request)
 
     @router.get("/runs", summary="Past and current runs, newest first")
     async def list_runs(request: Request, limit: int = Query(50, ge=1, le=500),
@@ -181,19 +188,42 @@ def api_router(service: RunService) -> APIRouter:
         return FileResponse(path, content_disposition_type="inline" if inline else "attachment",
                             filename=path.name)
 
-    @router.get("/workflows", summary="The saved workflows")
-    def workflows() -> dict[str, Any]:
+    @router.get("/workflows", summary="The saved workflows, each with its interface and its own run endpoint")
+    def workflows(request: Request) -> dict[str, Any]:
         found = []
         for path in sorted(settings.workflows_dir.glob("*.json")):
             entry: dict[str, Any] = {"name": path.stem}
             try:
-                workflow = load(path)
-                entry |= {"title": workflow.name, "description": workflow.description,
-                          "inputs": {k: v.to_dict() for k, v in workflow.inputs.items()}}
-            except WorkflowInvalid as exc:
-                entry["problems"] = [p.to_json() for p in exc.problems]
+                endpoint = endpoints.get(path.stem)
+                entry |= {"title": endpoint.workflow.name, "description": endpoint.workflow.description,
+                          "inputs": {k: v.to_dict() for k, v in endpoint.workflow.inputs.items()},
+                          "interface": endpoint.interface.to_json(),
+                          "run": f"{str(request.base_url).rstrip('/')}{API_PREFIX}/workflows/{quote(path.stem)}/run"}
+            except (ValueError, WorkflowInvalid) as exc:
+                entry["problems"] = [p.to_json() for p in exc.problems] if isinstance(exc, WorkflowInvalid) else \
+                    [Problem("name", str(exc)).to_json()]
             found.append(entry)
         return {"workflows": found}
+
+    @router.post("/workflows/{name}/run", status_code=202, summary="Run a saved workflow by its own endpoint",
+                 description="Each saved workflow also has an operation of its own in this document, with a request "
+                             "schema made from its inputs: `POST /api/workflows/NAME/run`.",
+                 responses={404: {"description": "No saved workflow of that name"},
+                            422: {"description": "An input does not fit, or the workflow is not valid"}})
+    async def run_saved(name: str, request: Request, body: dict[str, Any] | None = Body(None)):
+        path = workflow_path(name)
+        try:
+            endpoint = await run_in_threadpool(endpoints.get, path.stem)
+            run = endpoint.validate(body)
+            record = service.submit(endpoint.workflow, inputs=endpoint.inputs(run), provider=run.options.provider,
+                                    use_cache=not run.options.no_cache, force=run.options.force)
+        except FileNotFoundError:
+            raise HTTPException(404, f"no saved workflow {name!r}; GET /api/workflows lists them.") from None
+        except WorkflowInvalid as exc:
+            return invalid(exc)
+        except QueueFull as exc:
+            raise HTTPException(429, str(exc), headers={"retry-after": "10"}) from None
+        return queued(record, request)
 
     @router.get("/workflows/{name}", summary="One saved workflow document")
     def get_workflow(name: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from ..node_api import resolve_path, within
 from ..overrides import apply_overrides
 from ..providers import ConfigError, ProviderUnavailable, RunSetup, prepare_run
 from ..results import CANCELLED, FAILED
+from ..subgraph import Subgraphs
 from ..validation import check, validate
 from ..workflow import Workflow, from_dict
 from .eventlog import EventLog
@@ -163,9 +164,12 @@ class RunService:
         model = self.prepare(workflow, inputs, force, roots if local else None)
         setup = self._setup(provider or "auto")
         original = (from_dict(workflow) if isinstance(workflow, dict) else workflow).to_dict()  # canonical form
+        named = Subgraphs(self.catalogue, roots).interface(model).outputs
         record = self.store.create(RunRecord(
             id=new_run_id(), workflow=original, name=model.name, inputs=dict(inputs or {}), origin=origin,
             base_dir=str(model.base_dir) if local else self._folder_name(model.base_dir),
+            outputs={name: {"node": o.node, "output": o.port, "type": o.type, "description": o.output.description}
+                     for name, o in named.items()},
             options={"provider": provider or "auto", "use_cache": use_cache, "force": force, "targets": targets,
                      **({"read_roots": [str(r) for r in roots]} if local else {})}))
         self._logs[record.id] = EventLog(self.store.events_path(record.id))

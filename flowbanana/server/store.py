@@ -44,6 +44,7 @@ class RunRecord:
     finished: float | None = None
     seconds: float | None = None
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # the workflow's named outputs: node, output
     files: list[str] = field(default_factory=list)   # relative to the run's outputs folder
     usage: dict[str, Any] = field(default_factory=dict)
     cost: float | None = None                 # estimated, in US dollars, when the nodes report one

@@ -54,7 +54,7 @@ def setup(config: EditorConfig) -> None:
         if editor is None:
             raise HTTPException(403, "unknown editor tab; reload the page")
         data = await read_body(request, MAX_UPLOAD, "files")
-        node_type = editor.doc.workflow.nodes.get(node) and config.catalogue.get(editor.doc.workflow.nodes[node].type)
+        node_type = editor.doc.workflow.nodes.get(node) and editor.doc.node_type(editor.doc.workflow.nodes[node])
         spec = node_type.param(param) if node_type else None
         if spec is None or spec.kind != "file":
             raise HTTPException(400, f"node {node!r} has no file param {param!r}")

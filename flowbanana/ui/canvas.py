@@ -1,10 +1,14 @@
-"""The node canvas as a NiceGUI element: our own Vue component, drawn from the catalogue JSON."""
+"""The node canvas as a NiceGUI element: our own Vue component, drawn from the catalogue JSON (the saved
+workflows that declare outputs are in its palette too)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from nicegui import ui
 
 from ..catalogue import Catalogue
 from ..porttypes import PORT_TYPES, compatible
+from ..subgraph import catalogue_json, saved_nodes
 
 
 class FlowCanvas(ui.element, component="flowbanana_canvas.js"):
@@ -14,9 +18,10 @@ class FlowCanvas(ui.element, component="flowbanana_canvas.js"):
     is a method call carrying only what changed.
     """
 
-    def __init__(self, catalogue: Catalogue, *, on_edit, on_command, on_viewport):
+    def __init__(self, catalogue: Catalogue, workflows_dir: Path, *, on_edit, on_command, on_viewport):
         super().__init__()
-        self._props["catalogue"] = with_model_suggestions(catalogue.to_json())
+        self._props["catalogue"] = with_model_suggestions(catalogue_json(catalogue,
+                                                                         saved_nodes(workflows_dir, catalogue)))
         self._props["compat"] = {s: [t for t in PORT_TYPES if compatible(s, t)] for s in PORT_TYPES}
         self.on("edit", lambda e: on_edit(e.args))
         self.on("command", lambda e: on_command(e.args))

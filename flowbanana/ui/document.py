@@ -24,9 +24,12 @@ from ..errors import WorkflowInvalid
 from ..graph import build_graph
 from ..node_api import SEED_MAX, NodeError
 from ..porttypes import IMAGE, compatible
+from ..subgraph import Subgraphs, rebase_path
+from ..subgraph_edit import RegroupRefused, make_subgraph, unpack_subgraph
 from ..sweep import SWEEP, sweep_nodes
 from ..validation import _convert_hint, validate
-from ..workflow import NODE_ID, Link, Node, Workflow, WorkflowInput, from_dict, loads
+from ..workflow import (NODE_ID, OUTPUT_NAME, SUBGRAPH, Link, Node, Workflow, WorkflowInput, WorkflowOutput,
+                        from_dict, load, loads)
 
 HISTORY = 50           # undo steps kept, as in most node editors
 MERGE_SECONDS = 2.0    # edits of the same param this close together are one undo step
@@ -38,9 +41,23 @@ class EditRefused(NodeError):
 
 
 @dataclass
+class Frame:
+    """A workflow the user came from while editing a subgraph inside it (the breadcrumb), with its history."""
+    workflow: Workflow
+    node_id: str
+    undo_stack: list[dict]
+    redo_stack: list[dict]
+    saved: str
+    opened: str           # the subgraph's content when it was opened: unchanged means nothing to write back
+    file: Path | None     # the subgraph's own file, for one referred to by path
+
+
+@dataclass
 class Document:
     workflow: Workflow
     catalogue: Catalogue
+    read_roots: tuple[Path, ...] = ()  # folders runs may read besides the workflow's (saved subgraphs live there)
+    frames: list[Frame] = field(default_factory=list)
     undo_stack: list[dict] = field(default_factory=list)
     redo_stack: list[dict] = field(default_factory=list)
     # the template (a file in the workflows folder) this untitled copy was opened from: its relative paths
@@ -59,25 +76,33 @@ class Document:
     # ---- state for the canvas -------------------------------------------------------------
     @property
     def dirty(self) -> bool:
+        if self.frames:
+            return self._fingerprint() != self.frames[-1].opened or self._fingerprint(self.root()) != \
+                self.frames[0].saved
         return self._fingerprint() != self._saved
 
     def mark_saved(self) -> None:
         self._saved = self._fingerprint()
 
-    def _fingerprint(self) -> str:
+    def _fingerprint(self, workflow: Workflow | None = None) -> str:
         """The file's content except where the user is looking: panning is not an unsaved change."""
-        data = self.workflow.to_dict()
+        data = (workflow or self.workflow).to_dict()
         data.get("ui", {}).pop("viewport", None)
         return json.dumps(data, sort_keys=True)
 
     def node_view(self, node_id: str) -> dict:
         node = self.workflow.nodes[node_id]
         layout = self._layout(node_id)
-        return {"type": node.type, "title": node.title or "", "params": copy.deepcopy(node.params),
+        view = {"type": node.type, "title": node.title or "", "params": copy.deepcopy(node.params),
                 "inputs": {port: [str(link) for link in links] for port, links in node.inputs.items()},
                 "x": layout.get("x", 0), "y": layout.get("y", 0), "disabled": node.disabled,
                 "collapsed": bool(layout.get("collapsed")),
                 "extra": list(layout.get("extra_inputs", []))}
+        if node.type == SUBGRAPH:  # drawn from its own interface, not from the catalogue
+            node_type = self.node_type(node)
+            view["def"] = node_type.to_json() if node_type else None
+            view["workflow"] = node.workflow if not isinstance(node.workflow, Workflow) else node.workflow.to_dict()
+        return view
 
     def view(self) -> dict:
         """Everything the canvas draws; resets the patch baseline."""
@@ -98,7 +123,136 @@ class Document:
         return {"nodes": changed, "problems": self.problems()}
 
     def problems(self) -> list[dict]:
-        return [p.to_json() for p in validate(self.workflow, self.catalogue)]
+        """What stops the whole workflow from running, each on the node of this level it concerns: a problem
+        inside a subgraph marks the subgraph node (inside it, the inner node)."""
+        prefix = self.path + "/" if self.frames else ""
+        found = []
+        for problem in validate(self.runnable(), self.catalogue, self.read_roots):
+            data = problem.to_json()
+            node = data["node"] or ""
+            if node.startswith(prefix) and node != prefix:
+                data["node"] = node[len(prefix):].split("/")[0]
+            else:
+                data["node"] = None
+            found.append(data)
+        return found
+
+    # ---- subgraphs -------------------------------------------------------------------------
+    def node_type(self, node: Node):
+        """The node's type: from the catalogue, or for a subgraph node from its workflow's interface."""
+        if node.type != SUBGRAPH:
+            return self.catalogue.get(node.type)
+        return Subgraphs(self.catalogue, self.read_roots).node_type(node, self.workflow.base_dir)
+
+    @property
+    def path(self) -> str:
+        """Where the user is: "" at the top, else the subgraph nodes' ids ("pair/left"), as runs name inner nodes."""
+        return "/".join(frame.node_id for frame in self.frames)
+
+    def breadcrumb(self) -> list[str]:
+        """The names along the path: the workflow's, then each open subgraph's."""
+        return [frame.workflow.name for frame in self.frames] + [self.workflow.name]
+
+    def root(self) -> Workflow:
+        """The whole workflow with the open subgraphs' edits in it (an edited subgraph file is written on leaving
+        it, so the top refers to it unchanged)."""
+        workflow = self.workflow
+        for frame in reversed(self.frames):
+            if frame.file is None:
+                parent = frame.workflow.copy()
+                inner = workflow.copy()
+                inner.source = None
+                parent.nodes[frame.node_id].workflow = inner
+                workflow = parent
+            else:
+                workflow = frame.workflow
+        return workflow
+
+    def runnable(self) -> Workflow:
+        """The whole workflow as a run now would see it: open subgraph files with their unsaved edits too."""
+        workflow = self.workflow
+        for frame in reversed(self.frames):
+            parent = frame.workflow.copy()
+            inner = workflow.copy()
+            if frame.file is not None:
+                Subgraphs(self.catalogue, self.read_roots).rebase_all(inner, frame.file.parent,
+                                                                       parent.base_dir.resolve())
+            inner.source = None
+            parent.nodes[frame.node_id].workflow = inner
+            workflow = parent
+        return workflow
+
+    def open_subgraph(self, node_id: str) -> None:
+        """Edit a subgraph node's workflow in place; `close_subgraph` goes back."""
+        node = self._node(node_id)
+        if node.type != SUBGRAPH:
+            raise EditRefused(f"node {node_id!r} is not a subgraph.")
+        base = self.workflow.base_dir.resolve()
+        try:
+            sub, _, chain = Subgraphs(self.catalogue, self.read_roots).resolve(
+                node, node_id, base, (), (base, *self.read_roots))
+        except WorkflowInvalid as exc:
+            raise EditRefused(f"cannot open subgraph {node_id!r}: {exc.problems[0].message}",
+                              exc.problems[0].hint) from None
+        file = chain[-1] if isinstance(node.workflow, str) else None
+        inner = load(file) if file else sub.copy()
+        if file is None:
+            inner.source = self.workflow.source  # an embedded workflow reads from its holder's folder
+        self.frames.append(Frame(self.workflow, node_id, self.undo_stack, self.redo_stack,
+                                 self._saved if len(self.frames) == 0 else self.frames[0].saved,
+                                 self._fingerprint(inner), file))
+        self.workflow, self.undo_stack, self.redo_stack = inner, [], []
+        self._merge_key = None
+        self.layout_missing()
+
+    def close_subgraph(self) -> Path | None:
+        """Back to the workflow holding the open subgraph; its edits go into the node (one undoable step), or into
+        its own file, which is then written and returned."""
+        frame = self.frames.pop()
+        edited, changed = self.workflow, self._fingerprint() != frame.opened
+        self.workflow, self.undo_stack, self.redo_stack = frame.workflow, frame.undo_stack, frame.redo_stack
+        self._merge_key = None
+        if not self.frames:
+            self._saved = frame.saved
+        if not changed:
+            return None
+        if frame.file is not None:
+            edited.save(frame.file)
+            return frame.file
+        self._checkpoint()
+        inner = edited.copy()
+        inner.source = None
+        self.workflow.nodes[frame.node_id].workflow = inner
+        return None
+
+    def make_subgraph(self, node_ids: list[str]) -> str:
+        """Put the selected nodes into one new subgraph node (embedded); returns its id."""
+        before = set(self.workflow.nodes)
+        try:
+            made = make_subgraph(self.workflow, node_ids, Subgraphs(self.catalogue, self.read_roots))
+        except RegroupRefused as exc:
+            raise EditRefused(str(exc)) from None
+        self._checkpoint()
+        self.workflow = made
+        return next(n for n in made.nodes if n not in before)
+
+    def unpack(self, node_id: str) -> list[str]:
+        """Replace a subgraph node by its nodes; returns their ids."""
+        before = set(self.workflow.nodes)
+        try:
+            unpacked = unpack_subgraph(self.workflow, node_id, Subgraphs(self.catalogue, self.read_roots))
+        except (RegroupRefused, WorkflowInvalid) as exc:
+            raise EditRefused(str(exc)) from None
+        self._checkpoint()
+        self.workflow = unpacked
+        return [n for n in unpacked.nodes if n not in before]
+
+    def rebase_references(self, folder: Path) -> None:
+        """Before saving into another folder: subgraph files referred to by path stay the same files."""
+        old = self.workflow.base_dir.resolve()
+        for node in self.workflow.nodes.values():
+            if node.type == SUBGRAPH and isinstance(node.workflow, str):
+                node.workflow = rebase_path(node.workflow, old, folder.resolve())
 
     @property
     def viewport(self) -> dict:
@@ -162,6 +316,7 @@ class Document:
         when it is an untitled copy of that file."""
         self.workflow = workflow
         self.template = template
+        self.frames.clear()
         self.undo_stack.clear()
         self.redo_stack.clear()
         self._merge_key = None
@@ -169,14 +324,22 @@ class Document:
         self._saved = self._fingerprint() if saved else ""
 
     # ---- edits ---------------------------------------------------------------------------
-    def add_node(self, type_id: str, x: float, y: float, name: str | None = None) -> str:
-        """A new node of the type; its id is `name` (or the type's own name), numbered if taken."""
-        node_type = self.catalogue.get(type_id)
-        if node_type is None:
+    def add_node(self, type_id: str, x: float, y: float, name: str | None = None, workflow: Path | None = None) -> str:
+        """A new node of the type, or (type "workflow") one using the saved workflow file `workflow`; its id is `name`
+        (or the type's own name, or the file's), numbered if taken."""
+        if type_id == SUBGRAPH and workflow is not None:
+            ref = rebase_path(workflow.name, workflow.parent.resolve(), self.workflow.base_dir.resolve())
+            node = Node(type=SUBGRAPH, workflow=ref)
+            if self.node_type(node) is None:
+                raise EditRefused(f"{workflow.name} cannot be used as a node.", "Open it to see its problems.")
+            base = workflow.stem
+        elif self.catalogue.get(type_id) is None:
             raise EditRefused(f"there is no node type {type_id!r}.", "Pick a node from the palette.")
+        else:
+            node, base = Node(type=type_id), type_id.split(".")[1]
         self._checkpoint()
-        node_id = self._fresh_id(name or type_id.split(".")[1])
-        self.workflow.nodes[node_id] = Node(type=type_id)
+        node_id = self._fresh_id(name or base)
+        self.workflow.nodes[node_id] = node
         self._set_position(node_id, x, y)
         return node_id
 
@@ -190,7 +353,7 @@ class Document:
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         node = self._node(node_id)
-        node_type = self.catalogue.get(node.type)
+        node_type = self.node_type(node)
         param = node_type.param(name) if node_type else None
         if param is None:
             raise EditRefused(f"node {node_id!r} has no param {name!r}.")
@@ -236,7 +399,7 @@ class Document:
     def regenerate_seed(self, node_id: str) -> bool:
         """A new random seed for the node's seed params; False when it has none."""
         node = self._node(node_id)
-        node_type = self.catalogue.get(node.type)
+        node_type = self.node_type(node)
         seeds = [p for p in (node_type.params if node_type else ()) if p.kind == "seed" and p.name not in node.inputs]
         if not seeds:
             return False
@@ -247,7 +410,7 @@ class Document:
 
     def connect(self, source: str, output: str, target: str, port: str) -> None:
         src, dst = self._node(source), self._node(target)
-        src_type, dst_type = self.catalogue.get(src.type), self.catalogue.get(dst.type)
+        src_type, dst_type = self.node_type(src), self.node_type(dst)
         out = src_type.output_port(output) if src_type else None
         into = dst_type.port(port) if dst_type else None
         if out is None or into is None:
@@ -293,7 +456,7 @@ class Document:
     def expose(self, name: str, node_id: str, param: str, description: str = "") -> None:
         """Make a node's param a workflow input: a field in the form, `--set NAME=...` on the command line."""
         node = self._node(node_id)
-        node_type = self.catalogue.get(node.type)
+        node_type = self.node_type(node)
         name = name.strip()
         if not node_type or not node_type.param(param):
             raise EditRefused(f"node {node_id!r} has no param {param!r}.")
@@ -303,6 +466,25 @@ class Document:
             raise EditRefused(f"the workflow already has an input named {name!r}.", "Pick another name.")
         self._checkpoint()
         self.workflow.inputs[name] = WorkflowInput(node_id, param, description.strip())
+
+    def expose_output(self, name: str, node_id: str, output: str, description: str = "") -> None:
+        """Make a node's output a workflow output: what the workflow gives when used as a node (or over HTTP)."""
+        node_type = self.node_type(self._node(node_id))
+        name = name.strip()
+        if not node_type or not node_type.output_port(output):
+            raise EditRefused(f"node {node_id!r} has no output {output!r}.")
+        if not OUTPUT_NAME.match(name):
+            raise EditRefused(f"{name!r} cannot be an output name.",
+                              "Start with a letter; use letters, digits and _ only (it is linked as NODE.NAME).")
+        if name in self.workflow.outputs:
+            raise EditRefused(f"the workflow already has an output named {name!r}.", "Pick another name.")
+        self._checkpoint()
+        self.workflow.outputs[name] = WorkflowOutput(node_id, output, description.strip())
+
+    def unexpose_output(self, name: str) -> None:
+        if name in self.workflow.outputs:
+            self._checkpoint()
+            del self.workflow.outputs[name]
 
     def unexpose(self, name: str) -> None:
         if name in self.workflow.inputs:
@@ -331,6 +513,7 @@ class Document:
                 if not node.inputs[port]:
                     del node.inputs[port]
         self.workflow.inputs = {k: v for k, v in self.workflow.inputs.items() if v.node not in gone}
+        self.workflow.outputs = {k: v for k, v in self.workflow.outputs.items() if v.node not in gone}
 
     def sweep(self, node_id: str, param: str, values: str, axis: str = "x", mode: str | None = None) -> str:
         """Sweep a node's param over `values` (one per line) as the x or y of the workflow's sweep node; when there

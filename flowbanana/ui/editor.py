@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import networkx as nx
 from nicegui import app, background_tasks, ui
@@ -17,11 +17,13 @@ from nicegui import app, background_tasks, ui
 from ..errors import WorkflowInvalid
 from ..graph import build_graph
 from ..porttypes import compatible
-from ..workflow import Workflow, loads
+from ..subgraph import Subgraphs
+from ..workflow import SUBGRAPH, Workflow, loads
 from .canvas import FlowCanvas
 from .compare import CompareDialog
 from .history import HistoryPanel
 from .document import Document, EditRefused
+from .levels import LevelStatuses
 from .library import file_name, first_workflow, free_name, restore, templates
 from .mask_editor import MaskDialog, carry_masks
 from .panels import SidePanel, settings_dialog
@@ -42,7 +44,9 @@ class Editor:
         self.config = config
         self.token = secrets.token_urlsafe(18)
         TABS[self.token] = self
-        self.doc = Document(Workflow(name="Untitled"), config.catalogue)
+        self.doc = Document(Workflow(name="Untitled"), config.catalogue, read_roots=config.read_roots)
+        self.levels = LevelStatuses()
+        self.shown_by: dict[str, str] = {}  # each subgraph node here -> the inner node whose results stand for it
         self.summary: dict | None = None
         self._title = ""
         self.runner = RunController(config, on_status=self._statuses, on_finished=self._finished,
@@ -63,6 +67,7 @@ class Editor:
             self.unsaved = ui.label("● unsaved").classes("text-caption text-amber-4").props("data-testid=unsaved")
             self.copy_note = ui.label().classes("text-caption text-grey-5").props("data-testid=template-copy") \
                 .tooltip("A template opens as an untitled copy: Save asks for a name, so the template stays as it is")
+            self.crumbs = ui.row().classes("items-center gap-0 no-wrap fb-breadcrumb").props("data-testid=breadcrumb")
             with ui.button("File", icon="folder_open").props("flat dense no-caps color=grey-4 data-testid=file-menu"):
                 self.file_menu = ui.menu().props("dark")
             ui.separator().props("vertical").classes("q-mx-xs")
@@ -87,10 +92,11 @@ class Editor:
                 .props("flat dense round color=grey-4").tooltip("Inputs and results")
         with ui.right_drawer(value=True, fixed=True).classes("fb-side p-0").props("width=320 bordered") as self.drawer:
             self.side = SidePanel(on_param=self._form_param, on_description=self._set_description,
-                                  on_remove=self._unexpose)
+                                  on_remove=self._unexpose, on_remove_output=self._unexpose_output)
             with self.side.history:
                 HistoryPanel(self.config.runs(), self.config.previews, on_open=self.open_text, on_notice=self.notice)
-        self.canvas = FlowCanvas(self.config.catalogue, on_edit=self.on_edit, on_command=self.on_command,
+        self.canvas = FlowCanvas(self.config.catalogue, self.config.workflows_dir, on_edit=self.on_edit,
+                                 on_command=self.on_command,
                                  on_viewport=self._viewport).classes("w-full").style("height: calc(100vh - 52px)")
         self.canvas.on("ready", lambda: self._ready())
         self.masks = MaskDialog(self)
@@ -148,7 +154,10 @@ class Editor:
 
     def _load_canvas(self) -> None:
         self.canvas.load(self.doc.view())
-        statuses = {n: {"history": h} for n, h in self.runner.history.items() if n in self.doc.workflow.nodes}
+        self._shown_by()
+        statuses = self.levels.local({n: {"history": h} for n, h in self.runner.history.items()}, self.doc.path,
+                                     self.shown_by)
+        statuses = {n: s for n, s in statuses.items() if n in self.doc.workflow.nodes and s}
         if statuses:
             self.canvas.set_statuses(statuses)
         self.side.show_form(self.doc, on_pick=self._show_node)
@@ -197,12 +206,14 @@ class Editor:
         self.refresh(select=select, form=op not in ("move",))
 
     def _add(self, args: dict) -> str:
-        """A node from the palette or the search box; linked to the port the search was opened from."""
+        """A node from the palette or the search box (a saved workflow too); linked to the port the search was
+        opened from."""
         link = args.get("link")
+        saved = self.config.workflows_dir / Path(args["workflow"]).name if args.get("workflow") else None
         with self.doc.group():
-            node_id = self.doc.add_node(args["type"], args["x"], args["y"])
+            node_id = self.doc.add_node(args["type"], args["x"], args["y"], workflow=saved)
             if link:
-                node_type = self.config.catalogue.get(args["type"])
+                node_type = self.doc.node_type(self.doc.workflow.nodes[node_id])
                 if link["from"] == "out":
                     port = self._port_for(node_id, node_type, link)
                     if port:
@@ -266,14 +277,15 @@ class Editor:
             self.refresh(form=False)
 
     def _autosave(self) -> None:
-        record = {"json": self.doc.workflow.dumps(), "dirty": self.doc.dirty,
-                  "source": str(self.doc.workflow.source) if self.doc.workflow.source else None,
+        root = self.doc.root()  # the whole workflow, even while a subgraph is open (a refresh reopens its top)
+        record = {"json": root.dumps(), "dirty": self.doc.dirty, "source": str(root.source) if root.source else None,
                   "template": str(self.doc.template) if self.doc.template else None}
         app.storage.tab[AUTOSAVE_KEY] = record
         app.storage.general[AUTOSAVE_KEY] = record
 
     def _show_state(self) -> None:
         self.name.value = self.doc.workflow.name
+        self._show_breadcrumb()
         self.unsaved.set_visibility(self.doc.dirty)
         self.copy_note.set_text(f"copy of {self.doc.template.name}" if self.doc.template else "")
         self.copy_note.set_visibility(self.doc.template is not None)
@@ -314,6 +326,10 @@ class Editor:
             self.run(targets={node} | nx.descendants(build_graph(self.doc.workflow), node), force={node})
         elif cmd == "expose" and node in self.doc.workflow.nodes:
             self._expose_dialog(node)
+        elif cmd == "expose_output" and node in self.doc.workflow.nodes:
+            self._expose_output_dialog(node)
+        elif cmd in ("make_subgraph", "unpack", "open_subgraph"):
+            self._regroup(cmd, node, args.get("nodes") or [])
         elif cmd == "paint_mask" and node in self.doc.workflow.nodes:
             background_tasks.create(self.masks.open(node), name="flowbanana-mask-open")
         elif cmd == "compare" and node in self.doc.workflow.nodes:
@@ -327,19 +343,75 @@ class Editor:
         elif cmd == "open_text":
             background_tasks.create(self.open_text(args.get("text", ""), args.get("name", "dropped file")))
 
+    def _regroup(self, cmd: str, node: str | None, nodes: list[str]) -> None:
+        """Make a subgraph of the selection, unpack one, or open one to edit it in place (the breadcrumb leads back)."""
+        try:
+            if cmd == "make_subgraph":
+                select = [self.doc.make_subgraph(nodes)]
+            elif cmd == "unpack":
+                select = self.doc.unpack(node)
+            else:
+                self.doc.open_subgraph(node)
+                self._load_canvas()
+                self._autosave()
+                return
+        except EditRefused as exc:
+            self.notice(str(exc), "warning")
+            return
+        self.refresh(select=select)
+
+    def leave_subgraph(self, levels: int = 1) -> None:
+        """Back up the breadcrumb: the open subgraphs' edits go into their nodes (or their own files)."""
+        for _ in range(min(levels, len(self.doc.frames))):
+            written = self.doc.close_subgraph()
+            if written:
+                self.notice(f"Saved the subgraph's file {written.name}", "positive", timeout=2500)
+        self._load_canvas()
+        self._autosave()
+
+    def _show_breadcrumb(self) -> None:
+        self.crumbs.clear()
+        names = self.doc.breadcrumb()
+        if len(names) < 2:
+            return
+        with self.crumbs:
+            for depth, name in enumerate(names[:-1]):
+                back = " icon=arrow_back" if depth == len(names) - 2 else ""  # the way back, one level up
+                ui.button(name, on_click=lambda d=len(names) - 1 - depth: self.leave_subgraph(d)) \
+                    .props(f"flat dense no-caps color=grey-4{back} data-testid=crumb-{depth}") \
+                    .tooltip("Back to this workflow (the subgraph's edits go with you)")
+                ui.icon("chevron_right").classes("text-grey-6")
+            ui.label(names[-1]).classes("text-caption text-amber-4 q-px-xs").props("data-testid=crumb-here")
+
+    def _expose_output_dialog(self, node_id: str) -> None:
+        node_type = self.doc.node_type(self.doc.workflow.nodes[node_id])
+        self._interface_dialog(f"Add an output of “{node_id}” to the workflow's outputs", "Output", "output",
+                               [o.name for o in node_type.outputs],
+                               lambda name, output, about: self.doc.expose_output(name, node_id, output, about),
+                               "What the workflow gives when it is used as a node in another, or run over HTTP.")
+
     def _expose_dialog(self, node_id: str) -> None:
-        node_type = self.config.catalogue.get(self.doc.workflow.nodes[node_id].type)
-        params = [p.name for p in node_type.params]
+        node_type = self.doc.node_type(self.doc.workflow.nodes[node_id])
+        self._interface_dialog(f"Add a param of “{node_id}” to the inputs form", "Param", "input",
+                               [p.name for p in node_type.params],
+                               lambda name, param, about: self.doc.expose(name, node_id, param, about))
+
+    def _interface_dialog(self, title: str, kind: str, what: str, choices: list[str],
+                          expose: Callable[[str, str, str], None], note: str = "") -> None:
+        """Pick a port of a node, name it, and add it to the workflow's inputs or outputs (`what`)."""
         with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
-            ui.label(f"Add a param of “{node_id}” to the inputs form").classes("text-h6")
-            param = ui.select(params, value=params[0], label="Param").props("outlined dense").classes("w-full")
-            name = ui.input("Input name", value=params[0]).props("outlined dense").classes("w-full")
-            param.on_value_change(lambda e: name.set_value(e.value))
+            ui.label(title).classes("text-h6")
+            if note:
+                ui.label(note).classes("text-caption text-grey-6")
+            port = ui.select(choices, value=choices[0], label=kind).props("outlined dense").classes("w-full")
+            name = ui.input(f"{what.capitalize()} name", value=choices[0]) \
+                .props(f"outlined dense data-testid={what}-name").classes("w-full")
+            port.on_value_change(lambda e: name.set_value(e.value))
             about = ui.input("Description (optional)").props("outlined dense").classes("w-full")
 
             def confirm():
                 try:
-                    self.doc.expose(name.value, node_id, param.value, about.value)
+                    expose(name.value, port.value, about.value)
                 except EditRefused as exc:
                     self.notice(str(exc), "warning")
                     return
@@ -349,11 +421,15 @@ class Editor:
                 self.side.tabs.value = self.side.form_tab
             with ui.row().classes("w-full justify-end"):
                 ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Add", on_click=confirm).props("unelevated text-color=black")
+                ui.button("Add", on_click=confirm).props(f"unelevated text-color=black data-testid={what}-confirm")
         dialog.open()
 
     def _unexpose(self, name: str) -> None:
         self.doc.unexpose(name)
+        self.refresh()
+
+    def _unexpose_output(self, name: str) -> None:
+        self.doc.unexpose_output(name)
         self.refresh()
 
     def undo(self) -> None:
@@ -383,7 +459,7 @@ class Editor:
             return
         self.estimate_btn.props("loading")
         try:
-            plan = await self.runner.estimate(self.doc.workflow)
+            plan = await self.runner.estimate(self.doc.runnable())
         finally:
             self.estimate_btn.props(remove="loading")
         if plan is None:
@@ -400,8 +476,12 @@ class Editor:
 
     async def _run(self, targets, force) -> None:
         self.canvas.run_method("clearStatuses")
+        self.levels.clear()
+        self._shown_by()
         self.summary = None
-        task = self.runner.run(self.doc.workflow, targets, force)
+        prefix = f"{self.doc.path}/" if self.doc.path else ""  # inside a subgraph: its nodes by path
+        targets = {prefix + n for n in targets} if targets is not None else None
+        task = self.runner.run(self.doc.runnable(), targets, {prefix + n for n in force})
         self.run_btn.enabled = False
         self.stop_btn.set_visibility(True)
         try:
@@ -409,8 +489,24 @@ class Editor:
         finally:
             self._show_state()
 
+    def _shown_by(self) -> None:
+        """Which inner node's results a subgraph node of this level shows: the one its first output is."""
+        self.shown_by = {}
+        subs = {n: t for n, node in self.doc.workflow.nodes.items()
+                if node.type == SUBGRAPH and (t := self.doc.node_type(node)) and t.outputs}
+        if not subs:
+            return
+        flat, _ = Subgraphs(self.config.catalogue, self.config.read_roots).expand(self.doc.runnable())
+        prefix = f"{self.doc.path}/" if self.doc.path else ""
+        for node_id, node_type in subs.items():
+            link = flat.outputs.get(f"{prefix}{node_id}.{node_type.outputs[0].name}")
+            if link:
+                self.shown_by[node_id] = link.node
+
     def _statuses(self, statuses: dict) -> None:
-        self.canvas.set_statuses(statuses)
+        statuses = self.levels.local(statuses, self.doc.path, self.shown_by)
+        if statuses:
+            self.canvas.set_statuses(statuses)
         self._show_state()
         if any("history" in s for s in statuses.values()):
             self._keep_results()
@@ -512,6 +608,8 @@ class Editor:
         self.doc.workflow.requires = {**self.doc.workflow.requires, **needed}
 
     def save(self) -> None:
+        if self.doc.frames:  # the whole workflow is saved: back to its top first
+            self.leave_subgraph(len(self.doc.frames))
         source = self.doc.workflow.source
         # never write over a template it is a copy of, nor JSON over an image it came from
         if self.doc.template or source is None or source.suffix.lower() != ".json":
@@ -521,6 +619,7 @@ class Editor:
 
     def _write(self, path: Path) -> None:
         self.prepare_save()
+        self.doc.rebase_references(path.parent)  # subgraph files keep being the same files
         if carry_masks(self.doc.workflow, self.config.catalogue, path.parent):  # painted masks go with the file
             self.canvas.patch(self.doc.patch())
         try:

@@ -357,10 +357,14 @@ export default {
       this.lastProblems = map;
       return map;
     },
+    // the node types, then the saved workflows usable as nodes
+    entries() {
+      return [...this.catalogue.nodes, ...(this.catalogue.workflows || [])];
+    },
     palette() {
       const q = this.paletteQuery.trim().toLowerCase();
       const groups = {};
-      for (const t of this.catalogue.nodes) {
+      for (const t of this.entries) {
         if (q && !this.matches(t, q)) continue;
         (groups[t.category] = groups[t.category] || []).push(t);
       }
@@ -371,7 +375,7 @@ export default {
       const q = this.search.query.trim().toLowerCase();
       const f = this.search.filter;
       const scored = [];
-      for (const t of this.catalogue.nodes) {
+      for (const t of this.entries) {
         const score = this.fitScore(t, f);
         if (score && (!q || this.matches(t, q))) scored.push([score, t]);
       }
@@ -518,7 +522,7 @@ export default {
     },
     outputColor(id, output) {
       const node = this.nodes[id];
-      const def = node && this.types[node.type];
+      const def = this.defOf(node);
       const o = def && def.outputs.find((x) => x.name === output);
       const t = o && this.catalogue.port_types[o.type];
       return t ? t.color : "#9e9e9e";
@@ -752,7 +756,7 @@ export default {
     },
     outputType(id, output) {
       const node = this.nodes[id];
-      const def = node && this.types[node.type];
+      const def = this.defOf(node);
       const o = def && def.outputs.find((x) => x.name === output);
       return o ? o.type : "ANY";
     },
@@ -861,17 +865,17 @@ export default {
     // ---- masks, before/after, shared files (Python side: mask_editor.py, compare.py, sharing.py) ----
     // a painted mask of its own, or one fed into a MASK input by a node that has one (inpaint <- mask.paint)
     canPaint(id) {
-      const node = this.nodes[id], def = node && this.types[node.type];
+      const node = this.nodes[id], def = this.defOf(node);
       if (!def) return false;
       if (def.params.some((p) => p.kind === "mask" && !node.inputs[p.name])) return true;
       return def.inputs.some((p) => p.type === "MASK" && (node.inputs[p.name] || []).some((text) => {
-        const src = this.nodes[linkTarget(text).node], srcDef = src && this.types[src.type];
+        const src = this.nodes[linkTarget(text).node], srcDef = this.defOf(src);
         return !!srcDef && srcDef.params.some((q) => q.kind === "mask");
       }));
     },
     // an image made from a linked image (an edit, an inpaint, a filter), both with results to show
     canCompare(id) {
-      const node = this.nodes[id], def = node && this.types[node.type];
+      const node = this.nodes[id], def = this.defOf(node);
       const shown = (nid) => ((this.statuses[nid] || {}).history || []).some((h) => h.full);
       if (!def || def.output || !shown(id) || !def.outputs.some((o) => o.type === "IMAGE")) return false;
       return def.inputs.some((p) => p.type === "IMAGE" && (node.inputs[p.name] || []).some((text) => shown(linkTarget(text).node)));
@@ -897,13 +901,17 @@ export default {
 
     // ---- palette, search, menus ---------------------------------------------------------
     paletteDragStart(e, t) {
-      e.dataTransfer.setData("application/x-flowbanana-node", t.id);
+      e.dataTransfer.setData("application/x-flowbanana-node", JSON.stringify({ type: t.id, workflow: t.workflow || null }));
       e.dataTransfer.effectAllowed = "copy";
     },
     paletteClick(t) {
       const r = this.$refs.viewport.getBoundingClientRect();
       const w = this.toWorld(r.left + r.width / 2, r.top + r.height / 3);
-      this.$emit("edit", { op: "add", type: t.id, x: w.x - NODE_WIDTH / 2, y: w.y });
+      this.$emit("edit", { op: "add", type: t.id, workflow: t.workflow || null, x: w.x - NODE_WIDTH / 2, y: w.y });
+    },
+    // a node's type: a subgraph node carries its own (its workflow's interface), the others are the catalogue's
+    defOf(node) {
+      return node ? node.def || this.types[node.type] : null;
     },
     dragOver(e) {
       if ([...e.dataTransfer.types].some((t) => t === "application/x-flowbanana-node" || t === "Files")) {
@@ -913,10 +921,10 @@ export default {
     },
     async drop(e) {
       e.preventDefault();
-      const type = e.dataTransfer.getData("application/x-flowbanana-node");
+      const dragged = e.dataTransfer.getData("application/x-flowbanana-node");
       const w = this.toWorld(e.clientX, e.clientY);
-      if (type) {
-        this.$emit("edit", { op: "add", type, x: w.x - 20, y: w.y - 16 });
+      if (dragged) {
+        this.$emit("edit", { op: "add", ...JSON.parse(dragged), x: w.x - 20, y: w.y - 16 });
         return;
       }
       const file = e.dataTransfer.files[0];
@@ -951,7 +959,7 @@ export default {
       const s = this.search;
       this.search = null;
       const x = s.filter && s.filter.from === "in" ? s.wx - NODE_WIDTH : s.wx;
-      this.$emit("edit", { op: "add", type: t.id, x, y: s.wy - 20, link: s.filter });
+      this.$emit("edit", { op: "add", type: t.id, workflow: t.workflow || null, x, y: s.wy - 20, link: s.filter });
     },
     openMenu(e, id, param) {
       const r = this.$refs.viewport.getBoundingClientRect();
@@ -980,6 +988,7 @@ export default {
       else if (cmd === "duplicate") this.$emit("edit", { op: "duplicate", nodes: Object.keys(this.selection) });
       else if (cmd === "toggle_disabled") this.$emit("edit", { op: "disable", node: id, value: !this.nodes[id].disabled });
       else if (cmd === "rename") this.renaming = id;
+      else if (cmd === "make_subgraph") { this.flushParams(); this.$emit("command", { cmd, nodes: Object.keys(this.selection) }); }
       else {
         this.flushParams();
         this.$emit("command", { cmd, node: id, param });
@@ -1042,10 +1051,11 @@ export default {
           const inside = links.filter((l) => keep.has(linkTarget(l).node));
           if (inside.length) inputs[port] = inside.length === 1 ? inside[0] : inside;
         }
-        nodes[id] = { type: n.type, params: n.params, ...(Object.keys(inputs).length ? { inputs } : {}), ...(n.title ? { title: n.title } : {}) };
+        nodes[id] = { type: n.type, params: n.params, ...(Object.keys(inputs).length ? { inputs } : {}), ...(n.title ? { title: n.title } : {}),
+                      ...(n.workflow ? { workflow: n.workflow } : {}) };
         layout[id] = { x: n.x, y: n.y, ...(n.extra.length ? { extra_inputs: n.extra } : {}) };
       }
-      return { format: "flowbanana/workflow", version: 1, name: "clipboard", nodes, ui: { nodes: layout } };
+      return { format: "flowbanana/workflow", version: 2, name: "clipboard", nodes, ui: { nodes: layout } };
     },
     pointerMove(e) {
       this.pointerWorld = this.toWorld(e.clientX, e.clientY);
@@ -1076,7 +1086,7 @@ export default {
       this.miniMap = { s, ox, oy };
       for (const [id, n] of Object.entries(this.nodes)) {
         const o = this.offsets[id] || { w: NODE_WIDTH, h: 120 };
-        const def = this.types[n.type];
+        const def = this.defOf(n);
         ctx.fillStyle = this.selection[id] ? "#f7d046" : (def && this.catalogue.categories[def.category]) || "#666";
         ctx.fillRect(n.x * s + ox, n.y * s + oy, Math.max(2, o.w * s), Math.max(2, o.h * s));
       }
@@ -1110,9 +1120,9 @@ export default {
             <span class="fb-spacer"></span><span class="fb-muted">{{ collapsed[g.category] && !paletteQuery ? '+' : '−' }}</span>
           </div>
           <template v-if="!collapsed[g.category] || paletteQuery">
-            <div v-for="t in g.types" :key="t.id" class="fb-pal-item" draggable="true" :data-type="t.id"
+            <div v-for="t in g.types" :key="t.workflow || t.id" class="fb-pal-item" draggable="true" :data-type="t.workflow || t.id"
                  :title="t.description" @dragstart="paletteDragStart($event, t)" @click="paletteClick(t)">
-              <span class="fb-pal-title">{{ t.title }}</span><span class="fb-pal-id">{{ t.id }}</span>
+              <span class="fb-pal-title">{{ t.title }}</span><span class="fb-pal-id">{{ t.workflow || t.id }}</span>
             </div>
           </template>
         </div>
@@ -1125,7 +1135,7 @@ export default {
          @dragover="dragOver" @drop="drop">
       <div ref="world" class="fb-world" :style="worldStyle" @pointerdown.self="backgroundDown">
         <fb-links :nodes="nodes" :offsets="offsets" :selected-link="selectedLink" :drag="drag" :pending="pending"></fb-links>
-        <fb-node v-for="id in nodeIds" :key="id" :id="id" :node="nodes[id]" :def="types[nodes[id].type] || {id: nodes[id].type, title: nodes[id].type + ' (unknown)', category: '?', inputs: [], params: [], outputs: [], description: 'This node type is not installed.'}"
+        <fb-node v-for="id in nodeIds" :key="id" :id="id" :node="nodes[id]" :def="defOf(nodes[id]) || {id: nodes[id].type, title: nodes[id].type + ' (unknown)', category: '?', inputs: [], params: [], outputs: [], description: nodes[id].type === 'workflow' ? 'This subgraph cannot be read: see the problems.' : 'This node type is not installed.'}"
                  :status="statuses[id]" :selected="!!selection[id]" :problems="problemsByNode[id] || noProblems"
                  :show-problems="showProblems" :drag="drag"></fb-node>
       </div>
@@ -1146,10 +1156,10 @@ export default {
         <input ref="searchInput" class="fb-input" v-model="search.query" @input="search.index = 0" @keydown="searchKey"
                :placeholder="search.filter ? 'Compatible nodes for ' + search.filter.type + '…' : 'Add a node…'">
         <div class="fb-search-list">
-          <div v-for="(t, i) in searchResults" :key="t.id" class="fb-search-item" :class="{'fb-active': i === search.index}"
+          <div v-for="(t, i) in searchResults" :key="t.workflow || t.id" class="fb-search-item" :class="{'fb-active': i === search.index}"
                @mouseenter="search.index = i" @click="pick(t)">
             <span class="fb-dot" :style="{background: catalogue.categories[t.category]}"></span>
-            <span class="fb-pal-title">{{ t.title }}</span><span class="fb-pal-id">{{ t.id }}</span>
+            <span class="fb-pal-title">{{ t.title }}</span><span class="fb-pal-id">{{ t.workflow || t.id }}</span>
           </div>
           <div v-if="!searchResults.length" class="fb-muted fb-pad">No node fits.</div>
         </div>
@@ -1165,7 +1175,15 @@ export default {
         <div class="fb-menu-sep"></div>
         <div class="fb-menu-item" @click="menuAction('rename')">Rename…</div>
         <div class="fb-menu-item" @click="menuAction('toggle_disabled')">{{ nodes[menu.id].disabled ? 'Enable' : 'Disable (skip when running)' }}</div>
-        <div v-if="types[nodes[menu.id].type] && types[nodes[menu.id].type].params.length" class="fb-menu-item" @click="menuAction('expose')">Add a param to the inputs form…</div>
+        <div v-if="defOf(nodes[menu.id]) && defOf(nodes[menu.id]).params.length" class="fb-menu-item" @click="menuAction('expose')">Add a param to the inputs form…</div>
+        <div v-if="defOf(nodes[menu.id]) && defOf(nodes[menu.id]).outputs.length" class="fb-menu-item" data-testid="menu-expose-output" @click="menuAction('expose_output')">Add an output to the workflow's outputs…</div>
+        <div class="fb-menu-sep"></div>
+        <div class="fb-menu-item" data-testid="menu-make-subgraph" @click="menuAction('make_subgraph')">Make subgraph from {{ Object.keys(selection).length > 1 ? Object.keys(selection).length + ' selected nodes' : 'this node' }}</div>
+        <template v-if="nodes[menu.id].type === 'workflow'">
+          <div class="fb-menu-item" data-testid="menu-open-subgraph" @click="menuAction('open_subgraph')">Open subgraph</div>
+          <div class="fb-menu-item" data-testid="menu-unpack" @click="menuAction('unpack')">Unpack subgraph</div>
+        </template>
+        <div class="fb-menu-sep"></div>
         <div class="fb-menu-item" @click="menuAction('duplicate')">Duplicate <span class="fb-kbd">Ctrl+D</span></div>
         <div class="fb-menu-item fb-danger" @click="menuAction('delete')">Delete <span class="fb-kbd">Del</span></div>
       </div>

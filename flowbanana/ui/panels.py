@@ -15,10 +15,11 @@ class SidePanel:
     """Right-hand drawer: the workflow's description and inputs (usable without touching the graph), then results."""
 
     def __init__(self, on_param: Callable[[str, str, object], None], on_description: Callable[[str], None],
-                 on_remove: Callable[[str], None]):
+                 on_remove: Callable[[str], None], on_remove_output: Callable[[str], None]):
         self.on_param = on_param
         self.on_description = on_description
         self.on_remove = on_remove
+        self.on_remove_output = on_remove_output
         self.doc: Document | None = None
         self.runner: RunController | None = None
         self.summary: dict | None = None
@@ -53,10 +54,14 @@ class SidePanel:
                     .classes("text-caption text-grey-6")
             for name, spec in workflow.inputs.items():
                 node = workflow.nodes.get(spec.node)
-                node_type = doc.catalogue.get(node.type) if node else None
+                node_type = doc.node_type(node) if node else None
+                if node_type and spec.input and node_type.port(spec.input):
+                    self._listed(name, f"a link ({node_type.port(spec.input).type}) into {spec.node}.{spec.input}, "
+                                       "when this workflow is used as a node", lambda n=name: self.on_remove(n))
+                    continue
                 param = node_type.param(spec.param) if node_type else None
                 if param is None:
-                    ui.label(f"{name}: points at {spec.node}.{spec.param}, which does not exist.") \
+                    ui.label(f"{name}: points at {spec.node}.{spec.port}, which does not exist.") \
                         .classes("text-caption text-negative")
                     continue
                 linked = spec.param in node.inputs
@@ -65,6 +70,21 @@ class SidePanel:
                     self._field(name, spec.node, param, value, spec.description, linked)
                     ui.button(icon="close", on_click=lambda n=name: self.on_remove(n)) \
                         .props('flat round dense size=sm color=grey-6 title="Remove from the inputs form"')
+            if workflow.outputs:
+                ui.label("Outputs").classes("text-subtitle2 text-grey-5 q-mt-sm")
+                for name, spec in workflow.outputs.items():
+                    self._listed(name, f"{spec.node}.{spec.output}" + (f": {spec.description}" if spec.description
+                                                                        else ""),
+                                 lambda n=name: self.on_remove_output(n))
+
+    def _listed(self, name: str, what: str, on_remove: Callable[[], None]) -> None:
+        """One entry of the interface that has no field: its name, what it is, and a button to remove it."""
+        with ui.row().classes("w-full no-wrap items-center gap-1").props(f"data-testid=interface-{name}"):
+            with ui.column().classes("col gap-0"):
+                ui.label(name).classes("text-body2")
+                ui.label(what).classes("text-caption text-grey-6")
+            ui.button(icon="close", on_click=on_remove) \
+                .props('flat round dense size=sm color=grey-6 title="Remove from the interface"')
 
     def _problems(self, problems: list[dict], on_pick: Callable[[str], None] | None) -> None:
         """What stops the workflow from running, each naming its node: a click shows the node."""

@@ -61,6 +61,11 @@ class EditorConfig:
         return self.service
 
     @property
+    def read_roots(self) -> tuple[Path, ...]:
+        """What editor runs may read besides the workflow's folder: uploads, and the saved workflows (subgraphs)."""
+        return (self.uploads_dir.resolve(), self.workflows_dir.resolve())
+
+    @property
     def runs_dir(self) -> Path:
         """Each run's folder (record, events, outputs) under the output folder."""
         return self.out_root / "runs"
@@ -122,7 +127,7 @@ class RunController:
         try:
             record = service.submit(workflow.copy(), provider=self.config.provider, force=force, targets=targets,
                                     origin="editor", on_event=self._event,
-                                    read_roots=(self.config.uploads_dir.resolve(),))
+                                    read_roots=self.config.read_roots)
         except WorkflowInvalid as exc:
             self.on_problems(exc.problems)
             return
@@ -168,7 +173,7 @@ class RunController:
             self.on_notice(str(exc), "negative")
             return None
         options = setup.apply(RunOptions(cache=Cache(self.config.cache_dir) if self.config.cache_dir else None,
-                                         read_roots=(self.config.uploads_dir.resolve(),)))
+                                         read_roots=self.config.read_roots))
         try:
             await Execution(workflow.copy(), self.config.catalogue, options).run()
         except WorkflowInvalid as exc:

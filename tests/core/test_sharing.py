@@ -1,5 +1,6 @@
 """Provenance inside images, and bundles: round trips, and hostile bundles refused without writing outside."""
 import json
+import shutil
 import struct
 import zipfile
 import zlib
@@ -261,3 +262,59 @@ def test_bundling_a_bundle_onto_itself_is_refused(shared_workflow, catalogue, tm
                            str(Path(__file__).parents[1] / "packs")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "would destroy it" in done.stderr
     assert zip_path.read_bytes() == before and not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.fixture
+def library_workflow(tmp_path):
+    """A workflow using a subgraph from a library folder beside it; the subgraph reads a file of its own."""
+    lib = tmp_path / "lib"
+    (lib / "data").mkdir(parents=True)
+    (lib / "data" / "note.txt").write_text("from the library")
+    (lib / "reader.json").write_text(json.dumps({
+        "format": "flowbanana/workflow", "version": 2, "name": "Reader",
+        "nodes": {"r": {"type": "test.read", "params": {"path": "data/note.txt"}}},
+        "outputs": {"text": {"node": "r", "output": "text"}}}))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "wf.json").write_text(json.dumps({
+        "format": "flowbanana/workflow", "version": 2, "name": "uses a library",
+        "nodes": {"s": {"type": "workflow", "workflow": "../lib/reader.json"},
+                  "show": {"type": "test.show", "inputs": {"value": "s.text"}}}}))
+    return load(home / "wf.json"), lib
+
+
+def test_a_bundle_carries_its_subgraphs_and_their_files(library_workflow, catalogue, tmp_path, run):
+    workflow, lib = library_workflow
+    zip_path = export_bundle(workflow, catalogue, tmp_path / "share.zip", (lib,))
+    with zipfile.ZipFile(zip_path) as archive:
+        bundled = json.loads(archive.read("workflow.json"))
+        assert "files/s/r/note.txt" in archive.namelist()
+    assert bundled["nodes"]["s"]["workflow"]["name"] == "Reader"           # embedded: no file to look for
+    assert bundled["nodes"]["s"]["workflow"]["nodes"]["r"]["params"]["path"] == "files/s/r/note.txt"
+    shutil.rmtree(lib)                                                      # the library is not on the other machine
+    result, _ = run(open_bundle(zip_path, tmp_path / "elsewhere"))
+    assert result.output("show") == "from the library"
+
+
+def test_an_image_carries_the_subgraphs_of_the_workflow_that_made_it(catalogue, tmp_path, run):
+    (tmp_path / "frame.json").write_text(json.dumps({
+        "format": "flowbanana/workflow", "version": 2, "name": "Frame",
+        "inputs": {"size": {"node": "pad", "param": "border"}},
+        "outputs": {"image": {"node": "pad", "output": "image"}},
+        "nodes": {"shape": {"type": "mask.shape", "inputs": {"image": "blank.image"}},
+                  "blank": {"type": "image.load", "params": {"path": "blank.png"}},
+                  "pad": {"type": "image.pad", "params": {"mode": "border", "border": 4},
+                          "inputs": {"image": "shape.mask"}}}}))
+    Image.new("RGB", (8, 8), "white").save(tmp_path / "blank.png")
+    (tmp_path / "wf.json").write_text(json.dumps({
+        "format": "flowbanana/workflow", "version": 2, "name": "framed",
+        "nodes": {"f": {"type": "workflow", "workflow": "frame.json", "params": {"size": 2}},
+                  "save": {"type": "image.save", "params": {"filename": "framed.png"}, "inputs": {"image": "f.image"}}}}))
+    result, _ = run(load(tmp_path / "wf.json"), out_dir=tmp_path / "out")
+    saved = result.files[0]
+    embedded, _ = provenance.read(saved)
+    assert embedded["nodes"]["f"]["workflow"]["name"] == "Frame" and embedded["nodes"]["f"]["params"] == {"size": 2}
+    (tmp_path / "frame.json").unlink()                                      # the image alone is enough
+    shutil.copy(tmp_path / "blank.png", tmp_path / "out" / "blank.png")     # its inputs are looked for beside it
+    again, _ = run(open_workflow(saved), out_dir=tmp_path / "again")
+    assert again.ok and Image.open(again.files[0]).size == (12, 12)

@@ -87,6 +87,25 @@ async def test_contact_sheet_captions_every_shot(tmp_path):
     assert caption.getextrema()[1] > 150  # light caption text on the dark sheet
 
 
+async def test_polaroid_pair_uses_one_subgraph_twice_and_caches_its_inner_nodes(tmp_path):
+    result, files = await run_example("polaroid-pair.json", tmp_path)
+    sheet = files["polaroid-pair.png"].convert("RGB")
+    assert sheet.size == result.output("sheet").size
+    assert {"left/caption", "right/caption", "left/tilt", "right/tilt"} <= set(result.nodes)
+    assert "left/photo" not in result.nodes      # each print takes its photo from outside: the default never loads
+    r, g, b = sheet.getpixel((330, 345))          # the ball in the colour print
+    assert r > 150 and b < 60
+    assert len(set(sheet.getpixel((948, 350)))) == 1  # and in the black-and-white one
+    again, _ = await run_example("polaroid-pair.json", tmp_path, inputs={"right_caption": "Grey"})
+    rerun = {n for n, r in again.nodes.items() if r.status == "done"}
+    assert rerun == {"right/caption", "right/tilt", "right/show", "sheet", "save"}
+
+
+async def test_polaroid_runs_alone_on_the_example_photo(tmp_path):
+    result, _ = await run_example("polaroid.json", tmp_path)
+    assert result.named_outputs()["print"].mode == "RGBA"   # its declared output, by name
+
+
 def test_the_readme_first_command_runs(tmp_path):
     """`flowbanana run workflows/social-sizes.json`, as a user types it, with no key and no cache."""
     done = subprocess.run([sys.executable, "-m", "flowbanana", "run", str(WORKFLOWS / "social-sizes.json"),

@@ -12,9 +12,9 @@ from PIL import Image
 from serverkit import PACKS, events, finish, make_workflow, save_workflow, sleepy_workflow, submit
 
 
-def test_nodes_is_the_cli_catalogue(client):
-    cli = subprocess.run([sys.executable, "-m", "flowbanana", "nodes", "--json", "--nodes-dir", str(PACKS)],
-                         capture_output=True, text=True, check=True)
+def test_nodes_is_the_cli_catalogue(client, server):
+    cli = subprocess.run([sys.executable, "-m", "flowbanana", "nodes", "--json", "--nodes-dir", str(PACKS),
+                          "--workflows", str(server.workflows)], capture_output=True, text=True, check=True)
     assert client.get("/api/nodes").json() == json.loads(cli.stdout)
 
 
