@@ -11,6 +11,7 @@ from flowbanana.limits import CallLimiter
 from flowbanana.providers import GeminiProvider
 from flowbanana.providers.retry import RetryPolicy
 
+from fake_batches import FakeBatches
 from fake_gemini import FAKE_KEY, FakeGemini
 
 KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "NANO_BANANA_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI",
@@ -31,6 +32,12 @@ def fake():
     server = FakeGemini().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def batches(fake) -> FakeBatches:
+    """The fake's Batch and Files APIs, on the same server."""
+    return FakeBatches(fake)
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 It checks requests as strictly as Google does where it matters to flowbanana (path, model, key
 header, aspect ratio and size for the model, how many images), answers with real PNGs of the
 size Gemini would return, and injects faults on demand: queue them with `fake.fail("429", ...)`,
-one per request, in order. Used by the tests and by bench/gemini_throughput.py.
+one per request, in order. Used by the tests and by bench/gemini_throughput.py. Further routes (the
+Batch and Files APIs of fake_batches.py) plug in through `routes`.
 """
 from __future__ import annotations
 
@@ -83,6 +84,8 @@ class FakeGemini:
     headers_seen: list[dict] = field(default_factory=list)
     bodies_seen: list[str] = field(default_factory=list)
     extra_listed: list[str] = field(default_factory=lambda: ["gemini-4-flash-image-preview"])  # listed, not served
+    key: str = FAKE_KEY
+    routes: list = field(default_factory=list)  # route(method, path, headers, raw, base_url) -> answer or None
 
     def __post_init__(self):
         self._faults: deque[str] = deque()
@@ -120,7 +123,25 @@ class FakeGemini:
 
     # -- answering ---------------------------------------------------------------------------
 
-    def handle(self, path: str, headers: dict, raw: bytes) -> tuple[int, bytes]:
+    def handle(self, method: str, path: str, headers: dict, raw: bytes) -> tuple[int, bytes, dict]:
+        """(status, body, extra headers) for one HTTP request."""
+        for route in self.routes:
+            answered = route(method, path, headers, raw, self.url)
+            if answered is not None:
+                status, body, extra = answered
+                return status, body if isinstance(body, bytes) else json.dumps(body).encode(), extra
+        if method == "GET":  # models.list: what this key may use, one page (the real API pages by pageToken)
+            if headers.get("x-goog-api-key") != FAKE_KEY:
+                status, body = _error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+            elif not re.match(r"^/(v1|v1beta)/models(\?.*)?$", path):
+                status, body = _error(404, "NOT_FOUND", f"no route for {path}")
+            else:
+                status, body = 200, {"models": [{"name": f"models/{m}", "displayName": m,
+                                                 "supportedGenerationMethods": ["generateContent"]}
+                                                for m in [*MODELS, *self.extra_listed]]}
+            return status, json.dumps(body).encode(), {}
+        if method != "POST":
+            return 404, json.dumps(_error(404, "NOT_FOUND", f"no route for {method} {path}")[1]).encode(), {}
         with self._lock:
             self.headers_seen.append(headers)
             self.bodies_seen.append(raw.decode("utf-8", "replace"))
@@ -139,7 +160,7 @@ class FakeGemini:
                 self.in_flight -= 1
         if status != 200:
             self.rejected.append((status, body.get("error", {}).get("message", "") if isinstance(body, dict) else ""))
-        return status, body if isinstance(body, bytes) else json.dumps(body).encode()
+        return status, body if isinstance(body, bytes) else json.dumps(body).encode(), {}
 
     def _answer(self, path: str, headers: dict, raw: bytes, fault: str | None):
         match = _PATH.match(path)
@@ -151,19 +172,25 @@ class FakeGemini:
         if headers.get("x-goog-api-key") != FAKE_KEY:
             return _error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
                           [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}])
-        if fault in ("503", "500", "echo_key", "malformed") or fault in QUOTA_FAULTS:
+        if fault in ("echo_key", "malformed"):
             return _fault_answer(fault, headers, self.retry_delay)
+        return self.answer_request(model, json.loads(raw), fault, version)
+
+    def answer_request(self, model: str, body: dict, fault: str | None = None, version: str = "v1beta",
+                       record: list | None = None):
+        """(status, JSON body) generateContent gives `body` for `model`; the accepted call goes to `record`."""
+        if fault in ("503", "500") or fault in QUOTA_FAULTS:
+            return _fault_answer(fault, {}, self.retry_delay)
         spec = MODELS.get(model)
         if spec is None:
             return _error(404, "NOT_FOUND", f"models/{model} is not found for API version {version}, or is not "
                                             "supported for generateContent.")
         try:
-            body = json.loads(raw)
             call = _parse(body, model, version, spec)
         except _Bad as bad:
             return _error(400, "INVALID_ARGUMENT", str(bad))
         call.fault = fault
-        self.calls.append(call)
+        (self.calls if record is None else record).append(call)
         return 200, self._content(call, spec, fault)
 
     def _content(self, call: Call, spec: dict, fault: str | None) -> dict:
@@ -351,36 +378,21 @@ def _fault_answer(fault: str, headers: dict, retry_delay: str):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self):
-        """models.list: what this key may use, one page (the real API pages by pageToken)."""
-        fake = self.server.fake
-        if self.headers.get("x-goog-api-key") != FAKE_KEY:
-            status, body = _error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
-        elif not re.match(r"^/(v1|v1beta)/models(\?.*)?$", self.path):
-            status, body = _error(404, "NOT_FOUND", f"no route for {self.path}")
-        else:
-            status, body = 200, {"models": [{"name": f"models/{m}", "displayName": m,
-                                             "supportedGenerationMethods": ["generateContent"]}
-                                            for m in [*MODELS, *fake.extra_listed]]}
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k.lower(): v for k, v in self.headers.items()}
-        status, body = self.server.fake.handle(self.path, headers, raw)
+        status, body, extra = self.server.fake.handle(self.command, self.path, headers, raw)
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            for name, value in {"Content-Type": "application/json; charset=UTF-8", **extra}.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test)
+
+    do_GET = do_DELETE = do_POST
 
     def log_message(self, *args):
         pass
