@@ -39,6 +39,8 @@ examples:
   flowbanana run wf.json --force gen              run node 'gen' again even if it is cached
   flowbanana run wf.json --dry-run                the model calls it would make and their cost; calls nothing
   flowbanana run wf.json --provider offline       placeholder images: no API key, no quota
+  flowbanana run wf.json --batch                  model calls through Gemini's Batch API: half price, within 24h
+  flowbanana run wf.json --batch --detach         submit the batch jobs and exit; `flowbanana resume RUN` finishes
   flowbanana run outputs/shoe/shoe_0.png          run the workflow embedded in an image it made
   flowbanana run shared.zip                       run a bundle (it reads only its own files)
 
@@ -116,8 +118,35 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run this node again even when its result is cached (repeatable)")
     run.add_argument("--allow-read", action="append", default=[], type=Path, metavar="DIR",
                      help="let the workflow read files in DIR too (default: only its own folder)")
+    run.add_argument("--batch", action="store_true",
+                     help="send the model calls as Gemini Batch API jobs (half price, done within 24 hours), wait "
+                          "for them, then finish the run; running the same command again carries on")
+    run.add_argument("--detach", action="store_true", help="with --batch: submit the jobs and exit")
+    run.add_argument("--direct", action="append", default=[], metavar="NODE",
+                     help="with --batch: this node calls Gemini directly, at the full price (repeatable)")
     add_common(run)
     run.set_defaults(handler=cmd_run, parser=run)
+
+    runs = sub.add_parser("runs", help="list batch runs waiting for Gemini's Batch API",
+                          epilog="examples:\n  flowbanana runs\n  flowbanana runs --all --json",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    runs.add_argument("--all", action="store_true", help="finished batch runs too")
+    runs.add_argument("--no-check", action="store_true", help="show the states last seen; ask Gemini nothing")
+    add_common(runs)
+    runs.set_defaults(handler=cmd_runs)
+
+    resume = sub.add_parser("resume", help="collect a batch run's finished jobs and finish the run",
+                            epilog="examples:\n  flowbanana resume 20261201-101500-a1b2c3\n"
+                                   "  flowbanana resume 20261201-101500-a1b2c3 --detach   look once, do not wait",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    resume.add_argument("run", metavar="RUN", help="the batch run's id (`flowbanana runs` lists them)")
+    resume.add_argument("--detach", action="store_true", help="collect what has finished, submit what comes next, "
+                                                              "and exit instead of waiting")
+    resume.add_argument("--config", type=Path, metavar="FILE", help="provider settings, as for `flowbanana run`")
+    resume.add_argument("--concurrency", type=positive_int, metavar="N", help="as for `flowbanana run`")
+    resume.add_argument("--rpm", type=int, metavar="N", help="as for `flowbanana run`")
+    add_common(resume)
+    resume.set_defaults(handler=cmd_resume)
 
     validate = sub.add_parser("validate", help="check workflow files and report every problem",
                               epilog="examples:\n  flowbanana validate wf.json\n  flowbanana validate workflows/*.json"
@@ -490,8 +519,12 @@ def run_usage_problems(args, workflow, catalogue) -> list:
     from .executor import default_out_dir
     from .validation import validate
     nodes = ", ".join(workflow.nodes)
-    problems = [Problem("force", f"--force {n}: the workflow has no node {n!r}.", hint=f"Its nodes: {nodes}.")
-                for n in args.force if n not in workflow.nodes]
+    problems = [Problem("force", f"{flag} {n}: the workflow has no node {n!r}.", hint=f"Its nodes: {nodes}.")
+                for flag, names in (("--force", args.force), ("--direct", args.direct)) for n in names
+                if n not in workflow.nodes]
+    for flag, given in (("--detach", args.detach), ("--direct", args.direct)):
+        if given and not args.batch:
+            problems.append(Problem("usage", f"{flag} goes with --batch.", hint=f"Add --batch, or drop {flag}."))
     folders = [(f"--out {args.out}" if args.out else f"the output folder {default_out_dir(workflow)}",
                 args.out or default_out_dir(workflow))]
     if not args.no_cache:
@@ -559,6 +592,16 @@ def missing_beside_image(file: Path, workflow, catalogue, read_roots: tuple[Path
                               "made by flowbanana bundle, instead of an image).")]
 
 
+def cmd_runs(args) -> int:
+    from .batch.commands import cmd_runs as list_runs
+    return list_runs(args)
+
+
+def cmd_resume(args) -> int:
+    from .batch.commands import cmd_resume as resume
+    return resume(args)
+
+
 def cmd_run(args) -> int:
     import asyncio
     import signal
@@ -589,6 +632,10 @@ def cmd_run(args) -> int:
                             dry_run=args.dry_run)
     except (ConfigError, ProviderUnavailable) as exc:
         raise WorkflowInvalid([Problem("usage", str(exc))]) from None
+    read_roots = (*(p.resolve() for p in args.allow_read), *named_files)
+    if args.batch and not args.dry_run:
+        from .batch.commands import run_batch
+        return run_batch(args, workflow, catalogue, setup, read_roots)
     banner = setup.announce(workflow, catalogue)
     if banner:
         print(banner, file=sys.stderr)
@@ -627,7 +674,7 @@ def cmd_run(args) -> int:
         return result
 
     def report(result) -> None:
-        usage, plan = setup.usage(result), setup.plan() if args.dry_run else None
+        usage, plan = setup.usage(result), setup.plan(batch=args.batch) if args.dry_run else None
         if args.json:
             print(json.dumps({"workflow": workflow.name, **result.to_json(), "usage": usage,
                               **({"plan": plan} if plan else {})}, indent=2), flush=True)

@@ -178,6 +178,8 @@ def _usage_line(usage: dict) -> str:
     retries = f" (+{usage['retries']} retr{'y' if usage['retries'] == 1 else 'ies'})" if usage["retries"] else ""
     cost = "no cost (offline preview)" if usage["offline"] else f"estimated cost ${usage['cost_usd']:.3f}" + (
         f" plus {usage['unpriced']} calls of unknown price" if usage["unpriced"] else "")
+    if usage.get("batch"):
+        cost += f" ({usage['batch']['calls']} at batch prices: ${usage['batch']['direct_cost_usd']:.3f} direct)"
     return (f"Model calls ({usage['provider']}): {usage['calls'] - usage['retries']} made{retries}, "
             f"{usage['cache_hits']} from the cache; {cost}.")
 
@@ -191,7 +193,8 @@ def _print_plan(plan: dict, stream: TextIO) -> None:
         cost = "?" if call["cost_usd"] is None else f"${call['cost_usd']:.3f}"
         print(f"  {call['node']:<{width}}  {call['model']:<32} {call['what']:<22} {cost}", file=stream)
     unknown = f" plus {plan['unpriced']} calls of unknown price" if plan["unpriced"] else ""
-    print(f"Estimated cost: ${plan['cost_usd']:.3f}{unknown} (estimates; Google bills by tokens).", file=stream)
+    batch = f" direct, ${plan['batch_cost_usd']:.3f} through the Batch API" if "batch_cost_usd" in plan else ""
+    print(f"Estimated cost: ${plan['cost_usd']:.3f}{batch}{unknown} (estimates; Google bills by tokens).", file=stream)
     if plan.get("note"):
         print(plan["note"], file=stream)
 

@@ -142,6 +142,9 @@ MODELS: dict[str, Model] = {m.id: m for m in [
           shutdown="2026-05-25", successor="gemini-3.1-flash-lite"),
 ]}
 
+# The Batch API's price, as a share of the direct price, for every model (Google: "50% of the standard cost").
+BATCH_PRICE_FACTOR = 0.5
+
 DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image"
 DEFAULT_TEXT_MODEL = "gemini-flash-latest"
 IMAGE_MODELS = tuple(m.id for m in MODELS.values() if m.image and m.status != RETIRED)

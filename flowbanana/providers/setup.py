@@ -22,7 +22,7 @@ from .base import Answer, ProviderUnavailable, Request, Stats
 from .config import Settings, load_settings
 from .gemini import GeminiProvider
 from .keys import HOW_TO_SET, has_credentials
-from .models import lookup
+from .models import BATCH_PRICE_FACTOR, lookup
 from .offline import LABEL, OfflineProvider
 from .retry import RetryPolicy
 
@@ -73,7 +73,7 @@ class Planner:
         return answer
 
 
-class _ReadOnlyCache(Cache):
+class ReadOnlyCache(Cache):
     """Hits are read as usual; nothing is stored (a dry run's placeholders must never be cached)."""
 
     def put(self, key, outputs, digests, meta) -> None:
@@ -95,7 +95,7 @@ class RunSetup:
                                        rpm=0 if self.provider.offline else self.settings.rpm_table())
         if self.dry_run:
             self._scratch = Path(tempfile.mkdtemp(prefix="flowbanana-dry-run-"))
-            changes.update(out_dir=self._scratch, cache=_ReadOnlyCache(options.cache.root) if options.cache else None)
+            changes.update(out_dir=self._scratch, cache=ReadOnlyCache(options.cache.root) if options.cache else None)
         return replace(options, **changes)
 
     def announce(self, workflow, catalogue) -> str | None:
@@ -113,19 +113,19 @@ class RunSetup:
 
     def usage(self, result: RunResult) -> dict[str, Any]:
         """Calls made, retries, cache hits and estimated cost, for the summary."""
-        stats = self.provider.stats
-        hits = sum(m.get("calls", 0) for m in model_metas(result) if m.get("session") != stats.session)
-        return {"provider": self.provider.name, "offline": self.provider.offline, "calls": stats.calls,
-                "retries": stats.retries, "cache_hits": hits, "cost_usd": round(stats.cost_usd, 4),
-                "unpriced": stats.unpriced}
+        return usage_of(self.provider, result)
 
-    def plan(self) -> dict[str, Any]:
+    def plan(self, batch: bool = False) -> dict[str, Any]:
+        """The dry run's calls and estimated cost; with `batch`, the cost through the Batch API too."""
         calls = getattr(self.provider, "calls", [])
         priced = [c.cost_usd for c in calls if c.cost_usd is not None]
         note = "" if self.provider.real.offline or has_credentials() else \
             "No API key is set, so a real run with --provider gemini would stop before it starts."
-        return {"provider": self.provider.real.name, "calls": [c.__dict__ for c in calls],
+        plan = {"provider": self.provider.real.name, "calls": [c.__dict__ for c in calls],
                 "cost_usd": round(sum(priced), 4), "unpriced": len(calls) - len(priced), "note": note}
+        if batch:
+            plan["batch_cost_usd"] = round(sum(priced) * BATCH_PRICE_FACTOR, 4)
+        return plan
 
 
 def prepare_run(provider: str = "auto", *, config: str | Path | None = None, rpm: int | None = None,
@@ -136,6 +136,14 @@ def prepare_run(provider: str = "auto", *, config: str | Path | None = None, rpm
     real = make_provider(choice, settings, require_key=not dry_run)  # a dry run calls nothing
     banner = OFFLINE_BANNER + (NO_KEY_NOTE if choice == "auto" else "") if real.offline else None
     return RunSetup(Planner(real) if dry_run else real, settings, dry_run, banner)
+
+
+def usage_of(provider, result: RunResult) -> dict[str, Any]:
+    """What `provider` did in the run that gave `result`: calls, retries, cache hits, estimated cost."""
+    stats = provider.stats
+    hits = sum(m.get("calls", 0) for m in model_metas(result) if m.get("session") != stats.session)
+    return {"provider": provider.name, "offline": provider.offline, "calls": stats.calls, "retries": stats.retries,
+            "cache_hits": hits, "cost_usd": round(stats.cost_usd, 4), "unpriced": stats.unpriced}
 
 
 def model_metas(result: RunResult):

@@ -77,7 +77,7 @@ class FakeBatches:
         self.calls: list = []                    # every batched request the fake accepted (fake_gemini.Call)
         self._held = False
         self._ends: deque[str] = deque()
-        self._request_faults: list[tuple[str, str]] = []
+        self.request_faults: list[tuple[str, str]] = []  # (text in the prompt, fault)
         self._pending_uploads: dict[str, dict] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -98,7 +98,7 @@ class FakeBatches:
 
     def fail_requests(self, text: str, fault: str) -> None:
         """Every batched request whose prompt contains `text` gets `fault` (one of fake_gemini.FAULTS)."""
-        self._request_faults.append((text, fault))
+        self.request_faults.append((text, fault))
 
     def state(self, job: Job) -> str:
         if job.ended:
@@ -179,7 +179,7 @@ class FakeBatches:
     def _answer(self, model: str, request: dict) -> dict:
         """What generateContent would answer this request, as a batch item (a refusal is an `error`)."""
         prompt = " ".join(p.get("text", "") for c in request.get("contents") or [] for p in c.get("parts", []))
-        fault = next((f for text, f in self._request_faults if text in prompt), None)
+        fault = next((f for text, f in self.request_faults if text in prompt), None)
         status, body = self.gemini.answer_request(model, request, fault, record=self.calls)
         if status == 200:
             return {"response": body}

@@ -1,0 +1,90 @@
+"""The provider a batch run's passes use: answers from batch jobs, a note of every call still to submit.
+
+One `Book` lives for a whole batch run and is shared by every pass over the graph: the outcomes fetched
+from jobs (answers on disk, errors in memory), the calls of nodes that go direct (made once, kept), and
+the calls a pass asked for that have no outcome yet. A call without an outcome raises `Deferred`, which
+fails only that item; the pass goes on and records every other call it reaches.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Callable
+
+from ..limits import CallLimiter
+from ..node_api import NodeError
+from ..providers.base import Answer, Request, Stats
+from ..providers.gemini import GeminiProvider
+from ..providers.models import BATCH_PRICE_FACTOR
+from ..providers.setup import usage_of
+from ..results import RunResult
+from .store import BatchStore
+from .wire import answer_from, request_key
+
+
+class Deferred(NodeError):
+    """The call is waiting for a batch job (or, in the last pass, is in none)."""
+
+
+class Book:
+    def __init__(self, gemini: GeminiProvider, store: BatchStore, direct: frozenset[str] = frozenset()):
+        self.gemini = gemini
+        self.store = store
+        self.direct_nodes = direct            # node ids whose calls go direct
+        self.errors: dict[str, dict] = {}     # key -> {"error": ...} found by this run
+        self.direct: dict[str, Answer] = {}   # key -> the answer of a direct call made by this run
+        self.wanted: dict[str, Request] = {}  # key -> call asked for in the current pass, with no outcome yet
+        self.used: set[str] = set()           # keys answered from batch jobs
+        self.read: set[str] = set()           # keys whose stored answer a pass read, refusals included
+        self.stats = Stats()                  # what the run's calls cost, each counted once
+        self.batch_cost = 0.0                 # the part of stats.cost_usd paid at batch prices
+
+    def outcome(self, key: str) -> dict | None:
+        if key in self.errors:
+            return self.errors[key]
+        answer = self.store.answer(key)
+        if answer is not None:
+            self.read.add(key)
+        return answer
+
+    def usage(self, result: RunResult) -> dict:
+        """The summary's usage, with what the batched calls would have cost directly."""
+        usage = usage_of(BatchProvider(self), result)
+        if self.used:
+            usage["batch"] = {"calls": len(self.used), "cost_usd": round(self.batch_cost, 4),
+                              "direct_cost_usd": round(self.batch_cost / BATCH_PRICE_FACTOR, 4)}
+        return usage
+
+
+class BatchProvider:
+    """Stands in for the Gemini provider in a pass; the name marks results that came through batch jobs."""
+    name = "gemini batch"
+    offline = False
+
+    def __init__(self, book: Book):
+        self.book = book
+        self.cache_id = book.gemini.cache_id  # a batched result is cached under the key a direct call would use
+        self.stats = book.stats
+
+    async def generate(self, request: Request, limiter: CallLimiter,
+                       notify: Callable[[str], None] | None = None) -> Answer:
+        book = self.book
+        key = request_key(request)
+        if request.origin in book.direct_nodes:
+            if key not in book.direct:
+                answer = await book.gemini.generate(request, limiter, notify)
+                self.stats.add(answer)
+                self.stats.calls += 1 + answer.retries
+                self.stats.retries += answer.retries
+                book.direct[key] = answer
+            return copy.copy(book.direct[key])
+        outcome = book.outcome(key)
+        if outcome is None:
+            book.wanted[key] = request  # before any await: a node asking several calls at once is heard in full
+            raise Deferred("this call is in no batch job yet.", "Run again with --batch to submit it.")
+        answer = answer_from(outcome, request, book.gemini)
+        if key not in book.used:
+            book.used.add(key)
+            self.stats.add(answer)
+            self.stats.calls += 1
+            self.book.batch_cost += answer.cost_usd or 0.0
+        return answer

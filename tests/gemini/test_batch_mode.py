@@ -1,0 +1,272 @@
+"""`flowbanana run --batch`, `runs` and `resume`: the real SDK against the fake Batch API, real files and folders."""
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from flowbanana.cli import main
+from flowbanana.limits import CallLimiter
+from flowbanana.providers import GeminiProvider, Request
+from fake_gemini import FAKE_KEY
+
+TEMPLATE = "{product}, studio product photo"
+
+
+@pytest.fixture
+def batch_env(gemini_env, batches, tmp_path, monkeypatch):
+    """A user with a key whose SDK talks to the fake, and batch runs kept under tmp_path."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return batches
+
+
+def catalogue(folder, rows: int, **generate) -> str:
+    """A CSV of `rows` products and a workflow making one shot per row, saved as <sku>.png."""
+    lines = ["sku,product", *(f"sku-{i:03d},{name} number {i}" for i, name in
+                              zip(range(rows), ["a mug", "a lamp", "a shoe"] * rows))]
+    (folder / "products.csv").write_text("\n".join(lines) + "\n")
+    nodes = {"products": {"type": "list.from_csv", "params": {"path": "products.csv", "column": "product"}},
+             "skus": {"type": "list.from_csv", "params": {"path": "products.csv", "column": "sku"}},
+             "prompt": {"type": "text.template", "params": {"template": TEMPLATE},
+                        "inputs": {"product": "products.items"}},
+             "generate": {"type": "gemini.generate", "params": {"aspect_ratio": "4:5", "seed": 1, **generate},
+                          "inputs": {"prompt": "prompt.text"}},
+             "save": {"type": "image.save", "params": {"filename": "{name}.png"},
+                      "inputs": {"image": "generate.image", "name": "skus.items"}}}
+    path = folder / "catalogue.json"
+    path.write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "Catalogue", "nodes": nodes}))
+    return str(path)
+
+
+@pytest.fixture
+def flowbanana(tmp_path, capsys):
+    """`flowbanana ARGS...` in this process: (exit code, stdout, stderr); run's --out and --cache-dir in tmp_path."""
+    def run(*args: str) -> tuple[int, str, str]:
+        extra = ["--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")] if args[0] == "run" else []
+        code = main([*args, *extra])
+        out, err = capsys.readouterr()
+        assert FAKE_KEY not in out + err
+        return code, out, err
+    return run
+
+
+def saved(tmp_path) -> list[str]:
+    return sorted(p.name for p in (tmp_path / "out").glob("*.png")) if (tmp_path / "out").is_dir() else []
+
+
+def run_record(tmp_path) -> dict:
+    [path] = (tmp_path / "state" / "flowbanana" / "batch" / "runs").glob("*/run.json")
+    return json.loads(path.read_text())
+
+
+def test_a_50_row_catalogue_goes_as_one_batch_job_at_half_the_estimated_cost(batch_env, flowbanana, wf_dir,
+                                                                              tmp_path):
+    wf = catalogue(wf_dir, 50)
+    code, out, _ = flowbanana("run", wf, "--dry-run", "--batch")
+    assert code == 0 and not batch_env.creates
+    assert "Estimated cost: $1.950 direct, $0.975 through the Batch API" in out  # 50 Nano Banana images at $0.039
+    code, out, err = flowbanana("run", wf, "--batch")
+    assert code == 0, out + err
+    [job] = batch_env.creates
+    assert (job.model, len(job.keys), job.from_file) == ("gemini-2.5-flash-image", 50, False)
+    assert not batch_env.gemini.calls  # not one direct call
+    assert "submitted batch job batches/fake0001: 50 calls to gemini-2.5-flash-image (inline)" in out
+    assert "estimated cost $0.975 (50 at batch prices: $1.950 direct)" in out
+    assert saved(tmp_path) == [f"sku-{i:03d}.png" for i in range(50)]
+    assert {c.prompt for c in batch_env.calls} == {TEMPLATE.format(product=f"{n} number {i}") for i, n in
+                                                   zip(range(50), ["a mug", "a lamp", "a shoe"] * 50)}
+
+    code, out, _ = flowbanana("run", wf, "--batch", "--out", str(tmp_path / "again"))
+    assert code == 0 and len(batch_env.creates) == 1  # the cache holds every answer: nothing submitted
+    assert "0 made, 50 from the cache" in out
+    code, out, _ = flowbanana("run", wf, "--out", str(tmp_path / "direct"))
+    assert code == 0 and not batch_env.gemini.calls  # a direct run finds them under the same keys
+
+
+def direct_error(fault: str, prompt: str, fake) -> str:
+    """What a direct call of `prompt` says when Gemini answers with `fault`."""
+    async def call():
+        provider = GeminiProvider()
+        try:
+            fake.fail(fault)
+            await provider.generate(Request(model="gemini-2.5-flash-image", prompt=prompt, aspect_ratio="4:5",
+                                            seed=1), CallLimiter(1))
+        except Exception as exc:  # the NodeError the node would fail with
+            return exc.message
+        finally:
+            await provider.aclose()
+    return asyncio.run(call())
+
+
+def test_per_call_errors_fail_only_their_items_with_the_messages_of_direct_calls(batch_env, flowbanana, wf_dir,
+                                                                                tmp_path):
+    wf = catalogue(wf_dir, 3)
+    batch_env.fail_requests("a lamp", "image_safety")
+    batch_env.fail_requests("a shoe", "blocked")
+    code, out, err = flowbanana("run", wf, "--batch")
+    assert code == 1
+    assert saved(tmp_path) == []  # image.save gets no list with holes
+    refused = direct_error("image_safety", "a lamp", batch_env.gemini)
+    assert refused.startswith("Gemini declined without an image (finish reason IMAGE_SAFETY)")
+    assert f"item 2 of 3: {refused} (2 items failed)" in out
+    assert "The 1 other items are cached" in out
+
+    batch_env.request_faults.clear()
+    code, out, err = flowbanana("run", wf, "--batch")
+    assert code == 0, out + err
+    assert [len(job.keys) for job in batch_env.creates] == [3, 2]  # only the failed calls went again
+    assert saved(tmp_path) == ["sku-000.png", "sku-001.png", "sku-002.png"]
+
+
+def test_a_rejected_call_says_what_gemini_said_as_a_direct_call_would(batch_env, flowbanana, wf_dir):
+    wf = catalogue(wf_dir, 1)
+    batch_env.fail_requests("a mug", "429")
+    code, out, _ = flowbanana("run", wf, "--batch")
+    assert code == 1
+    assert "Gemini answered 429 RESOURCE_EXHAUSTED: You exceeded your current quota." in out
+    assert "Running again with --batch submits it again." in out
+
+
+def test_an_expired_job_fails_its_calls_and_running_again_submits_them_again(batch_env, flowbanana, wf_dir,
+                                                                           tmp_path):
+    wf = catalogue(wf_dir, 2)
+    batch_env.end_with("EXPIRED")
+    code, out, _ = flowbanana("run", wf, "--batch")
+    assert code == 1 and saved(tmp_path) == []
+    assert "batch job batches/fake0001 (2 calls to gemini-2.5-flash-image): EXPIRED" in out
+    assert "batch job batches/fake0001 expired (Google expires a batch job that has not finished within 48 " \
+           "hours) without answering this call." in out
+    assert "or without --batch to call Gemini directly" in out
+    code, out, _ = flowbanana("run", wf, "--batch")
+    assert code == 0 and len(batch_env.creates) == 2 and saved(tmp_path) == ["sku-000.png", "sku-001.png"]
+
+
+def test_calls_too_big_to_send_inline_go_as_an_uploaded_jsonl_file(batch_env, flowbanana, wf_dir, photo,
+                                                                   tmp_path, monkeypatch):
+    monkeypatch.setattr("flowbanana.batch.jobs.INLINE_LIMIT", 1000)
+    nodes = {"photo": {"type": "image.load", "params": {"path": "photo.png"}},
+             "edit": {"type": "gemini.edit", "params": {"instruction": "make it blue"}, "inputs": {"image": "photo.image"}},
+             "save": {"type": "image.save", "params": {"filename": "blue.png"}, "inputs": {"image": "edit.image"}}}
+    (wf_dir / "edit.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "E",
+                                                  "nodes": nodes}))
+    code, out, err = flowbanana("run", str(wf_dir / "edit.json"), "--batch")
+    assert code == 0, out + err
+    [upload] = batch_env.uploads
+    [line] = [json.loads(text) for text in upload.data.decode().splitlines()]
+    assert line["request"]["generationConfig"]["responseModalities"] == ["TEXT", "IMAGE"]
+    assert batch_env.creates[0].from_file and batch_env.calls[0].images == [(120, 90)]  # the photo went along
+    assert "(file)" in out and saved(tmp_path) == ["blue.png"]
+
+
+CHAIN = {"idea": {"type": "text.text", "params": {"text": "a teapot"}},
+         "better": {"type": "gemini.prompt", "inputs": {"text": "idea.text"}},
+         "generate": {"type": "gemini.generate", "inputs": {"prompt": "better.text"}},
+         "save": {"type": "image.save", "params": {"filename": "teapot.png"}, "inputs": {"image": "generate.image"}}}
+
+
+@pytest.mark.parametrize("direct", [False, True])
+def test_a_model_fed_by_another_model_waits_for_its_round_unless_that_node_goes_direct(batch_env, flowbanana,
+                                                                                       wf_dir, direct):
+    (wf_dir / "chain.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "C",
+                                                   "nodes": CHAIN}))
+    code, out, err = flowbanana("run", str(wf_dir / "chain.json"), "--batch", *(["--direct", "better"] * direct))
+    assert code == 0, out + err
+    models = [job.model for job in batch_env.creates]
+    assert models == (["gemini-2.5-flash-image"] if direct else ["gemini-2.5-flash", "gemini-2.5-flash-image"])
+    assert [c.model for c in batch_env.gemini.calls] == (["gemini-2.5-flash"] if direct else [])
+    assert batch_env.calls[-1].prompt.startswith("A picture prompt from 0 image(s)")  # the text model's answer
+
+
+def test_detached_submit_then_runs_then_resume(batch_env, flowbanana, wf_dir, tmp_path):
+    wf = catalogue(wf_dir, 3)
+    batch_env.hold()
+    code, out, _ = flowbanana("run", wf, "--batch", "--detach")
+    run_id = run_record(tmp_path)["id"]
+    assert code == 0 and saved(tmp_path) == []
+    assert "submitted batch job batches/fake0001" in out and f"flowbanana resume {run_id}" in out
+    code, out, _ = flowbanana("runs")
+    assert code == 0 and run_id in out and "batches/fake0001" in out and "RUNNING" in out
+
+    code, out, _ = flowbanana("resume", run_id, "--detach")  # a look, no wait: still running
+    assert code == 0 and saved(tmp_path) == [] and len(batch_env.creates) == 1
+    batch_env.release()
+    code, out, err = flowbanana("resume", run_id)
+    assert code == 0, out + err
+    assert saved(tmp_path) == ["sku-000.png", "sku-001.png", "sku-002.png"] and len(batch_env.creates) == 1
+    assert flowbanana("runs")[1].strip() == "No batch runs are waiting."
+    assert run_record(tmp_path)["status"] == "done"
+
+
+def test_running_the_same_command_again_carries_on_with_the_jobs_already_out(batch_env, flowbanana, wf_dir,
+                                                                            tmp_path):
+    wf = catalogue(wf_dir, 2)
+    batch_env.hold()
+    assert flowbanana("run", wf, "--batch", "--detach")[0] == 0
+    batch_env.release()
+    code, out, _ = flowbanana("run", wf, "--batch")
+    assert code == 0 and "carrying on with batch run" in out and len(batch_env.creates) == 1
+    assert saved(tmp_path) == ["sku-000.png", "sku-001.png"]
+
+
+def dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)
+
+
+@pytest.mark.parametrize("reached_google", [True, False])
+def test_a_job_whose_submission_was_cut_short_is_found_by_its_name_or_submitted_again(
+        batch_env, flowbanana, wf_dir, tmp_path, reached_google):
+    wf = catalogue(wf_dir, 2)
+    batch_env.hold()
+    assert flowbanana("run", wf, "--batch", "--detach")[0] == 0
+    path = next((tmp_path / "state").rglob("run.json"))
+    record = json.loads(path.read_text())
+    job = record["jobs"][0]
+    job.update(state="SUBMITTING", name=None, pid=dead_pid())  # as if killed before create() returned
+    if not reached_google:
+        job["display_name"] += " (never created)"
+    path.write_text(json.dumps(record))
+    batch_env.release()
+    code, out, err = flowbanana("resume", record["id"])
+    assert code == 0, out + err
+    assert len(batch_env.creates) == (1 if reached_google else 2)
+    assert saved(tmp_path) == ["sku-000.png", "sku-001.png"]
+
+
+def test_batch_mode_needs_a_gemini_key_and_its_options_need_batch(gemini_env, flowbanana, wf_dir, monkeypatch):
+    wf = catalogue(wf_dir, 1)
+    code, _, err = flowbanana("run", wf, "--detach")
+    assert code == 2 and "--detach goes with --batch" in err
+    code, _, err = flowbanana("run", wf, "--batch", "--direct", "nope")
+    assert code == 2 and "--direct nope: the workflow has no node 'nope'" in err
+    monkeypatch.delenv("GEMINI_API_KEY")
+    code, _, err = flowbanana("run", wf, "--batch")
+    assert code == 2 and "needs a Gemini API key" in err
+
+
+def test_kill_9_between_submit_and_collect_then_the_same_command_submits_nothing_again(batch_env, wf_dir,
+                                                                                      tmp_path):
+    """A real process killed while it waits for the job; the job id on disk is all the next one needs."""
+    wf = catalogue(wf_dir, 50)
+    batch_env.hold()
+    command = [sys.executable, "-m", "flowbanana", "run", wf, "--batch", "--out", str(tmp_path / "out"),
+               "--cache-dir", str(tmp_path / "cache")]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    runs = tmp_path / "state" / "flowbanana" / "batch" / "runs"
+    deadline = time.monotonic() + 120
+    while not any(job.get("name") for path in runs.glob("*/run.json")
+                  for job in json.loads(path.read_text())["jobs"]):
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()[0]
+        time.sleep(0.05)
+    first.kill()  # SIGKILL: no handler, no cleanup
+    first.wait()
+    assert len(batch_env.creates) == 1 and saved(tmp_path) == []
+    batch_env.release()
+    again = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "carrying on with batch run" in again.stdout
+    assert len(batch_env.creates) == 1 and len(saved(tmp_path)) == 50 and not batch_env.gemini.calls
