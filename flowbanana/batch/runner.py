@@ -32,6 +32,7 @@ from ..providers.gemini import GeminiProvider
 from ..providers.keys import uses_vertex
 from ..providers.setup import ReadOnlyCache
 from ..results import CANCELLED, RunResult
+from ..subgraph import Subgraphs
 from ..workflow import Workflow, from_dict
 from .jobs import BatchApi, BatchError, state_of
 from .provider import BatchProvider, Book
@@ -92,7 +93,9 @@ class BatchRun:
         self.detach = detach
         self.poll = poll
         self.api = BatchApi(gemini)
-        self.book = Book(gemini, store, frozenset(self.spec.direct))
+        self.flat = Subgraphs(catalogue, options.read_roots).expand(self.workflow)[0]  # what runs, subgraphs opened
+        direct = {flat_id for node_id in self.spec.direct for flat_id in self.flat.node_ids(node_id)}
+        self.book = Book(gemini, store, frozenset(direct))
         self.stopped = False
         self._stop = asyncio.Event()
         self._execution: Execution | None = None
@@ -138,7 +141,7 @@ class BatchRun:
     async def _collect(self, scratch: Path) -> dict:
         """A silent pass over the model nodes: the calls it could not answer."""
         self.book.wanted = {}
-        targets = {n for n, node in self.workflow.nodes.items()
+        targets = {n for n, node in self.flat.workflow.nodes.items()
                    if (t := self.catalogue.get(node.type)) is not None and t.uses_provider and not node.disabled}
         if not targets:
             return {}

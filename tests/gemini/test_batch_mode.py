@@ -270,3 +270,23 @@ def test_kill_9_between_submit_and_collect_then_the_same_command_submits_nothing
     assert again.returncode == 0, again.stdout + again.stderr
     assert "carrying on with batch run" in again.stdout
     assert len(batch_env.creates) == 1 and len(saved(tmp_path)) == 50 and not batch_env.gemini.calls
+
+
+def test_model_nodes_inside_subgraphs_are_batched_and_direct_names_a_whole_subgraph(batch_env, flowbanana, wf_dir,
+                                                                                  tmp_path):
+    shot = {"format": "flowbanana/workflow", "version": 2, "name": "Shot",
+            "inputs": {"subject": {"node": "gen", "param": "prompt"}},
+            "outputs": {"image": {"node": "gen", "output": "image"}},
+            "nodes": {"gen": {"type": "gemini.generate", "params": {"prompt": "a cup"}}}}
+    (wf_dir / "shot.json").write_text(json.dumps(shot))
+    outer = {"a": {"type": "workflow", "workflow": "shot.json", "params": {"subject": "a kettle"}},
+             "b": {"type": "workflow", "workflow": "shot.json", "params": {"subject": "a toaster"}},
+             "save_a": {"type": "image.save", "params": {"filename": "a.png"}, "inputs": {"image": "a.image"}},
+             "save_b": {"type": "image.save", "params": {"filename": "b.png"}, "inputs": {"image": "b.image"}}}
+    (wf_dir / "outer.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "O",
+                                                   "nodes": outer}))
+    code, out, err = flowbanana("run", str(wf_dir / "outer.json"), "--batch", "--direct", "b")
+    assert code == 0, out + err
+    assert [c.prompt for c in batch_env.calls] == ["a kettle"] and len(batch_env.creates) == 1
+    assert [c.prompt for c in batch_env.gemini.calls] == ["a toaster"]
+    assert saved(tmp_path) == ["a.png", "b.png"]
