@@ -1,7 +1,8 @@
 """The executor's event stream: what the CLI, the editor and (later) the HTTP API listen to.
 
 Kinds: run_started, node_started, node_progress, node_warning, node_cached, node_finished,
-node_failed, node_skipped, node_cancelled, run_finished. This is a stable contract.
+node_failed, node_skipped, node_cancelled, run_finished; a batch run adds batch_status (`message`: a job
+submitted, a job's new state, a wait). This is a stable contract.
 """
 from __future__ import annotations
 

@@ -22,12 +22,15 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable
+
+import networkx as nx
 
 from ..cache import Cache
 from ..catalogue import Catalogue
 from ..events import Event
 from ..executor import Execution, RunOptions
+from ..graph import build_graph
 from ..providers.gemini import GeminiProvider
 from ..providers.keys import uses_vertex
 from ..providers.setup import ReadOnlyCache
@@ -81,8 +84,9 @@ class Poll:
 class BatchRun:
     def __init__(self, record: dict, catalogue: Catalogue, gemini: GeminiProvider, options: RunOptions,
                  store: BatchStore, *, say: Callable[[str], None] = print, detach: bool = False,
-                 poll: Poll = Poll()):
-        """`options` come from RunSpec.options() passed through the run's RunSetup (limits, provider)."""
+                 poll: Poll = Poll(), run_pass: Callable[[Execution, bool], Awaitable[RunResult]] | None = None):
+        """`options` come from RunSpec.options() passed through the run's RunSetup (limits, provider);
+        `run_pass(execution, final)` runs one pass (a server takes a run slot for it: waiting takes none)."""
         self.record = record
         self.spec = RunSpec(**record["spec"])
         self.workflow = self.spec.load()
@@ -92,6 +96,7 @@ class BatchRun:
         self.say = say
         self.detach = detach
         self.poll = poll
+        self.run_pass = run_pass or (lambda execution, final: execution.run())
         self.api = BatchApi(gemini)
         self.flat = Subgraphs(catalogue, options.read_roots).expand(self.workflow)[0]  # what runs, subgraphs opened
         direct = {flat_id for node_id in self.spec.direct for flat_id in self.flat.node_ids(node_id)}
@@ -141,20 +146,25 @@ class BatchRun:
     async def _collect(self, scratch: Path) -> dict:
         """A silent pass over the model nodes: the calls it could not answer."""
         self.book.wanted = {}
-        targets = {n for n, node in self.flat.workflow.nodes.items()
+        nodes = self.flat.workflow.nodes
+        if self.options.targets is not None:  # a run of some nodes (the editor's "run this node") asks only theirs
+            graph = build_graph(self.flat.workflow)
+            chosen = {n for target in self.options.targets for n in self.flat.node_ids(target) if n in graph}
+            nodes = {n: nodes[n] for n in chosen.union(*(nx.ancestors(graph, n) for n in chosen))}
+        targets = {n for n, node in nodes.items()
                    if (t := self.catalogue.get(node.type)) is not None and t.uses_provider and not node.disabled}
         if not targets:
             return {}
         cache = self.options.cache
         options = self._options(out_dir=scratch / "out", cache=ReadOnlyCache(cache.root) if cache else None,
                                 targets=frozenset(targets))
-        await self._pass(Execution(self.workflow, self.catalogue, options))
+        await self._pass(Execution(self.workflow, self.catalogue, options), final=False)
         return dict(self.book.wanted)
 
-    async def _pass(self, execution: Execution) -> RunResult:
+    async def _pass(self, execution: Execution, final: bool) -> RunResult:
         self._execution = execution
         try:
-            return await execution.run()
+            return await self.run_pass(execution, final)
         finally:
             self._execution = None
 
@@ -250,7 +260,7 @@ class BatchRun:
         self.store.update_job(run_id, job["display_name"], collected=True)
 
     async def _finish(self, on_event) -> RunResult:
-        result = await self._pass(Execution(self.workflow, self.catalogue, self._options(), on_event))
+        result = await self._pass(Execution(self.workflow, self.catalogue, self._options(), on_event), final=True)
         if result.status != CANCELLED:  # every answer read has reached its node (and the cache); a refusal is
             self.store.drop_answers(self.book.read)  # asked again next time, as a direct run would
         if self.store.run(self.id)["jobs"]:

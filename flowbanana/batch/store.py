@@ -58,8 +58,9 @@ class BatchStore:
     def _run_file(self, run_id: str) -> Path:
         return self.root / "runs" / run_id / "run.json"
 
-    def new_run(self, spec: dict, digest: str) -> dict:
-        run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    def new_run(self, spec: dict, digest: str, run_id: str | None = None) -> dict:
+        """A run written down; `run_id` names it after a run of the caller's (the server's), else a new id."""
+        run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         record = {"id": run_id, "created": time.time(), "status": WAITING, "spec": spec, "digest": digest,
                   "jobs": []}
         with self._locked():

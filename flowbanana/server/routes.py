@@ -32,6 +32,8 @@ class RunOptionsIn(BaseModel):
     provider: str | None = Field(None, description="Image provider; left out: the server's default.")
     no_cache: bool = Field(False, description="Run every node; read and write no cache.")
     force: list[str] = Field(default_factory=list, description="Nodes to run again even when cached.")
+    batch: bool = Field(False, description="Send the model calls as Gemini Batch API jobs: half the price, done "
+                                           "within 24 hours; the run waits for them without holding a run slot.")
 
 
 class RunRequest(BaseModel):
@@ -126,7 +128,8 @@ def api_router(service: RunService, endpoints: Endpoints) -> APIRouter:
             else:
                 workflow = body.workflow
             record = service.submit(workflow, inputs=body.inputs, provider=body.options.provider,
-                                    use_cache=not body.options.no_cache, force=body.options.force)
+                                    use_cache=not body.options.no_cache, force=body.options.force,
+                                    batch=body.options.batch)
         except WorkflowInvalid as exc:
             return invalid(exc)
         except QueueFull as exc:

@@ -6,6 +6,7 @@ workflow, re-run it, find its output files, follow its events.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from ..limits import CallLimiter
 from ..node_api import resolve_path, within
 from ..overrides import apply_overrides
 from ..providers import ConfigError, ProviderUnavailable, RunSetup, prepare_run
-from ..results import CANCELLED, FAILED
+from ..results import CANCELLED, FAILED, RunResult
 from ..subgraph import Subgraphs
 from ..validation import check, validate
 from ..workflow import Workflow, from_dict
@@ -54,6 +55,7 @@ class RunService:
         self.cache = Cache(settings.cache_dir) if settings.cache_dir else None
         self._logs: dict[str, EventLog] = {}
         self._executions: dict[str, Execution] = {}
+        self._batches: dict[str, Any] = {}  # run id -> its BatchRun, while a batch run is on
         self._tasks: dict[str, asyncio.Task] = {}
         self._listeners: dict[str, list[Callable[[Event], None]]] = {}
         self._slots: asyncio.Semaphore | None = None
@@ -148,8 +150,11 @@ class RunService:
     def submit(self, workflow: Workflow | dict, *, inputs: dict[str, Any] | None = None, provider: str | None = None,
                use_cache: bool = True, force: Iterable[str] = (), origin: str = "api",
                on_event: Callable[[Event], None] | None = None, targets: Iterable[str] | None = None,
-               read_roots: Iterable[Path | str] | None = None) -> RunRecord:
+               read_roots: Iterable[Path | str] | None = None, batch: bool = False) -> RunRecord:
         """Queue a run and return its record at once; call from the event loop. Raises WorkflowInvalid.
+
+        `batch` sends the model calls as Gemini Batch API jobs (half price, within 24 hours); the run holds a
+        run slot only while a pass over the graph runs, not while it waits for the jobs.
 
         The editor also passes `targets` (run only these nodes and what they need) and `read_roots`
         (a local workflow: it keeps its own folder and may read there and in these folders). HTTP
@@ -163,6 +168,10 @@ class RunService:
         roots = tuple(Path(r).resolve() for r in read_roots) if local else self.settings.read_roots
         model = self.prepare(workflow, inputs, force, roots if local else None)
         setup = self._setup(provider or "auto")
+        if batch and setup.provider.offline:
+            raise WorkflowInvalid([Problem("provider", "a batch run sends its model calls to Gemini's Batch API, "
+                                           "so it needs Gemini: set an API key, or run without batch.",
+                                           hint="The key goes in GEMINI_API_KEY (or the editor's settings).")])
         original = (from_dict(workflow) if isinstance(workflow, dict) else workflow).to_dict()  # canonical form
         named = Subgraphs(self.catalogue, roots).interface(model).outputs
         record = self.store.create(RunRecord(
@@ -171,6 +180,7 @@ class RunService:
             outputs={name: {"node": o.node, "output": o.port, "type": o.type, "description": o.output.description}
                      for name, o in named.items()},
             options={"provider": provider or "auto", "use_cache": use_cache, "force": force, "targets": targets,
+                     **({"batch": True} if batch else {}),
                      **({"read_roots": [str(r) for r in roots]} if local else {})}))
         self._logs[record.id] = EventLog(self.store.events_path(record.id))
         self._listeners[record.id] = [on_event] if on_event else []
@@ -194,7 +204,7 @@ class RunService:
         return self.submit(workflow, inputs=old.inputs, provider=old.options.get("provider"),
                            use_cache=old.options.get("use_cache", True), force=old.options.get("force", ()),
                            targets=old.options.get("targets"), read_roots=old.options.get("read_roots"),
-                           origin=origin or f"rerun of {old.id}")
+                           batch=old.options.get("batch", False), origin=origin or f"rerun of {old.id}")
 
     def _folder_name(self, folder: Path) -> str:
         """The name an HTTP run's base folder (the workflows folder or an input folder) goes by in its record."""
@@ -245,19 +255,31 @@ class RunService:
             else:
                 loop.call_soon_threadsafe(self._on_event, record, event)
 
-        try:
+        async def run_pass(execution: Execution, final: bool = True) -> RunResult:
             async with self._slots:
-                execution = Execution(workflow, self.catalogue, options, on_event=listener)
-                execution.run_id = record.id
                 execution.limiter = self._limiter(setup, execution.limiter)
-                self._executions[record.id] = execution
-                result = await execution.run()
-            record.status = result.status
-            record.usage = setup.usage(result)
-            record.seconds = round(result.seconds, 4)
-            publisher = self.publisher(record)
-            for node_id, node in result.to_json()["nodes"].items():
-                record.nodes[node_id] = publisher.clean(node)
+                if final:  # a batch run's passes that only collect calls stay out of sight
+                    execution.run_id = record.id
+                    self._executions[record.id] = execution
+                return await execution.run()
+
+        try:
+            if record.options.get("batch"):
+                result, usage = await self._run_batch(record, workflow, options, setup, listener, run_pass)
+            else:
+                result = await run_pass(Execution(workflow, self.catalogue, options, on_event=listener))
+                usage = setup.usage(result)
+            if result is None:  # a batch run stopped while it waited
+                record.status = INTERRUPTED if self._closing else CANCELLED
+                record.error = ("stopped while waiting for its batch jobs, which go on at Google: run it again to "
+                                "pick them up (nothing is submitted twice)")
+            else:
+                record.status = result.status
+                record.usage = usage
+                record.seconds = round(result.seconds, 4)
+                publisher = self.publisher(record)
+                for node_id, node in result.to_json()["nodes"].items():
+                    record.nodes[node_id] = publisher.clean(node)
         except asyncio.CancelledError:
             record.status = INTERRUPTED if self._closing else CANCELLED
             record.error = "the server stopped" if self._closing else "cancelled before it started"
@@ -276,6 +298,32 @@ class RunService:
             record.finished = time.time()
             self._finish(record)
             await setup.aclose()
+
+    async def _run_batch(self, record: RunRecord, workflow: Workflow, options: RunOptions, setup: RunSetup,
+                         listener: Callable[[Event], None], run_pass) -> tuple[RunResult | None, dict[str, Any]]:
+        """The run through Batch API jobs, its state kept under the runs folder's batch/ (by this run's id), so
+        that a re-run after a restart finds the jobs at Google instead of submitting them again."""
+        from ..batch.runner import BatchRun, RunSpec
+        from ..batch.store import BatchStore
+        spec = RunSpec(workflow=workflow.to_dict(), source=str(workflow.source) if workflow.source else None,
+                       out_dir=str(options.out_dir), cache_dir=str(options.cache.root) if options.cache else None,
+                       force=sorted(options.force), read_roots=[str(r) for r in options.read_roots])
+        store = BatchStore(self.settings.runs_dir / "batch")
+
+        def say(line: str) -> None:
+            record.batch = [*record.batch[-49:], line]
+            listener(Event("batch_status", None, {"message": line}))
+
+        batch = BatchRun(store.new_run(dataclasses.asdict(spec), spec.digest(), run_id=record.id), self.catalogue,
+                         setup.provider, options, store, say=say, run_pass=run_pass)
+        self._batches[record.id] = batch
+        record.status, record.started = RUNNING, time.time()
+        self._save_soon(record)
+        try:
+            result = await batch.run(on_event=listener)
+        finally:
+            self._batches.pop(record.id, None)
+        return result, batch.book.usage(result) if result is not None else {}
 
     def _end_unstarted(self, record: RunRecord, setup: RunSetup) -> None:
         """A task cancelled before its first step never enters `_run`; record its end here."""
@@ -430,7 +478,9 @@ class RunService:
         """Stop a run: a waiting one never starts; a running one keeps what finished. No-op once it ended."""
         record = self.get(run_id)
         execution = self._executions.get(run_id)
-        if execution is not None:
+        if run_id in self._batches:
+            self._batches[run_id].cancel()  # its jobs go on at Google; a re-run picks them up
+        elif execution is not None:
             execution.cancel()
         elif run_id in self._tasks:
             self._tasks[run_id].cancel()

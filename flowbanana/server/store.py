@@ -49,6 +49,7 @@ class RunRecord:
     usage: dict[str, Any] = field(default_factory=dict)
     cost: float | None = None                 # estimated, in US dollars, when the nodes report one
     error: str | None = None
+    batch: list[str] = field(default_factory=list)   # a batch run's news: jobs submitted, their states
 
     @property
     def active(self) -> bool:

@@ -86,6 +86,10 @@ class Editor:
                 .tooltip("What a run would cost: model calls not yet cached, priced per image")
             self.stop_btn = ui.button("Stop", icon="stop", on_click=self.runner.stop) \
                 .props("flat dense no-caps color=red-4 data-testid=stop")
+            ui.checkbox("Batch").bind_value(self.runner, "batch") \
+                .props("dense dark color=amber size=sm data-testid=batch").classes("text-grey-4 text-caption") \
+                .tooltip("Send the model calls as Gemini Batch API jobs: half the price, done within 24 hours. "
+                         "The run waits for them; Stop leaves the jobs going, and running again picks them up.")
             self.run_btn = ui.button("Run", icon="play_arrow", on_click=lambda: self.run()) \
                 .props("unelevated no-caps text-color=black data-testid=run").tooltip("Run the workflow (Ctrl+Enter)")
             ui.button(icon="view_sidebar", on_click=lambda: self.drawer.toggle()) \
@@ -469,7 +473,9 @@ class Editor:
             self.notice("Running now makes no model calls: every model result is cached.", "positive")
             return
         price = "free (offline preview)" if plan["provider"] == "offline preview" else \
-            f"about ${plan['cost_usd']:.3f}" + (f", {plan['unpriced']} of unknown price" if plan["unpriced"] else "")
+            f"about ${plan['cost_usd']:.3f}" + (f" (${plan['batch_cost_usd']:.3f} as a batch)" if "batch_cost_usd" in
+                                                plan else "") + \
+            (f", {plan['unpriced']} of unknown price" if plan["unpriced"] else "")
         models = sorted({c["model"] for c in plan["calls"]})
         self.notice(f"Running now makes {calls} model call{'s' if calls != 1 else ''} ({', '.join(models)}): {price}.",
                      "info")

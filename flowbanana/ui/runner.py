@@ -101,6 +101,7 @@ class RunController:
     history: dict[str, list[dict]] = field(default_factory=dict)
     gallery: list[dict] = field(default_factory=list)
     run_id: str | None = None  # this tab's run, queued or running
+    batch: bool = False        # model calls as Gemini Batch API jobs: half the price, within 24 hours
     _publishing: set = field(default_factory=set)
     _cells: dict[str, dict[str, dict]] = field(default_factory=dict)  # a node a sweep copied -> its copies' states
 
@@ -127,7 +128,7 @@ class RunController:
         try:
             record = service.submit(workflow.copy(), provider=self.config.provider, force=force, targets=targets,
                                     origin="editor", on_event=self._event,
-                                    read_roots=self.config.read_roots)
+                                    read_roots=self.config.read_roots, batch=self.batch)
         except WorkflowInvalid as exc:
             self.on_problems(exc.problems)
             return
@@ -181,10 +182,12 @@ class RunController:
             return None
         finally:
             await setup.aclose()
-        return setup.plan()
+        return setup.plan(batch=self.batch)
 
     def _event(self, event: Event) -> None:
-        if event.kind == "run_started":
+        if event.kind == "batch_status":  # a batch run's jobs: submitted, their states, the wait
+            self.on_notice(f"Batch: {event.data['message']}", "info")
+        elif event.kind == "run_started":
             self._cells = {}
             statuses = {}
             for node_id in event.data.get("nodes", []):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import subprocess
@@ -10,9 +11,12 @@ import time
 
 import pytest
 
+from flowbanana.batch.runner import BatchRun, RunSpec
+from flowbanana.batch.store import BatchStore
 from flowbanana.cli import main
 from flowbanana.limits import CallLimiter
 from flowbanana.providers import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, GeminiProvider, Request
+from flowbanana.workflow import load
 from fake_gemini import FAKE_KEY
 
 TEMPLATE = "{product}, studio product photo"
@@ -295,3 +299,23 @@ def test_model_nodes_inside_subgraphs_are_batched_and_direct_names_a_whole_subgr
     assert [c.prompt for c in batch_env.calls] == ["a kettle"] and len(batch_env.creates) == 1
     assert [c.prompt for c in batch_env.gemini.calls] == ["a toaster"]
     assert saved(tmp_path) == ["a.png", "b.png"]
+
+
+async def test_a_run_of_some_nodes_submits_only_the_calls_they_need(batch_env, catalogue, wf_dir, tmp_path):
+    nodes = {name: {"type": "gemini.generate", "params": {"prompt": f"a {name}"}} for name in ("kettle", "toaster")}
+    nodes |= {f"save_{n}": {"type": "image.save", "params": {"filename": f"{n}.png"}, "inputs": {"image": f"{n}.image"}}
+              for n in ("kettle", "toaster")}
+    (wf_dir / "two.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "T",
+                                                 "nodes": nodes}))
+    workflow = load(wf_dir / "two.json")
+    spec = RunSpec(workflow=workflow.to_dict(), source=str(workflow.source), out_dir=str(tmp_path / "out"),
+                   cache_dir=None)
+    store = BatchStore(tmp_path / "batch")
+    gemini = GeminiProvider()
+    options = dataclasses.replace(spec.options(), targets=frozenset({"save_kettle"}),
+                                  resources={"provider": gemini})
+    result = await BatchRun(store.new_run(dataclasses.asdict(spec), spec.digest()), catalogue, gemini, options,
+                            store, say=lambda line: None).run()
+    await gemini.aclose()
+    assert result.ok and set(result.nodes) == {"kettle", "save_kettle"}
+    assert [c.prompt for c in batch_env.calls] == ["a kettle"] and saved(tmp_path) == ["kettle.png"]

@@ -1,15 +1,13 @@
 """Fixtures for the server tests: a shared loopback server, a client for it, servers of one's own."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 from typing import Iterator
 
 import httpx
 import pytest
 from PIL import Image
 
-from serverkit import GEMINI_TESTS, Server, prepare
+from serverkit import Server, prepare
 
 
 @pytest.fixture(scope="session")
@@ -17,21 +15,6 @@ def photo() -> Image.Image:
     image = Image.new("RGB", (64, 48))
     image.putdata([(x * 4, y * 5, 128) for y in range(48) for x in range(64)])
     return image
-
-
-@pytest.fixture
-def fake_gemini():
-    """tests/gemini's fake Gemini API (a real HTTP server), loaded by path: test folders are not packages."""
-    name = "server_tests_fake_gemini"
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, GEMINI_TESTS / "fake_gemini.py")
-        module = sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    fake = module.FakeGemini().start()
-    fake.key = module.FAKE_KEY
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture(scope="session")

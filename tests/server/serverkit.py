@@ -15,7 +15,6 @@ import httpx
 from PIL import Image
 
 PACKS = Path(__file__).parents[1] / "packs"
-GEMINI_TESTS = Path(__file__).parents[1] / "gemini"
 SECRET_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "NANO_BANANA_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI",
                     "FLOWBANANA_CONFIG", "PYTEST_CURRENT_TEST")
 

@@ -102,3 +102,18 @@ async def test_a_node_run_once_per_item_counts_its_items_as_it_goes_and_when_don
     labels = [s["u"]["label"] for s in controller.seen["statuses"] if "u" in s and "label" in s["u"]]
     assert "1 of 3 items" in labels and labels[-1].startswith("done") and labels[-1].endswith("· 3 items")
     assert not [s["w"] for s in controller.seen["statuses"] if "items" in s.get("w", {}).get("label", "")]
+
+
+async def test_a_batch_run_from_the_editor_goes_through_the_batch_api(controller, fake_gemini, fake_batches,
+                                                                     monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", fake_gemini.key)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.url)
+    controller.config.provider, controller.batch = "gemini", True
+    plan = await controller.estimate(load(ROOT / "workflows" / "hello-gemini.json"))
+    assert plan["batch_cost_usd"] == pytest.approx(plan["cost_usd"] / 2)
+    await controller.run(load(ROOT / "workflows" / "hello-gemini.json"))
+    seen = controller.seen
+    assert seen["finished"][0]["status"] == "done" and states(seen, "generate")[-1] == "done"
+    assert [len(job.keys) for job in fake_batches.creates] == [1] and not fake_gemini.calls
+    assert any(n.startswith("Batch: submitted batch job batches/fake0001") for n in seen["notices"])
+    assert seen["finished"][0]["usage"]["batch"]["calls"] == 1

@@ -1,0 +1,60 @@
+"""Batch runs over HTTP (`"options": {"batch": true}`): the server's run queue, the real SDK, the fake Batch API."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from serverkit import events, finish, make_workflow, submit
+
+CATALOGUE = make_workflow({
+    "products": {"type": "list.from_csv", "params": {"path": "products.csv", "column": "product"}},
+    "skus": {"type": "list.from_csv", "params": {"path": "products.csv", "column": "sku"}},
+    "generate": {"type": "gemini.generate", "params": {"aspect_ratio": "1:1"}, "inputs": {"prompt": "products.items"}},
+    "save": {"type": "image.save", "params": {"filename": "{name}.png"},
+             "inputs": {"image": "generate.image", "name": "skus.items"}}})
+
+
+@pytest.fixture
+def batch_server(start_server, fake_gemini, fake_batches):
+    server = start_server(env={"GEMINI_API_KEY": fake_gemini.key, "GOOGLE_GEMINI_BASE_URL": fake_gemini.url})
+    (server.inputs / "products.csv").write_text("sku,product\nmug,a mug\nlamp,a lamp\nshoe,a shoe\n")
+    return server
+
+
+def test_a_batch_run_sends_one_job_and_finishes_like_any_run(batch_server, fake_gemini, fake_batches):
+    with batch_server.client() as client:
+        run = submit(client, CATALOGUE, options={"batch": True})
+        stream = events(client, run["id"])
+        record = client.get(f"/api/runs/{run['id']}").json()
+    assert record["status"] == "done" and record["options"]["batch"] is True
+    assert sorted(f["name"] for f in record["files"]) == ["lamp.png", "mug.png", "shoe.png"]
+    assert [len(job.keys) for job in fake_batches.creates] == [3] and not fake_gemini.calls
+    assert record["usage"]["batch"]["calls"] == 3
+    assert record["cost"] == pytest.approx(record["usage"]["batch"]["direct_cost_usd"] / 2, abs=0.001)
+    news = [e["message"] for e in stream if e["event"] == "batch_status"]
+    assert news[0].startswith("submitted batch job batches/fake0001: 3 calls") and news == record["batch"]
+
+
+def test_a_cancelled_batch_run_leaves_its_job_at_google_and_a_rerun_picks_it_up(batch_server, fake_gemini,
+                                                                             fake_batches):
+    fake_batches.hold()
+    with batch_server.client() as client:
+        run = submit(client, CATALOGUE, options={"batch": True})
+        deadline = time.monotonic() + 60
+        while not fake_batches.creates:
+            assert time.monotonic() < deadline, batch_server.log.read_text()
+            time.sleep(0.05)
+        client.post(f"/api/runs/{run['id']}/cancel")
+        stopped = finish(client, run["id"])
+        assert stopped["status"] == "cancelled" and "run it again to pick them up" in stopped["error"]
+        fake_batches.release()
+        again = finish(client, client.post(f"/api/runs/{run['id']}/rerun").json()["id"])
+    assert again["status"] == "done" and len(again["files"]) == 3
+    assert len(fake_batches.creates) == 1  # the rerun found the job instead of submitting it again
+
+
+def test_a_batch_run_needs_gemini(client):
+    response = client.post("/api/runs", json={"workflow": CATALOGUE, "options": {"batch": True,
+                                                                               "provider": "offline"}})
+    assert response.status_code == 422 and "needs Gemini" in response.json()["problems"][0]["message"]
