@@ -14,12 +14,10 @@ from ..cache import default_cache_dir
 from ..executor import default_out_dir
 from ..validation import check
 from .jobs import BatchError, state_of
-from .runner import BatchRun, RunSpec
+from .runner import BatchRun, RunSpec, unavailable
 from .store import DONE, BatchStore, unfinished
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
-NEEDS_GEMINI = ("--batch sends the model calls to Gemini's Batch API, so it needs a Gemini API key. "
-                "Export GEMINI_API_KEY=... (or run without --batch for offline previews).")
 
 
 def spec_from_args(args, workflow, read_roots) -> RunSpec:
@@ -33,8 +31,9 @@ def spec_from_args(args, workflow, read_roots) -> RunSpec:
 
 def run_batch(args, workflow, catalogue, setup, read_roots) -> int:
     """`flowbanana run --batch`: a new batch run, or the unfinished one for the same workflow and inputs."""
-    if setup.provider.offline:
-        print(f"error: {NEEDS_GEMINI}", file=sys.stderr)
+    reason = unavailable(setup.provider)
+    if reason:
+        print(f"error: {reason[0]}\n  → {reason[1]}", file=sys.stderr)
         return EXIT_INVALID
     check(workflow, catalogue)  # every problem now, before a run is written down
     spec = spec_from_args(args, workflow, read_roots)
@@ -54,7 +53,8 @@ def drive(record: dict, catalogue, setup, store: BatchStore, *, detach: bool, as
     spec = RunSpec(**record["spec"])
     options = setup.apply(spec.options())
     batch = BatchRun(record, catalogue, setup.provider, options, store, detach=detach,
-                     say=lambda line: _say(line, as_json))
+                     say=lambda line: _say(line, as_json), wait_hint="Ctrl+C stops waiting; the jobs go on at "
+                     f"Google and `flowbanana resume {record['id']}` picks them up.")
     progress = None if as_json else Progress(sys.stdout)
     stopping = False
 

@@ -42,6 +42,18 @@ from .provider import BatchProvider, Book
 from .store import DONE, FINAL_STATES, SUBMITTING, BatchStore
 from .wire import Item
 
+def unavailable(provider) -> tuple[str, str] | None:
+    """Why a batch run cannot go through `provider` (message, hint), or None when it can."""
+    if provider.offline:
+        return ("a batch run sends its model calls to Gemini's Batch API, so it needs Gemini: set an API key, or run "
+                "without batch.", "The key goes in GEMINI_API_KEY (or the editor's settings).")
+    if uses_vertex():
+        return ("a batch run goes through the Gemini Developer API only: Vertex AI takes batch jobs from Cloud "
+                "Storage or BigQuery, which flowbanana does not use.",
+                "Run without batch to call Vertex AI directly, or use a Gemini API key.")
+    return None
+
+
 MAX_ROUNDS = 50  # a model node fed by another one needs a round more; this many means no progress
 _ENDED = {"FAILED": "failed", "CANCELLED": "was cancelled",
           "EXPIRED": "expired (Google expires a batch job that has not finished within 48 hours)"}
@@ -84,9 +96,11 @@ class Poll:
 class BatchRun:
     def __init__(self, record: dict, catalogue: Catalogue, gemini: GeminiProvider, options: RunOptions,
                  store: BatchStore, *, say: Callable[[str], None] = print, detach: bool = False,
-                 poll: Poll = Poll(), run_pass: Callable[[Execution, bool], Awaitable[RunResult]] | None = None):
+                 poll: Poll = Poll(), run_pass: Callable[[Execution, bool], Awaitable[RunResult]] | None = None,
+                 wait_hint: str = ""):
         """`options` come from RunSpec.options() passed through the run's RunSetup (limits, provider);
-        `run_pass(execution, final)` runs one pass (a server takes a run slot for it: waiting takes none)."""
+        `run_pass(execution, final)` runs one pass (a server takes a run slot for it: waiting takes none);
+        `wait_hint` ends each "waiting" line (how to stop waiting, where the front end has a way)."""
         self.record = record
         self.spec = RunSpec(**record["spec"])
         self.workflow = self.spec.load()
@@ -97,6 +111,8 @@ class BatchRun:
         self.detach = detach
         self.poll = poll
         self.run_pass = run_pass or (lambda execution, final: execution.run())
+        self.wait_hint = wait_hint
+        self.gemini = gemini
         self.api = BatchApi(gemini)
         self.flat = Subgraphs(catalogue, options.read_roots).expand(self.workflow)[0]  # what runs, subgraphs opened
         direct = {flat_id for node_id in self.spec.direct for flat_id in self.flat.node_ids(node_id)}
@@ -119,10 +135,9 @@ class BatchRun:
 
     async def run(self, on_event: Callable[[Event], None] | None = None) -> RunResult | None:
         """The finished run's result; None when detached with jobs still out, or stopped while waiting."""
-        if uses_vertex():
-            raise BatchError("--batch works with the Gemini Developer API only: Vertex AI takes batch jobs from "
-                             "Cloud Storage or BigQuery, which flowbanana does not use.",
-                             "Run without --batch to call Vertex AI directly.")
+        reason = unavailable(self.gemini)
+        if reason:
+            raise BatchError(*reason)
         scratch = Path(tempfile.mkdtemp(prefix="flowbanana-batch-"))
         try:
             for _ in range(MAX_ROUNDS):
@@ -222,8 +237,7 @@ class BatchRun:
                 return False
             waited = time.monotonic() - started
             self.say(f"waiting for {len(out)} batch job{'s' if len(out) != 1 else ''} ({_duration(waited)} so far); "
-                     f"next look in {_duration(delay)}. Ctrl+C stops waiting; the jobs go on at Google and "
-                     f"`flowbanana resume {self.id}` picks them up.")
+                     f"next look in {_duration(delay)}." + (f" {self.wait_hint}" if self.wait_hint else ""))
             try:
                 await asyncio.wait_for(self._stop.wait(), delay)
                 return False

@@ -22,7 +22,7 @@ from ..errors import Problem, WorkflowInvalid
 from ..events import Event
 from ..executor import Execution, RunOptions
 from ..limits import CallLimiter
-from ..node_api import resolve_path, within
+from ..node_api import NodeError, resolve_path, within
 from ..overrides import apply_overrides
 from ..providers import ConfigError, ProviderUnavailable, RunSetup, prepare_run
 from ..results import CANCELLED, FAILED, RunResult
@@ -168,10 +168,11 @@ class RunService:
         roots = tuple(Path(r).resolve() for r in read_roots) if local else self.settings.read_roots
         model = self.prepare(workflow, inputs, force, roots if local else None)
         setup = self._setup(provider or "auto")
-        if batch and setup.provider.offline:
-            raise WorkflowInvalid([Problem("provider", "a batch run sends its model calls to Gemini's Batch API, "
-                                           "so it needs Gemini: set an API key, or run without batch.",
-                                           hint="The key goes in GEMINI_API_KEY (or the editor's settings).")])
+        if batch:
+            from ..batch.runner import unavailable
+            reason = unavailable(setup.provider)
+            if reason:
+                raise WorkflowInvalid([Problem("provider", reason[0], hint=reason[1])])
         original = (from_dict(workflow) if isinstance(workflow, dict) else workflow).to_dict()  # canonical form
         named = Subgraphs(self.catalogue, roots).interface(model).outputs
         record = self.store.create(RunRecord(
@@ -286,6 +287,9 @@ class RunService:
         except WorkflowInvalid as exc:
             record.status = FAILED
             record.error = self.publisher(record).text("; ".join(p.message for p in exc.problems))
+        except NodeError as exc:  # a batch run the Batch API refused or lost
+            record.status = FAILED
+            record.error = self.publisher(record).text(f"{exc.message} {exc.hint}".strip())
         except Exception as exc:  # the queue must outlive any one run
             log.exception("run %s crashed", record.id)
             record.status, record.error = FAILED, self.publisher(record).text(f"{type(exc).__name__}: {exc}")

@@ -254,7 +254,11 @@ def test_batch_mode_needs_a_gemini_key_and_its_options_need_batch(gemini_env, fl
     assert code == 2 and "--direct nope: the workflow has no node 'nope'" in err
     monkeypatch.delenv("GEMINI_API_KEY")
     code, _, err = flowbanana("run", wf, "--batch")
-    assert code == 2 and "needs a Gemini API key" in err
+    assert code == 2 and "so it needs Gemini: set an API key" in err
+    monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "p")
+    code, _, err = flowbanana("run", wf, "--batch", "--provider", "gemini")
+    assert code == 2 and "Vertex AI takes batch jobs from Cloud Storage or BigQuery" in err
 
 
 def test_kill_9_between_submit_and_collect_then_the_same_command_submits_nothing_again(batch_env, wf_dir,
