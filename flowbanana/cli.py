@@ -592,6 +592,29 @@ def missing_beside_image(file: Path, workflow, catalogue, read_roots: tuple[Path
                               "made by flowbanana bundle, instead of an image).")]
 
 
+def on_ctrl_c(stop, stopping: str) -> None:
+    """Ctrl+C in the running event loop: the first calls `stop` and says `stopping`; a second quits at once, since
+    a node working in a thread cannot be stopped and the run would wait for it."""
+    import asyncio
+    import signal
+    pressed = False
+
+    def interrupt() -> None:
+        nonlocal pressed
+        if pressed:
+            print("\nquit without waiting for the nodes still working.", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            os._exit(EXIT_INTERRUPTED)
+        pressed = True
+        print(f"\nstopping: {stopping} (Ctrl+C again quits at once).", file=sys.stderr, flush=True)
+        stop()
+
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupt)
+    except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+        pass
+
+
 def cmd_runs(args) -> int:
     from .batch.commands import cmd_runs as list_runs
     return list_runs(args)
@@ -604,7 +627,6 @@ def cmd_resume(args) -> int:
 
 def cmd_run(args) -> int:
     import asyncio
-    import signal
 
     from .cache import Cache, default_cache_dir
     from .errors import Problem, WorkflowInvalid
@@ -644,25 +666,9 @@ def cmd_run(args) -> int:
         force=frozenset(args.force), read_roots=read_roots))
     progress = None if args.json else Progress(sys.stdout, dry_run=args.dry_run)
     execution = Execution(workflow, catalogue, options, on_event=progress)
-    stopping = False
-
-    def interrupt() -> None:
-        """Ctrl+C: the first stops the run and keeps what is done; a second quits at once, since a node working
-        in a thread cannot be stopped and the run would wait for it."""
-        nonlocal stopping
-        if stopping:
-            print("\nquit without waiting for the nodes still working.", file=sys.stderr, flush=True)
-            sys.stdout.flush()
-            os._exit(EXIT_INTERRUPTED)
-        stopping = True
-        print("\nstopping: results already made are kept (Ctrl+C again quits at once).", file=sys.stderr, flush=True)
-        execution.cancel()
 
     async def run():
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupt)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
-            pass
+        on_ctrl_c(execution.cancel, "results already made are kept")
         ticker = asyncio.create_task(progress.tick()) if progress else None
         try:
             result = await execution.run()

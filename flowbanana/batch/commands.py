@@ -3,21 +3,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 from ..cache import default_cache_dir
+from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, on_ctrl_c
 from ..executor import default_out_dir
 from ..validation import check
 from .jobs import BatchError, state_of
 from .runner import BatchRun, RunSpec, unavailable
 from .store import DONE, BatchStore, unfinished
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def spec_from_args(args, workflow, read_roots) -> RunSpec:
@@ -56,24 +54,10 @@ def drive(record: dict, catalogue, setup, store: BatchStore, *, detach: bool, as
                      say=lambda line: _say(line, as_json), wait_hint="Ctrl+C stops waiting; the jobs go on at "
                      f"Google and `flowbanana resume {record['id']}` picks them up.")
     progress = None if as_json else Progress(sys.stdout)
-    stopping = False
-
-    def interrupt() -> None:
-        nonlocal stopping
-        if stopping:
-            print("\nquit without waiting for the nodes still working.", file=sys.stderr, flush=True)
-            os._exit(EXIT_INTERRUPTED)
-        stopping = True
-        print("\nstopping: results already made are kept, and submitted batch jobs go on at Google "
-              f"(`flowbanana resume {record['id']}` picks them up; Ctrl+C again quits at once).",
-              file=sys.stderr, flush=True)
-        batch.cancel()
 
     async def run():
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupt)
-        except (NotImplementedError, RuntimeError):
-            pass
+        on_ctrl_c(batch.cancel, "results already made are kept, and submitted batch jobs go on at Google "
+                                f"(`flowbanana resume {record['id']}` picks them up)")
         ticker = asyncio.create_task(progress.tick()) if progress else None
         try:
             return await batch.run(on_event=progress)
