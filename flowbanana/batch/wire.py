@@ -60,8 +60,9 @@ class Item:
         body: dict[str, Any] = {"contents": [_json(types.Content(role="user", parts=parts))]}
         generation = _json(self.config)
         system = generation.pop("systemInstruction", None)
-        if system:
-            body["systemInstruction"] = {"role": "user", "parts": [{"text": system}]}
+        if system:  # the SDK takes a bare string where REST wants a Content
+            body["systemInstruction"] = {"role": "user", "parts": [{"text": system}]} if isinstance(system, str) \
+                else system
         for name in _TOP_LEVEL:
             if name in generation:
                 body[name] = generation.pop(name)

@@ -159,16 +159,21 @@ def test_calls_too_big_to_send_inline_go_as_an_uploaded_jsonl_file(batch_env, fl
     monkeypatch.setattr("flowbanana.batch.jobs.INLINE_LIMIT", 1000)
     nodes = {"photo": {"type": "image.load", "params": {"path": "photo.png"}},
              "edit": {"type": "gemini.edit", "params": {"instruction": "make it blue"}, "inputs": {"image": "photo.image"}},
-             "save": {"type": "image.save", "params": {"filename": "blue.png"}, "inputs": {"image": "edit.image"}}}
+             "save": {"type": "image.save", "params": {"filename": "blue.png"}, "inputs": {"image": "edit.image"}},
+             "styled": {"type": "gemini.generate", "params": {"prompt": "a vase", "system_instruction": "house style"}},
+             "keep": {"type": "image.save", "params": {"filename": "vase.png"}, "inputs": {"image": "styled.image"}}}
     (wf_dir / "edit.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 1, "name": "E",
                                                   "nodes": nodes}))
     code, out, err = flowbanana("run", str(wf_dir / "edit.json"), "--batch")
     assert code == 0, out + err
     [upload] = batch_env.uploads
-    [line] = [json.loads(text) for text in upload.data.decode().splitlines()]
-    assert line["request"]["generationConfig"]["responseModalities"] == ["TEXT", "IMAGE"]
-    assert batch_env.creates[0].from_file and batch_env.calls[0].images == [(120, 90)]  # the photo went along
-    assert "(file)" in out and saved(tmp_path) == ["blue.png"]
+    lines = [json.loads(text) for text in upload.data.decode().splitlines()]
+    assert [line["request"]["generationConfig"]["responseModalities"] for line in lines] == [["TEXT", "IMAGE"]] * 2
+    [job] = batch_env.creates  # one model, one job
+    calls = {call.prompt: call for call in batch_env.calls}
+    assert job.from_file and calls["make it blue"].images == [(120, 90)]  # the photo went along
+    assert calls["a vase"].system == "house style"
+    assert "(file)" in out and saved(tmp_path) == ["blue.png", "vase.png"]
 
 
 CHAIN = {"idea": {"type": "text.text", "params": {"text": "a teapot"}},
