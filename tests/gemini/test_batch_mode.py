@@ -205,11 +205,17 @@ def test_detached_submit_then_runs_then_resume(batch_env, flowbanana, wf_dir, tm
     code, out, _ = flowbanana("runs")
     assert code == 0 and run_id in out and "batches/fake0001" in out and "RUNNING" in out
 
-    code, out, _ = flowbanana("resume", run_id, "--detach")  # a look, no wait: still running
+    code, out, _ = flowbanana("resume", run_id, "--detach", "--json")  # a look, no wait: still running
     assert code == 0 and saved(tmp_path) == [] and len(batch_env.creates) == 1
+    assert json.loads(out) == {"status": "submitted", "run": run_id, "jobs": [{
+        "name": "batches/fake0001", "display_name": f"flowbanana {run_id} #1", "model": DEFAULT_IMAGE_MODEL,
+        "state": "RUNNING", "source": "inline", "calls": 3}]}
+    [listed] = json.loads(flowbanana("runs", "--json")[1])
+    assert (listed["id"], listed["status"], listed["jobs"][0]["state"]) == (run_id, "waiting", "RUNNING")
     batch_env.release()
-    code, out, err = flowbanana("resume", run_id)
+    code, out, err = flowbanana("resume", run_id, "--json")
     assert code == 0, out + err
+    assert json.loads(out)["usage"]["batch"]["calls"] == 3
     assert saved(tmp_path) == ["sku-000.png", "sku-001.png", "sku-002.png"] and len(batch_env.creates) == 1
     assert flowbanana("runs")[1].strip() == "No batch runs are waiting."
     assert run_record(tmp_path)["status"] == "done"
