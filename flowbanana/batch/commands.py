@@ -17,7 +17,6 @@ from .runner import BatchRun, RunSpec, unavailable
 from .store import DONE, BatchStore, unfinished
 
 
-
 def spec_from_args(args, workflow, read_roots) -> RunSpec:
     """What `flowbanana run` was asked to do, with every folder absolute (a resume may start elsewhere)."""
     cache = None if args.no_cache else str((args.cache_dir or default_cache_dir()).resolve())

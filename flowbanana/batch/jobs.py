@@ -30,9 +30,8 @@ class BatchError(NodeError):
 
 
 class BatchApi:
-    def __init__(self, gemini: GeminiProvider, sleep: Callable[[float], Awaitable] = asyncio.sleep):
-        self.gemini = gemini
-        self._sleep = sleep
+    def __init__(self, gemini: GeminiProvider):
+        self.gemini = gemini  # its SDK client, retry policy and key (to blot out of messages)
 
     async def submit(self, model: str, items: list[Item], display_name: str):
         """Create one job for `items`; returns the SDK's BatchJob and "inline" or "file"."""
@@ -42,9 +41,9 @@ class BatchApi:
         if sum(len(line) + 1 for line in lines) <= INLINE_LIMIT:
             source, src = "inline", [item.inlined() for item in items]
         else:
-            data = io.BytesIO("\n".join(lines).encode() + b"\n")
+            data = "\n".join(lines).encode() + b"\n"
             uploaded = await self._call(f"uploading the requests of {display_name!r}", lambda: aio.files.upload(
-                file=data, config=types.UploadFileConfig(display_name=display_name, mime_type="jsonl")))
+                file=io.BytesIO(data), config=types.UploadFileConfig(display_name=display_name, mime_type="jsonl")))
             source, src = "file", uploaded.name
         config = types.CreateBatchJobConfig(display_name=display_name)
         for attempt in range(1, self.gemini.retry.attempts + 1):
@@ -56,7 +55,7 @@ class BatchApi:
             found = await self.find(display_name)  # the request may have reached Google after all
             if found is not None:
                 return found, source
-            await self._sleep(self.gemini.retry.delay(attempt))
+            await asyncio.sleep(self.gemini.retry.delay(attempt))
         raise AssertionError("unreachable")
 
     async def get(self, name: str):
@@ -113,7 +112,7 @@ class BatchApi:
                 if not _transient(exc) or attempt == self.gemini.retry.attempts:
                     raise self._error(what, exc) from None
                 log.info("%s: %s; retrying", what, scrub(str(exc), self.gemini._secret))
-            await self._sleep(self.gemini.retry.delay(attempt))
+            await asyncio.sleep(self.gemini.retry.delay(attempt))
         raise AssertionError("unreachable")
 
     def _error(self, what: str, exc: Exception) -> BatchError:

@@ -14,7 +14,8 @@ becomes that item's `error` (a google.rpc.Status with its gRPC code), the rest o
 
 Control from a test: `delay` (seconds from create to the end, half PENDING, half RUNNING), `hold()` /
 `release()` (jobs stay RUNNING until released), `end_with(state, ...)` (the next jobs' end states),
-`fail_requests(text, fault)` (every request whose prompt contains `text` gets the generateContent fault).
+`fail_requests(text, fault)` (every request whose prompt contains `text` gets the generateContent fault),
+`lose_next_create()` (the job is made but the answer is a 503, as when a response is lost on the way).
 """
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ class FakeBatches:
         self.uploads: list[StoredFile] = []
         self.calls: list = []                    # every batched request the fake accepted (fake_gemini.Call)
         self._held = False
+        self._lose_create = False
         self._ends: deque[str] = deque()
         self.request_faults: list[tuple[str, str]] = []  # (text in the prompt, fault)
         self._pending_uploads: dict[str, dict] = {}
@@ -90,6 +92,7 @@ class FakeBatches:
 
     def release(self) -> None:
         self._held = False
+        self._lose_create = False
 
     def end_with(self, *states: str) -> None:
         """The next jobs end in these states, one each (then SUCCEEDED)."""
@@ -99,6 +102,9 @@ class FakeBatches:
     def fail_requests(self, text: str, fault: str) -> None:
         """Every batched request whose prompt contains `text` gets `fault` (one of fake_gemini.FAULTS)."""
         self.request_faults.append((text, fault))
+
+    def lose_next_create(self) -> None:
+        self._lose_create = True
 
     def state(self, job: Job) -> str:
         if job.ended:
@@ -174,6 +180,9 @@ class FakeBatches:
                       from_file="fileName" in source, end=self._ends.popleft() if self._ends else "SUCCEEDED")
             self.jobs[job.name] = job
             self.creates.append(job)
+            lost, self._lose_create = self._lose_create, False
+        if lost:
+            return _status(503, "The service is currently unavailable.")
         return 200, self._operation(job, "PENDING"), {}  # just queued, however short the delay
 
     def _answer(self, model: str, request: dict) -> dict:

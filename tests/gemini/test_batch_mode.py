@@ -334,3 +334,12 @@ async def test_a_run_of_some_nodes_submits_only_the_calls_they_need(batch_env, c
     await gemini.aclose()
     assert result.ok and set(result.nodes) == {"kettle", "save_kettle"}
     assert [c.prompt for c in batch_env.calls] == ["a kettle"] and saved(tmp_path) == ["kettle.png"]
+
+
+def test_a_job_made_though_its_answer_was_lost_is_found_not_made_again(batch_env, flowbanana, wf_dir, tmp_path):
+    wf = catalogue(wf_dir, 2)
+    batch_env.lose_next_create()  # Google made the job, but the client saw a 503
+    code, out, err = flowbanana("run", wf, "--batch")
+    assert code == 0, out + err
+    assert len(batch_env.creates) == 1 and saved(tmp_path) == ["sku-000.png", "sku-001.png"]
+
