@@ -7,7 +7,6 @@ through the Files API. Creating a job is never simply retried: after a failure w
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
 from pathlib import Path
@@ -17,7 +16,7 @@ from ..node_api import NodeError
 from ..providers.gemini import GeminiProvider
 from ..providers.keys import scrub
 from ..providers.retry import RETRY_STATUS
-from .wire import Item, outcome_of_inlined
+from .wire import inlined, outcome_of_inlined
 
 log = logging.getLogger("flowbanana.batch")
 
@@ -33,17 +32,15 @@ class BatchApi:
     def __init__(self, gemini: GeminiProvider):
         self.gemini = gemini  # its SDK client, retry policy and key (to blot out of messages)
 
-    async def submit(self, model: str, items: list[Item], display_name: str):
-        """Create one job for `items`; returns the SDK's BatchJob and "inline" or "file"."""
+    async def submit(self, model: str, requests: Path, display_name: str):
+        """Create one job from a JSONL file of requests; returns the SDK's BatchJob and "inline" or "file"."""
         from google.genai import types
         aio = await self.gemini._aio()
-        lines = [item.jsonl() for item in items]
-        if sum(len(line) + 1 for line in lines) <= INLINE_LIMIT:
-            source, src = "inline", [item.inlined() for item in items]
+        if requests.stat().st_size <= INLINE_LIMIT:
+            source, src = "inline", [inlined(line) for line in requests.read_text().splitlines() if line]
         else:
-            data = "\n".join(lines).encode() + b"\n"
             uploaded = await self._call(f"uploading the requests of {display_name!r}", lambda: aio.files.upload(
-                file=io.BytesIO(data), config=types.UploadFileConfig(display_name=display_name, mime_type="jsonl")))
+                file=str(requests), config=types.UploadFileConfig(display_name=display_name, mime_type="jsonl")))
             source, src = "file", uploaded.name
         config = types.CreateBatchJobConfig(display_name=display_name)
         for attempt in range(1, self.gemini.retry.attempts + 1):

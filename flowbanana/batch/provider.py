@@ -3,11 +3,17 @@
 One `Book` lives for a whole batch run and is shared by every pass over the graph: the outcomes fetched
 from jobs (answers on disk, errors in memory), the calls of nodes that go direct (made once, kept), and
 the calls a pass asked for that have no outcome yet. A call without an outcome raises `Deferred`, which
-fails only that item; the pass goes on and records every other call it reaches.
+fails only that item; the pass goes on and records every other call it reaches. A noted call is written to
+a spool file as its JSONL line, in a worker thread, so that its images need not stay in memory until submitted.
 """
 from __future__ import annotations
 
+import asyncio
 import copy
+import threading
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from ..limits import CallLimiter
@@ -18,11 +24,19 @@ from ..providers.models import BATCH_PRICE_FACTOR
 from ..providers.setup import usage_of
 from ..results import RunResult
 from .store import BatchStore
-from .wire import answer_from, request_key
+from .wire import answer_from, jsonl_line, request_key
 
 
 class Deferred(NodeError):
     """The call is waiting for a batch job (or, in the last pass, is in none)."""
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """A noted call whose JSONL line is in the spool file, at `offset`."""
+    model: str
+    offset: int
+    length: int
 
 
 class Book:
@@ -32,7 +46,9 @@ class Book:
         self.direct_nodes = direct            # node ids whose calls go direct
         self.errors: dict[str, dict] = {}     # key -> {"error": ...} found by this run
         self.direct: dict[str, Answer] = {}   # key -> the answer of a direct call made by this run
-        self.wanted: dict[str, Request] = {}  # key -> call asked for in the current pass, with no outcome yet
+        self.wanted: dict[str, Request | Spooled] = {}  # key -> call asked for in this pass, with no outcome yet
+        self.spool: Path | None = None        # the file noted calls are written to, when the run gives one
+        self._spooling = threading.Lock()
         self.used: set[str] = set()           # keys answered from batch jobs
         self.read: set[str] = set()           # keys whose stored answer a pass read, refusals included
         self.stats = Stats()                  # what the run's calls cost, each counted once
@@ -45,6 +61,25 @@ class Book:
         if answer is not None:
             self.read.add(key)
         return answer
+
+    def note(self, wanted: dict, key: str, request: Request) -> None:
+        """Write the call's line to the spool (in a worker thread) and keep only where it is."""
+        data = (jsonl_line(key, request) + "\n").encode()
+        with self._spooling, self.spool.open("ab") as spool:
+            offset = spool.tell()
+            spool.write(data)
+        if key in wanted:
+            wanted[key] = Spooled(request.model, offset, len(data))
+
+    def write_job(self, path: Path, calls: list[tuple[str, Request | Spooled]]) -> None:
+        """A job's JSONL input file, line by line: from the spool, or made now for a call not spooled."""
+        with path.open("wb") as job, (self.spool.open("rb") if self.spool else nullcontext()) as spool:
+            for key, call in calls:
+                if isinstance(call, Spooled):
+                    spool.seek(call.offset)
+                    job.write(spool.read(call.length))
+                else:
+                    job.write((jsonl_line(key, call) + "\n").encode())
 
     def usage(self, result: RunResult) -> dict:
         """The summary's usage, with what the batched calls would have cost directly."""
@@ -80,6 +115,8 @@ class BatchProvider:
         outcome = book.outcome(key)
         if outcome is None:
             book.wanted[key] = request  # before any await: a node asking several calls at once is heard in full
+            if book.spool is not None:  # if this is cancelled (a sibling call failed first), it is written later
+                await asyncio.to_thread(book.note, book.wanted, key, request)
             raise Deferred("this call is in no batch job yet.", "Run again with --batch to submit it.")
         answer = answer_from(outcome, request, book.gemini)
         if key not in book.used:

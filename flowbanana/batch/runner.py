@@ -40,7 +40,6 @@ from ..workflow import Workflow, from_dict
 from .jobs import BatchApi, BatchError, state_of
 from .provider import BatchProvider, Book
 from .store import DONE, FINAL_STATES, SUBMITTING, BatchStore
-from .wire import Item
 
 def unavailable(provider) -> tuple[str, str] | None:
     """Why a batch run cannot go through `provider` (message, hint), or None when it can."""
@@ -139,6 +138,7 @@ class BatchRun:
         if reason:
             raise BatchError(*reason)
         scratch = Path(tempfile.mkdtemp(prefix="flowbanana-batch-"))
+        self.book.spool = scratch / "calls.jsonl"
         try:
             for _ in range(MAX_ROUNDS):
                 wanted = await self._collect(scratch)
@@ -146,8 +146,9 @@ class BatchRun:
                     return None
                 if not wanted:
                     return await self._finish(on_event)
-                await self._submit(wanted)
-                if not await self._wait(set(wanted), scratch):
+                await self._submit(wanted, scratch)
+                wanted = set(wanted)  # the calls' lines are at Google now: only their keys are needed
+                if not await self._wait(wanted, scratch):
                     return None
             raise BatchError(f"the batch run {self.id} is still finding new calls after {MAX_ROUNDS} rounds.",
                              "A node makes a different call every time it runs; run it without --batch.")
@@ -183,27 +184,29 @@ class BatchRun:
         finally:
             self._execution = None
 
-    async def _submit(self, wanted: dict) -> None:
+    async def _submit(self, wanted: dict, scratch: Path) -> None:
         """One job per model for the calls no job holds yet (in this run or any other)."""
         held = self.store.covering(set(wanted))
         by_model: dict[str, list] = {}
-        for key, request in wanted.items():
+        for key, call in wanted.items():
             if key not in held:
-                by_model.setdefault(request.model, []).append((key, request))
+                by_model.setdefault(call.model, []).append((key, call))
         for model, calls in by_model.items():
             if self.stopped:
                 return
             number = len(self.store.run(self.id)["jobs"]) + 1
             display = f"flowbanana {self.id} #{number}"
-            items = await asyncio.to_thread(lambda: [Item.of(key, request) for key, request in calls])
+            requests = scratch / f"job-{number}.jsonl"
+            await asyncio.to_thread(self.book.write_job, requests, calls)
             job = {"display_name": display, "model": model, "keys": [key for key, _ in calls], "name": None,
                    "state": SUBMITTING, "pid": os.getpid(), "created": time.time(), "collected": False}
             self.store.update(self.id, lambda r: r["jobs"].append(job))
-            made, source = await self.api.submit(model, items, display)
+            made, source = await self.api.submit(model, requests, display)
+            requests.unlink()
             state = state_of(made)
             self.store.update_job(self.id, display, name=made.name, state=state, source=source)
             self._states[made.name] = state
-            self.say(f"submitted batch job {made.name}: {len(items)} call{'s' if len(items) != 1 else ''} to "
+            self.say(f"submitted batch job {made.name}: {len(calls)} call{'s' if len(calls) != 1 else ''} to "
                      f"{model} ({source}), {state}")
 
     async def _wait(self, keys: set[str], scratch: Path) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from ..cache import node_key, value_digest
@@ -37,37 +36,33 @@ def request_key(request: Request) -> str:
     return node_key({"batch request": parts})
 
 
-@dataclass
-class Item:
-    """One call of a batch job: its key, the SDK's contents and config, and its line in a JSONL input file."""
-    key: str
-    contents: list
-    config: Any
+def jsonl_line(key: str, request: Request) -> str:
+    """The call as a line of a JSONL input file: `{"key", "request"}`, the request in generateContent's REST form,
+    made from the provider's own SDK payload (so that it carries exactly what a direct call would)."""
+    from google.genai import types
+    contents, config = _payload(request)
+    parts = [types.Part(text=c) if isinstance(c, str) else c for c in contents]
+    body: dict[str, Any] = {"contents": [_json(types.Content(role="user", parts=parts))]}
+    generation = _json(config)
+    system = generation.pop("systemInstruction", None)
+    if system:  # the SDK takes a bare string where REST wants a Content
+        body["systemInstruction"] = {"role": "user", "parts": [{"text": system}]} if isinstance(system, str) else system
+    for name in _TOP_LEVEL:
+        if name in generation:
+            body[name] = generation.pop(name)
+    body["generationConfig"] = generation
+    return json.dumps({"key": key, "request": body}, separators=(",", ":"))
 
-    @classmethod
-    def of(cls, key: str, request: Request) -> "Item":
-        contents, config = _payload(request)
-        return cls(key, contents, config)
 
-    def inlined(self):
-        from google.genai import types
-        return types.InlinedRequest(contents=self.contents, config=self.config, metadata={"key": self.key})
-
-    def jsonl(self) -> str:
-        """`{"key", "request"}` with the request in the REST form of generateContent's body."""
-        from google.genai import types
-        parts = [types.Part(text=c) if isinstance(c, str) else c for c in self.contents]
-        body: dict[str, Any] = {"contents": [_json(types.Content(role="user", parts=parts))]}
-        generation = _json(self.config)
-        system = generation.pop("systemInstruction", None)
-        if system:  # the SDK takes a bare string where REST wants a Content
-            body["systemInstruction"] = {"role": "user", "parts": [{"text": system}]} if isinstance(system, str) \
-                else system
-        for name in _TOP_LEVEL:
-            if name in generation:
-                body[name] = generation.pop(name)
-        body["generationConfig"] = generation
-        return json.dumps({"key": self.key, "request": body}, separators=(",", ":"))
+def inlined(line: str):
+    """A JSONL line as the SDK's InlinedRequest, for a job small enough to send inline."""
+    from google.genai import types
+    row = json.loads(line)
+    body = row["request"]
+    config = {**body.get("generationConfig", {}),
+              **{name: body[name] for name in ("systemInstruction", *_TOP_LEVEL) if name in body}}
+    return types.InlinedRequest.model_validate_json(json.dumps(  # JSON mode: base64 data back to bytes
+        {"contents": body["contents"], "config": config, "metadata": {"key": row["key"]}}))
 
 
 def outcome_of_inlined(response) -> dict:

@@ -343,3 +343,15 @@ def test_a_job_made_though_its_answer_was_lost_is_found_not_made_again(batch_env
     assert code == 0, out + err
     assert len(batch_env.creates) == 1 and saved(tmp_path) == ["sku-000.png", "sku-001.png"]
 
+
+
+def test_every_variation_of_a_node_goes_into_the_job(batch_env, flowbanana, wf_dir, tmp_path):
+    nodes = {"gen": {"type": "gemini.generate", "params": {"prompt": "a vase", "count": 3}},
+             "save": {"type": "image.save", "params": {"filename": "vase_{index}.png"}, "inputs": {"image": "gen.image"}}}
+    (wf_dir / "vases.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "V",
+                                                   "nodes": nodes}))
+    code, out, err = flowbanana("run", str(wf_dir / "vases.json"), "--batch")
+    assert code == 0, out + err
+    assert [len(job.keys) for job in batch_env.creates] == [3]  # one round, though the node asks three at once
+    assert sorted(c.config["seed"] for c in batch_env.calls) == [0, 1, 2]
+    assert saved(tmp_path) == ["vase_1.png", "vase_2.png", "vase_3.png"]
