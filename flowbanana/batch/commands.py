@@ -125,6 +125,11 @@ def cmd_resume(args) -> int:
         known = ", ".join(r["id"] for r in store.runs()[:5]) or "none yet"
         raise WorkflowInvalid([Problem("usage", f"no batch run {args.run!r} in {store.root}.",
                                        hint=f"`flowbanana runs --all` lists them (latest: {known}).")])
+    if record["status"] == DONE:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.get("finished", record["created"])))
+        print(f"batch run {args.run} finished on {when} ({record.get('result', 'done')}): nothing to resume. Run "
+              "its workflow again to make it anew (what is cached is not paid for twice).")
+        return EXIT_OK
     try:
         setup = prepare_run("gemini", config=args.config, rpm=args.rpm, concurrency=args.concurrency)
     except (ConfigError, ProviderUnavailable) as exc:

@@ -219,6 +219,8 @@ def test_detached_submit_then_runs_then_resume(batch_env, flowbanana, wf_dir, tm
     assert saved(tmp_path) == ["sku-000.png", "sku-001.png", "sku-002.png"] and len(batch_env.creates) == 1
     assert flowbanana("runs")[1].strip() == "No batch runs are waiting."
     assert run_record(tmp_path)["status"] == "done"
+    code, out, _ = flowbanana("resume", run_id)
+    assert code == 0 and "nothing to resume" in out and len(batch_env.creates) == 1
 
 
 def test_running_the_same_command_again_carries_on_with_the_jobs_already_out(batch_env, flowbanana, wf_dir,
