@@ -36,6 +36,7 @@ from ..providers.keys import uses_vertex
 from ..providers.setup import ReadOnlyCache
 from ..results import CANCELLED, RunResult
 from ..subgraph import Subgraphs
+from ..sweep import expand
 from ..workflow import Workflow, from_dict
 from .jobs import BatchApi, BatchError, state_of
 from .provider import BatchProvider, Book
@@ -114,7 +115,8 @@ class BatchRun:
         self.gemini = gemini
         self.api = BatchApi(gemini)
         self.flat = Subgraphs(catalogue, options.read_roots).expand(self.workflow)[0]  # what runs, subgraphs opened
-        direct = {flat_id for node_id in self.spec.direct for flat_id in self.flat.node_ids(node_id)}
+        copies = expand(self.flat.workflow, catalogue)  # and a sweep's copies of nodes, as the executor makes them
+        direct = {c for node_id in self.spec.direct for n in self.flat.node_ids(node_id) for c in copies.ids(n)}
         self.book = Book(gemini, store, frozenset(direct))
         self.stopped = False
         self._stop = asyncio.Event()

@@ -16,6 +16,7 @@ from flowbanana.batch.store import BatchStore
 from flowbanana.cli import main
 from flowbanana.limits import CallLimiter
 from flowbanana.providers import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, GeminiProvider, Request
+from flowbanana.providers.retry import RetryPolicy
 from flowbanana.workflow import load
 from fake_gemini import FAKE_KEY
 
@@ -99,7 +100,7 @@ def test_a_50_row_catalogue_goes_as_one_batch_job_at_half_the_estimated_cost(bat
 def direct_error(fault: str, prompt: str, fake) -> str:
     """What a direct call of `prompt` says when Gemini answers with `fault`."""
     async def call():
-        provider = GeminiProvider()
+        provider = GeminiProvider(retry=RetryPolicy(attempts=1))  # what it says, not what a retry makes of it
         try:
             fake.fail(fault)
             await provider.generate(Request(model=DEFAULT_IMAGE_MODEL, prompt=prompt, aspect_ratio="4:5",
@@ -135,8 +136,9 @@ def test_a_rejected_call_says_what_gemini_said_as_a_direct_call_would(batch_env,
     wf = catalogue(wf_dir, 1)
     batch_env.fail_requests("a mug", "429")
     code, out, _ = flowbanana("run", wf, "--batch")
-    assert code == 1
-    assert "Gemini answered 429 RESOURCE_EXHAUSTED: You exceeded your current quota." in out
+    said = direct_error("429", "a mug", batch_env.gemini)
+    assert code == 1 and said.startswith("Gemini answered 429 RESOURCE_EXHAUSTED: You exceeded your current quota")
+    assert said in out
     assert "Running again with --batch submits it again." in out
 
 
@@ -357,3 +359,18 @@ def test_every_variation_of_a_node_goes_into_the_job(batch_env, flowbanana, wf_d
     assert [len(job.keys) for job in batch_env.creates] == [3]  # one round, though the node asks three at once
     assert sorted(c.config["seed"] for c in batch_env.calls) == [0, 1, 2]
     assert saved(tmp_path) == ["vase_1.png", "vase_2.png", "vase_3.png"]
+
+
+@pytest.mark.parametrize("direct", [False, True])
+def test_a_sweep_sends_every_cell_in_one_job_or_direct_with_its_node(batch_env, flowbanana, wf_dir, direct):
+    nodes = {"style": {"type": "text.text", "params": {"text": "watercolour"}},
+             "gen": {"type": "gemini.generate", "params": {"seed": 1}, "inputs": {"prompt": "style.text"}},
+             "sweep": {"type": "sweep.grid", "inputs": {"image": "gen.image"},
+                       "params": {"x": "style.text", "x_values": "watercolour\npixel art", "y": "gen.seed",
+                                  "y_values": "1\n2", "cell_size": 64}}}
+    (wf_dir / "sweep.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "S",
+                                                   "nodes": nodes}))
+    code, out, err = flowbanana("run", str(wf_dir / "sweep.json"), "--batch", *(["--direct", "gen"] * direct))
+    assert code == 0, out + err
+    assert [len(job.keys) for job in batch_env.creates] == ([] if direct else [4])
+    assert len(batch_env.gemini.calls) == (4 if direct else 0)
