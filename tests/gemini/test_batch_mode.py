@@ -119,7 +119,7 @@ def test_per_call_errors_fail_only_their_items_with_the_messages_of_direct_calls
     batch_env.fail_requests("a shoe", "blocked")
     code, out, err = flowbanana("run", wf, "--batch")
     assert code == 1
-    assert saved(tmp_path) == []  # image.save gets no list with holes
+    assert saved(tmp_path) == ["sku-000.png"]  # only the failed items are missing
     refused = direct_error("image_safety", "a lamp", batch_env.gemini)
     assert "IMAGE_SAFETY" in refused
     assert f"item 2 of 3: {refused} (2 items failed)" in out
