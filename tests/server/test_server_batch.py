@@ -55,6 +55,7 @@ def test_a_cancelled_batch_run_leaves_its_job_at_google_and_a_rerun_picks_it_up(
 
 
 def test_a_batch_run_needs_gemini(client):
-    response = client.post("/api/runs", json={"workflow": CATALOGUE, "options": {"batch": True,
-                                                                               "provider": "offline"}})
+    vase = make_workflow({"gen": {"type": "gemini.generate", "params": {"prompt": "a vase"}},
+                          "save": {"type": "image.save", "inputs": {"image": "gen.image"}}})
+    response = client.post("/api/runs", json={"workflow": vase, "options": {"batch": True, "provider": "offline"}})
     assert response.status_code == 422 and "needs Gemini" in response.json()["problems"][0]["message"]
