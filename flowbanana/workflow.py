@@ -4,7 +4,9 @@ Parsing checks only the file's shape; whether node types, params and links make 
 `validation`'s job, so that a file using a missing pack still loads and can be explained.
 
 Version 2 added `outputs` (named node outputs: with `inputs`, the workflow's interface) and the
-`workflow` node type (a subgraph: another workflow file by path, or one embedded in the node).
+`workflow` node type (a subgraph: another workflow file by path, or one embedded in the node). The optional
+`groups` and `notes` (see `annotations`) are for people: older files without them read as before, and runs
+never look at them.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import jsontext
+from .annotations import Group, Note, parse_groups, parse_notes
 from .errors import Problem, WorkflowInvalid
 
 FORMAT = "flowbanana/workflow"
@@ -31,7 +34,8 @@ MIGRATIONS: dict[int, Callable[[dict], dict]] = {
     1: lambda data: data,  # version 2 only added things: a version 1 file has no outputs and no subgraphs
 }
 
-_TOP_KEYS = {"format", "version", "name", "description", "requires", "inputs", "outputs", "nodes", "ui"}
+_TOP_KEYS = {"format", "version", "name", "description", "requires", "inputs", "outputs", "nodes", "groups", "notes",
+             "ui"}
 _NODE_KEYS = {"type", "params", "inputs", "title", "notes", "disabled", "workflow"}
 
 
@@ -128,6 +132,8 @@ class Workflow:
     requires: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, WorkflowInput] = field(default_factory=dict)
     outputs: dict[str, WorkflowOutput] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)   # boxes around nodes, for people
+    notes: dict[str, Note] = field(default_factory=dict)     # sticky notes, for people
     ui: dict[str, Any] = field(default_factory=dict)
     # where the file was read from: relative paths in params resolve against its folder
     source: Path | None = None
@@ -151,6 +157,10 @@ class Workflow:
             data["inputs"] = {k: v.to_dict() for k, v in self.inputs.items()}
         if self.outputs:
             data["outputs"] = {k: v.to_dict() for k, v in self.outputs.items()}
+        if self.groups:
+            data["groups"] = {k: v.to_dict() for k, v in self.groups.items()}
+        if self.notes:
+            data["notes"] = {k: v.to_dict() for k, v in self.notes.items()}
         if self.ui:
             data["ui"] = copy.deepcopy(self.ui)
         return data
@@ -265,6 +275,8 @@ def from_dict(data: Any, depth: int = 0) -> Workflow:
             workflow.nodes[node_id] = node
     workflow.inputs = _interface(data, "inputs", _input, problems)
     workflow.outputs = _interface(data, "outputs", _output, problems)
+    workflow.groups = parse_groups(data, problems)
+    workflow.notes = parse_notes(data, problems)
     if problems:
         raise WorkflowInvalid(problems)
     return workflow

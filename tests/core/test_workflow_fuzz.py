@@ -48,7 +48,8 @@ def documents(draw, catalogue):
     doc = {"format": draw(st.just(FORMAT) | values), "version": draw(st.just(1) | values),
            "nodes": draw(st.dictionaries(st.sampled_from(["a", "b", "c", "bad id", ""]), nodes(catalogue), max_size=4)
                          | values)}
-    for key in draw(st.sets(st.sampled_from(["name", "description", "requires", "inputs", "ui", "junk"]), max_size=3)):
+    top = ["name", "description", "requires", "inputs", "groups", "notes", "ui", "junk"]
+    for key in draw(st.sets(st.sampled_from(top), max_size=3)):
         doc[key] = draw(values)
     return doc
 
