@@ -14,6 +14,7 @@ from .node_api import NodeType, resolve_path, within
 from .porttypes import compatible
 from .subgraph import Flat, Subgraphs
 from .sweep import problems as sweep_problems
+from .templates import TemplateError, template_fields
 from .workflow import Node, Workflow
 
 
@@ -48,6 +49,7 @@ def _expand_and_validate(workflow: Workflow, catalogue: Catalogue, read_roots: t
         if _check_params(node_id, node, node_type, problems):
             problems.extend(p for p in _node_check(node_id, node, node_type) if warnings or p.severity == "error")
             _check_files(node_id, node, node_type, node.base_dir or nodes.base_dir, read_roots, workflow, problems)
+            _check_fields(node_id, node, node_type, problems)
         _check_inputs(node_id, node, node_type, nodes, catalogue, problems)
     for group in cycles(build_graph(nodes)):
         problems.append(Problem("cycle", f"nodes {' -> '.join(group + group[:1])} depend on each other in a cycle.",
@@ -192,6 +194,25 @@ def _param_hint(param) -> str:
     if param.range_text:
         return f"Allowed range: {param.range_text}"  # no full stop: "0..." would read as an ellipsis
     return ""
+
+
+def _check_fields(node_id: str, node: Node, node_type: NodeType, problems: list[Problem]) -> None:
+    """A template param filled from links named like its fields (a node taking extra inputs): each field it uses
+    needs a link of that name, or the run would stop at the node."""
+    if not node_type.extra_inputs:
+        return
+    for param in node_type.params:
+        if param.template is not True or param.name in node.inputs:
+            continue
+        try:
+            fields = template_fields(str(resolved_params(node, node_type)[param.name] or ""))
+        except TemplateError:
+            continue  # reported as a bad value
+        for name in dict.fromkeys(f for f in fields if not node.inputs.get(f)):
+            problems.append(Problem("unlinked_field", f"node {node_id!r} ({node_type.id}), param {param.name!r}: "
+                                    f"the field {{{name}}} has no link feeding it.", node=node_id, port=param.name,
+                                    hint=f"Link a {node_type.extra_inputs} output into an input named {name!r}, or "
+                                         "remove the field."))
 
 
 def _check_inputs(node_id: str, node: Node, node_type: NodeType, workflow: Workflow, catalogue: Catalogue,

@@ -195,3 +195,40 @@ def test_whether_a_file_exists_outside_the_readable_folders_is_not_told(catalogu
     assert validate(outside, catalogue) == []  # the run refuses them as outside, whether they exist or not
     allowed = validate(outside, catalogue, read_roots=(tmp_path,))
     assert {p.node for p in allowed if p.code == "missing_file"} == {"a", "b"}
+
+
+TEXT_A = {"type": "text.text", "params": {"text": "a"}}
+
+
+@pytest.mark.parametrize("nodes, code, node, port, words", [
+    # a template field that no link feeds
+    ({"t": {"type": "text.template", "params": {"template": "{subject} on {surface}"}, "inputs": {"subject": "a.text"}},
+      "a": TEXT_A}, "unlinked_field", "t", "template", "{surface} has no link"),
+    ({"t": {"type": "text.template", "params": {"template": "{x:>3}"}}}, "unlinked_field", "t", "template", "{x}"),
+    # a size or a ratio the chosen model does not make
+    ({"g": {"type": "gemini.generate", "params": {"model": "gemini-2.5-flash-image", "size": "4K"}}},
+     "node_check", "g", "size", "does not make 4K"),
+    ({"g": {"type": "gemini.generate", "params": {"model": "gemini-2.5-flash-image", "aspect_ratio": "8:1"}}},
+     "node_check", "g", "aspect_ratio", "does not make 8:1"),
+    # a file that is not there
+    ({"l": {"type": "image.load", "params": {"path": "no-such.png"}}}, "missing_file", "l", "path", "no-such.png"),
+    ({"c": {"type": "list.from_csv", "params": {"path": "no-such.csv"}}}, "missing_file", "c", "path", "no-such.csv"),
+])
+def test_what_a_run_would_stop_at_is_a_problem_before_it_runs(catalogue, make_workflow, tmp_path, nodes, code, node,
+                                                                 port, words):
+    workflow = make_workflow({**nodes, "show": {"type": "test.show", "inputs": {"value": "a.text"}}, "a": TEXT_A})
+    workflow.source = tmp_path / "wf.json"
+    problem = one(validate(workflow, catalogue), code)
+    assert (problem.node, problem.port, problem.severity) == (node, port, "error") and words in problem.message
+
+
+@pytest.mark.parametrize("template, inputs", [
+    ("{subject} on {surface}", {"subject": "a.text", "surface": "a.text"}),
+    ("{{literal}} braces and {subject}", {"subject": "a.text"}),
+    ("{anything}", {"template": "a.text"}),  # the template itself comes from a link: its fields are not known yet
+])
+def test_a_template_whose_fields_are_all_fed_is_valid(catalogue, make_workflow, template, inputs):
+    workflow = make_workflow({"a": TEXT_A, "t": {"type": "text.template", "params": {"template": template},
+                                                  "inputs": inputs},
+                              "show": {"type": "test.show", "inputs": {"value": "t.text"}}})
+    assert validate(workflow, catalogue) == []
