@@ -47,18 +47,43 @@ def run(folder: Path, args) -> dict:
     started = time.perf_counter()
     with report.open("w") as sink:
         child = subprocess.Popen(command, stdout=sink, stderr=subprocess.DEVNULL)
-    first = None
-    while first is None and not os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
-        with os.scandir(out) as entries:
-            if any(e.name not in before and not e.name.startswith(".") for e in entries):
-                first = time.perf_counter() - started
+    first, samples, polled = None, [], 0.0
+    while not os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+        now = time.perf_counter() - started
+        if first is None or now - polled >= 1.0:  # counting 10,000 names every 50 ms would load the machine
+            polled = now
+            with os.scandir(out) as entries:
+                written = sum(e.name not in before and not e.name.startswith(".") for e in entries)
+            if written and first is None:
+                first = now
+            samples.append((written, resident_mb(child.pid)))
         time.sleep(0.05)
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     result = json.loads(report.read_text())
     return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "first": first, "status": result["status"],
-            "files": len(result["files"]), "new": len({p.name for p in out.iterdir()} - before)}
+            "files": len(result["files"]), "new": len({p.name for p in out.iterdir()} - before),
+            "samples": samples}
+
+
+def resident_mb(pid: int) -> float:
+    """The child's resident memory now (0 once it has exited)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0.0)
+
+
+def growth(samples: list[tuple[int, float]], rows: int) -> str:
+    """The highest resident memory seen while each quarter of the rows was being written."""
+    quarters = [max((rss for written, rss in samples if q * rows / 4 <= written < (q + 1) * rows / 4), default=0)
+                for q in range(4)]
+    if not all(quarters):
+        return "too short to sample by quarter"
+    return (" / ".join(f"{mb:.0f}" for mb in quarters) + f" MB (last quarter / first = "
+            f"{quarters[-1] / quarters[0]:.2f})")
 
 
 def main() -> None:
@@ -81,6 +106,7 @@ def main() -> None:
           f"{cold['rss_mb']:.0f} MB ({1024 * cold['rss_mb'] / rows:.1f} KB/row), first file after "
           f"{cold['first'] or float('nan'):.2f}s ({100 * (cold['first'] or 0) / cold['wall']:.1f}% of the run), "
           f"{cold['new']} files")
+    print(f"  resident memory while each quarter of the files was written: {growth(cold['samples'], rows)}")
     print(f"  cached re-run into the same folder: {warm['status']}, {warm['wall']:.1f}s = "
           f"{1000 * warm['wall'] / rows:.2f} ms/row ({cold['wall'] / warm['wall']:.1f}x faster), peak RSS "
           f"{warm['rss_mb']:.0f} MB, new files {warm['new']} (of {warm['files']} listed)")
