@@ -116,7 +116,11 @@ class BatchProvider:
         if outcome is None:
             book.wanted[key] = request  # before any await: a node asking several calls at once is heard in full
             if book.spool is not None:  # if this is cancelled (a sibling call failed first), it is written later
-                await asyncio.to_thread(book.note, book.wanted, key, request)
+                try:
+                    await asyncio.to_thread(book.note, book.wanted, key, request)
+                except NodeError:  # a call that cannot be sent at all (too big) fails its node, in no job
+                    book.wanted.pop(key, None)
+                    raise
             raise Deferred("this call is in no batch job yet.", "Run again with --batch to submit it.")
         answer = answer_from(outcome, request, book.gemini)
         if key not in book.used:

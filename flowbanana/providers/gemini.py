@@ -22,6 +22,7 @@ from PIL import Image
 
 from ..limits import CallLimiter
 from ..node_api import NodeError
+from . import inputs
 from .base import Answer, Refusal, Request, Stats
 from .keys import HOW_TO_SET, find_key, scrub, uses_vertex
 from .models import IMAGE_MODELS, TEXT_MODELS, lookup
@@ -94,8 +95,8 @@ class GeminiProvider:
 
     async def generate(self, request: Request, limiter: CallLimiter,
                        notify: Callable[[str], None] | None = None) -> Answer:
-        aio = await self._aio()
         contents, config = await asyncio.to_thread(_payload, request)
+        aio = await self._aio()
         retries = 0
         for attempt in range(1, self.retry.attempts + 1):
             try:
@@ -237,14 +238,13 @@ class GeminiProvider:
 
 
 def _payload(request: Request):
-    """The SDK's `contents` and `config` for a request (images as PNG parts)."""
+    """The SDK's `contents` and `config` for a request (images as JPEG or PNG parts, see inputs.py); raises
+    NodeError when the request is too big to send."""
     from google.genai import types
-    contents: list = [request.prompt]
-    for image in request.images:
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
-        contents.append(types.Part.from_bytes(data=buffer.getvalue(), mime_type="image/png"))
     model = lookup(request.model, request.image)
+    images = [inputs.encode(image, model.max_input_side) for image in request.images]
+    inputs.check_inline(request.model, request.prompt + request.system_instruction, images)
+    contents: list = [request.prompt, *(types.Part.from_bytes(data=e.data, mime_type=e.mime_type) for e in images)]
     image_config = None
     if request.image:
         size = request.size if model.sizes != ("1K",) else None  # models with one size take no imageSize

@@ -35,6 +35,17 @@ _SCALE = {"512": 0.5, "1K": 1, "2K": 2, "4K": 4}
 # Grounding with Google Search on Gemini 3 models: $14 per 1,000 search queries after a monthly free
 # allowance we do not count (Google's pricing page as quoted by macaron.im, read 2026-12-01).
 SEARCH_QUERY_PRICE = 0.014
+# What one generateContent request may carry inline (prompt and images, base64 inside the JSON body): 100 MB on the
+# Gemini Developer API since Google raised it from 20 MB ("Increased file size limits and expanded inputs support in
+# Gemini API", blog.google, read 2026-12-02). Counted in decimal megabytes, to stay on the safe side.
+INLINE_REQUEST_LIMIT = 100_000_000
+# Vertex AI takes at most 7 MB per inline image ("Maximum file size per file for inline data", its image understanding
+# page, the same for every Gemini image model; read 2026-12-02).
+VERTEX_INLINE_IMAGE_LIMIT = 7_000_000
+# The longest side an input image is worth sending: Google's image understanding page says larger images are scaled
+# down to fit 3072×3072 (keeping their ratio) before the model sees them. Read on Vertex AI's page, not restated for
+# each model or on the Developer API's pages, so it is a per-model default that an entry can change.
+INPUT_SIDE = 3072
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ class Model:
     price_per_image: dict[str, float] = field(default_factory=dict)  # output image by size, USD
     price_per_mtok: tuple[float, float] = (0.0, 0.0)  # USD per million (input, text and thinking output) tokens
     input_image_tokens: int = 1120         # what one input image counts as, for estimates before a call
+    max_input_side: int = INPUT_SIDE       # input images are sent downscaled to fit this many pixels a side
     prices_read: str = ""                  # when the prices were read (ISO date)
     status: str = LIVE                     # live | deprecated | retired
     shutdown: str = ""                     # the date Google shut it down (or announced it would), ISO

@@ -70,6 +70,7 @@ class Call:
     system: str = ""
     fault: str | None = None
     search: set[str] = field(default_factory=set)   # Google Search kinds asked for: "web", "image"
+    mime_types: list[str] = field(default_factory=list)  # of the images, as the request declared them
 
 
 @dataclass
@@ -252,7 +253,7 @@ def _parse(body: dict, model: str, version: str, spec: dict) -> Call:
     contents = body.get("contents")
     if not isinstance(contents, list) or not contents:
         raise _Bad("* GenerateContentRequest.contents: contents is not specified")
-    texts, images = [], []
+    texts, images, mime_types = [], [], []
     for content in contents:
         for part in content.get("parts", []):
             if "text" in part:
@@ -262,7 +263,8 @@ def _parse(body: dict, model: str, version: str, spec: dict) -> Call:
                 mime = blob.get("mimeType") or blob.get("mime_type")
                 if mime not in ("image/png", "image/jpeg", "image/webp"):
                     raise _Bad(f"Unsupported MIME type: {mime}")
-                images.append(_decode_image(blob.get("data", "")))
+                images.append(_decode_image(blob.get("data", ""), mime))
+                mime_types.append(mime)
     if len(images) > spec["max_images"]:
         raise _Bad(f"{model} accepts at most {spec['max_images']} images, got {len(images)}")
     config = body.get("generationConfig", {})
@@ -293,7 +295,7 @@ def _parse(body: dict, model: str, version: str, spec: dict) -> Call:
         raise _Bad(f"Search as tool ({', '.join(sorted(kinds))}) is not enabled for {model}.")
     system = " ".join(p.get("text", "") for p in (body.get("systemInstruction") or {}).get("parts", []))
     return Call(model=model, version=version, prompt="\n".join(texts), images=images, config=config, system=system,
-                search=kinds)
+                search=kinds, mime_types=mime_types)
 
 
 def _get(message: dict, name: str):
@@ -303,15 +305,18 @@ def _get(message: dict, name: str):
     return message.get(name, message.get(snake))
 
 
-def _decode_image(data: str) -> tuple[int, int]:
-    """Accept both base64 alphabets, as Google does; the bytes must be a real image."""
+def _decode_image(data: str, mime: str) -> tuple[int, int]:
+    """Accept both base64 alphabets, as Google does; the bytes must be a real image of the type declared."""
     try:
         raw = base64.b64decode(data.replace("-", "+").replace("_", "/") + "=" * (-len(data) % 4), validate=True)
         with Image.open(io.BytesIO(raw)) as image:
             image.load()
-            return image.size
+            found = Image.MIME.get(image.format)
     except (binascii.Error, OSError, ValueError) as exc:
         raise _Bad(f"Unable to process input image: {exc}") from None
+    if found != mime:
+        raise _Bad(f"Unable to process input image: declared {mime}, but the data is {found}")
+    return image.size
 
 
 def _png(size: tuple[int, int], prompt: str) -> bytes:

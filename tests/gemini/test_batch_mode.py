@@ -173,7 +173,8 @@ def test_calls_too_big_to_send_inline_go_as_an_uploaded_jsonl_file(batch_env, fl
     assert [line["request"]["generationConfig"]["responseModalities"] for line in lines] == [["TEXT", "IMAGE"]] * 2
     [job] = batch_env.creates  # one model, one job
     calls = {call.prompt: call for call in batch_env.calls}
-    assert job.from_file and calls["make it blue"].images == [(120, 90)]  # the photo went along
+    assert job.from_file and calls["make it blue"].images == [(120, 90)]  # the photo went along, as a JPEG
+    assert calls["make it blue"].mime_types == ["image/jpeg"]
     assert calls["a vase"].system == "house style"
     assert "(file)" in out and saved(tmp_path) == ["blue.png", "vase.png"]
 
