@@ -604,6 +604,8 @@ def on_ctrl_c(stop, stopping: str) -> None:
         if pressed:
             print("\nquit without waiting for the nodes still working.", file=sys.stderr, flush=True)
             sys.stdout.flush()
+            from .writing import remove_partials
+            remove_partials()  # a file being written when the run was stopped is never left half made
             os._exit(EXIT_INTERRUPTED)
         pressed = True
         print(f"\nstopping: {stopping} (Ctrl+C again quits at once).", file=sys.stderr, flush=True)

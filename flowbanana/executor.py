@@ -240,8 +240,9 @@ class Execution:
         node_run = NodeRun(self, node_id, node, node_type)
         try:
             result = await node_run.run()
-        except asyncio.CancelledError:
-            result = NodeResult(CANCELLED, error="cancelled while running")
+        except asyncio.CancelledError:  # the files its calls named before the stop are whole: they are reported
+            files = node_run.files()
+            result = NodeResult(CANCELLED, error="cancelled while running", meta={"files": files} if files else {})
         except NodeError as exc:
             result = NodeResult(FAILED, error=exc.message, hint=exc.hint)
         except OSError as exc:  # the disk or the system said no: not the pack's fault
@@ -261,7 +262,7 @@ class Execution:
             self.emit("node_failed", node_id, error=f"node {node_id!r} ({node.type}): {result.error}",
                       hint=result.hint, seconds=result.seconds)
         elif result.status == CANCELLED:
-            self.emit("node_cancelled", node_id, seconds=result.seconds)
+            self.emit("node_cancelled", node_id, seconds=result.seconds, meta=result.meta)
         elif result.status == SKIPPED:
             self.emit("node_skipped", node_id, reason=result.error, seconds=result.seconds, meta=result.meta)
         else:

@@ -16,17 +16,19 @@ A pack is a module holding a `Pack`; its node types are plain functions declared
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, BinaryIO, Callable, Iterable
 
 from .images import ImageRef
 from .limits import RunLimits
 from .pixels import eight_bit
 from .porttypes import ANY, BOOL, FLOAT, IMAGE, INT, MASK, PORT_TYPES, ROW, TEXT
 from .templates import TemplateError, fill, template_fields
+from .writing import Gate, Stopped, write_file
 
 __all__ = [
     "Pack", "NodeType", "Input", "Param", "Output", "NodeContext", "NodeError", "Issue", "ImageRef",
@@ -396,6 +398,7 @@ class NodeContext:
         self._lineage = lineage
         self._identities = identities or {}
         self._held = held
+        self.gate = Gate()  # the run stops (Ctrl+C): no file of this call is named after that
 
     def identity(self, name: str) -> str | None:
         """What made the value linked into input `name` (this item's), as a digest: equal digests mean equal
@@ -469,9 +472,21 @@ class NodeContext:
         resolved.parent.mkdir(parents=True, exist_ok=True)
         return resolved
 
+    def write_file(self, path: Path, write: Callable[[BinaryIO], None], overwrite: bool = True) -> Path:
+        """Write a file of this node's (`path` from resolve_write) through `write(handle)`, and record it for the
+        run's summary: made under a temporary name and named only if the run is still going, so a run stopped
+        while it is written leaves no file, not half of one. Without `overwrite`, a taken name gets _1, _2...
+        Returns the path the file has."""
+        written = write_file(path, write, self.gate, overwrite)
+        self.meta["files"] = self.gate.files
+        return written
+
     def add_file(self, path: Path) -> None:
-        """Record a file this node wrote, for the run's summary and the editor's gallery."""
-        self.meta.setdefault("files", []).append(str(path))
+        """Record a file this node keeps without writing it (one an earlier run wrote), for the run's summary and
+        the editor's gallery; not after the run was stopped."""
+        with contextlib.suppress(Stopped):
+            self.gate.name(lambda: path)
+            self.meta["files"] = self.gate.files
 
     async def run_blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run CPU-heavy or blocking work from an async node without stalling the others."""

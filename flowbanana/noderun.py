@@ -60,6 +60,7 @@ class NodeRun:
         self.held = 0  # bytes of images in memory this node's items added to the run's (RunLimits)
         self.done = 0
         self._reported = 0.0
+        self._files: dict[int, list[str]] = {}  # the files each call named (for a run stopped half way)
 
     async def run(self) -> NodeResult:
         kwargs, digests, identities, sources = self._gather()
@@ -71,6 +72,10 @@ class NodeRun:
             return NodeResult(CACHED if call.hit else DONE, outputs=call.outputs, meta=call.meta,
                               digests={k: _combine(d) for k, d in call.digests.items()})
         return await self._run_items(kwargs, identities, sources, base)
+
+    def files(self) -> list[str]:
+        """The files this node's calls named, in item order: those of a run stopped half way included."""
+        return [f for index in sorted(self._files) for f in self._files[index]]
 
     # ---- item by item
 
@@ -341,6 +346,13 @@ class NodeRun:
             self.ex.emit("node_started", self.node_id, type=self.type.id)
         ctx = self._context(index, count, identities)
         opened = Opened()
+        try:
+            return await self._call(ctx, opened, kwargs, key)
+        finally:  # stopped or not, nothing of this call is named from now on (a node in a thread may go on)
+            if files := ctx.gate.stop():
+                self._files[index] = files
+
+    async def _call(self, ctx: NodeContext, opened: Opened, kwargs: dict[str, Any], key: str | None) -> _Call:
         try:
             call_kwargs = {name: opened.open(value, whole=not self._single(name)) for name, value in kwargs.items()}
             if self.type.wants_ctx:

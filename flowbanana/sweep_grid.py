@@ -56,17 +56,15 @@ def grid(image, x, x_values, y, y_values, mode, cell_size, folder, ctx):
     labels = [[xs[i]] + ([ys[j]] if j is not None else []) for i, j, _, _ in positions]
     sheet, boxes = draw(image, positions, xs, ys, mode, cell_size, stats, total, (x.strip(), (y or "").strip()))
     base = folder.strip().strip("/") or "sweep"
-    path = ctx.resolve_write(f"{base}/grid.png")
-    sheet.save(path, **ctx.provenance("PNG"))
-    ctx.add_file(path)
+    ctx.write_file(ctx.resolve_write(f"{base}/grid.png"),
+                   lambda handle: sheet.save(handle, format="PNG", **ctx.provenance("PNG")))
     rows, cells = [], []
     targets = [x.strip()] + ([y.strip()] if ys else [])
     for number, (picture, values, stat, box) in enumerate(zip(image, labels, stats, boxes), start=1):
         name = f"{number:02d}-{_slug('-'.join(values))}.png" if picture is not None else ""
         if picture is not None:
-            cell_path = ctx.resolve_write(f"{base}/{name}")
-            picture.save(cell_path, **ctx.provenance("PNG"))
-            ctx.add_file(cell_path)
+            ctx.write_file(ctx.resolve_write(f"{base}/{name}"),
+                           lambda handle, picture=picture: picture.save(handle, format="PNG", **ctx.provenance("PNG")))
         status = "failed" if picture is None else "cached" if stat["cached"] else "made"
         rows.append([number, *values, name, status, f"{stat['seconds']:.2f}",
                      "" if stat["cost"] is None else f"{stat['cost']:.4f}"])
@@ -75,9 +73,7 @@ def grid(image, x, x_values, y, y_values, mode, cell_size, folder, ctx):
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["cell", *targets, "file", "status", "seconds", "cost_usd"])
     writer.writerows(rows)
-    csv_path = ctx.resolve_write(f"{base}/cells.csv")
-    csv_path.write_text(table.getvalue(), encoding="utf-8")
-    ctx.add_file(csv_path)
+    ctx.write_file(ctx.resolve_write(f"{base}/cells.csv"), lambda handle: handle.write(table.getvalue().encode()))
     ctx.record(sweep={"size": list(sheet.size), "cells": cells})  # for the editor: which cell is where
     if None in image:
         ctx.warn(f"{image.count(None)} of {len(image)} cells failed; the grid marks them.")

@@ -1,15 +1,14 @@
 """Images in and out: load files (one or a folder), save them to the run's output folder, preview them.
 
 Pixels enter a workflow only through `open_image`, so every node sees RGB or RGBA pictures the
-right way up, and leave it only through `write_image`, the one place a file is written.
+right way up, and leave it only through `image.save` (the context's write_file, so a run stopped half way
+leaves no half-written file).
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
-import threading
 from datetime import date
 from pathlib import Path
 
@@ -184,57 +183,6 @@ def encoding(image: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, d
     return image, {"format": "PNG", "optimize": quality >= 95}
 
 
-def write_image(image: Image.Image, options: dict, path: Path, overwrite: bool) -> Path:
-    """Write `image` under a temporary name beside `path`, then give it its name, so a run killed half way never
-    leaves a half-written file under a real name. Without `overwrite`, an existing name gets _1, _2... (claimed
-    atomically by a hard link, so items never race)."""
-    _clear_partials(path.parent)
-    partial = path.with_name(f".{path.name}.{_PARTIAL}-{os.getpid()}-{threading.get_ident()}.partial")
-    try:
-        with open(partial, "wb") as handle:
-            image.save(handle, **options)
-        if overwrite:
-            os.replace(partial, path)
-            return path
-        candidate, n = path, 0
-        while True:
-            try:
-                os.link(partial, candidate)
-                return candidate
-            except FileExistsError:
-                n += 1
-                candidate = path.with_name(f"{path.stem}_{n}{path.suffix}")
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(partial)
-
-
-_PARTIAL = "flowbanana"
-_cleared: set[Path] = set()
-
-
-def _clear_partials(folder: Path) -> None:
-    """Remove what writers killed half way left in `folder` (once per folder and process)."""
-    if folder in _cleared:
-        return
-    _cleared.add(folder)
-    for leftover in folder.glob(f".*.{_PARTIAL}-*.partial"):
-        pid = leftover.name.rsplit(f".{_PARTIAL}-", 1)[1].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def already_written(path: Path, content: str) -> Path | None:
     """The file at `path` (or _1, _2...) that an earlier run wrote with this very content, if there is one."""
     candidate, n = path, 0
@@ -289,8 +237,9 @@ def save(image: Image.Image, name: str | None, filename: str, format: str, quali
         image, options = encoding(image, fmt, quality)
         if embed_workflow:
             options.update(ctx.provenance(fmt.upper(), **({"content": content} if content else {})))
-        written = write_image(image, options, target, overwrite)
-    ctx.add_file(written)
+        written = ctx.write_file(target, lambda handle: image.save(handle, **options), overwrite)
+    else:
+        ctx.add_file(written)
     return str(written)
 
 

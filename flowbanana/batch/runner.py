@@ -38,6 +38,7 @@ from ..results import CANCELLED, RunResult
 from ..subgraph import Subgraphs
 from ..sweep import expand
 from ..workflow import Workflow, from_dict
+from ..writing import process_alive
 from .jobs import BatchApi, BatchError, state_of
 from .provider import BatchProvider, Book
 from .store import DONE, FINAL_STATES, SUBMITTING, BatchStore
@@ -220,7 +221,7 @@ class BatchRun:
             out = []
             for run_id, job in {(r, j["display_name"]): (r, j) for r, j in self.store.covering(keys).values()}.values():
                 if job["state"] == SUBMITTING:
-                    if _alive(job.get("pid")) and job.get("pid") != os.getpid():
+                    if process_alive(job.get("pid")) and job.get("pid") != os.getpid():
                         out.append(job)  # another process is submitting it right now
                         continue
                     job = await self._recover(run_id, job)
@@ -287,18 +288,6 @@ class BatchRun:
         else:
             self.store.drop_run(self.id)  # everything was cached: nothing to remember
         return result
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _duration(seconds: float) -> str:

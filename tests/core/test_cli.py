@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -333,6 +334,34 @@ def test_ctrl_c_keeps_what_is_done_and_a_second_ctrl_c_quits_at_once(slow_run, t
     slow_run.send_signal(signal.SIGINT)  # the sleeping thread would hold the process for a minute
     assert slow_run.wait(timeout=30) == 130
     assert "Traceback" not in slow_run.stderr.read()
+
+
+@pytest.mark.parametrize("presses, code", [(1, 1), (2, 130)])
+def test_ctrl_c_while_a_file_is_written_leaves_no_part_of_it(tmp_path, presses, code):
+    """Stopped while a node in a thread is half way through a file: once the process ends (waiting for the
+    thread, or quitting at once) there is neither the file nor its temporary, and the summary does not list it."""
+    (tmp_path / "w.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "W",
+        "nodes": {"w": {"type": "test.words", "params": {"text": "a b"}},
+                  "save": {"type": "test.write", "params": {"hold": "b", "wait": 3},
+                           "inputs": {"text": "w.items"}}}}))
+    out = tmp_path / "o"
+    process = subprocess.Popen([sys.executable, "-m", "flowbanana", "run", str(tmp_path / "w.json"), "--no-cache",
+                                "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "FLOWBANANA_NODES_PATH": str(PACKS)})
+    try:
+        while not (list(out.glob(".b.txt.*.partial")) and (out / "a.txt").exists()):
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        for _ in range(presses):
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == code and "Traceback" not in stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt"]
+    if presses == 1:
+        assert "Files written (1):" in stdout and str(out / "a.txt") in stdout and "b.txt" not in stdout
 
 
 def test_ctrl_c_on_async_nodes_ends_the_run_cleanly_with_exit_1(tmp_path):

@@ -207,3 +207,50 @@ def test_a_partial_port_takes_what_worked_and_none_for_what_did_not(make_workflo
 def test_partial_needs_a_list_port():
     with pytest.raises(ValueError, match="partial=True needs list=True"):
         Input("x", "IMAGE", partial=True)
+
+
+@pytest.fixture
+def held(catalogue):
+    """test.write's events: HELD once it holds its item, RELEASE to let it go on."""
+    module = catalogue.types["test.write"].fn.__globals__
+    module["HELD"].clear()
+    module["RELEASE"].clear()
+    yield module
+    module["RELEASE"].set()
+
+
+@pytest.mark.parametrize("when", ["writing", "after"])
+@pytest.mark.parametrize("words, hold", [("a", "a"), ("a b c d e", "a"), ("a b c d e", "c"), ("a b c d e", "e")])
+def test_a_stopped_run_reports_exactly_the_whole_files_it_leaves(catalogue, make_workflow, tmp_path, held, words,
+                                                                 hold, when):
+    """Stopped while a node in a thread writes a file (or after it named one): every file reported as written
+    is there and whole, every file there is reported, and no temporary file is left, even once the thread ends."""
+    workflow = make_workflow({"w": {"type": "test.words", "params": {"text": words}},
+                              "save": {"type": "test.write", "params": {"hold": hold, "when": when},
+                                       "inputs": {"text": "w.items"}}})
+    out = tmp_path / "out"
+    execution = Execution(workflow, catalogue, RunOptions(out_dir=out))
+
+    async def stop_when_held():
+        await asyncio.get_running_loop().run_in_executor(None, held["HELD"].wait, 30)
+        others = set(words.split()) - {hold}
+        while not all((out / f"{w}.txt").exists() for w in others if words.split().index(w) < words.split().index(hold)):
+            await asyncio.sleep(0.01)
+        execution.cancel()
+
+    async def main():
+        stopper = asyncio.create_task(stop_when_held())
+        result = await execution.run()
+        await stopper
+        held["RELEASE"].set()  # the thread goes on after the run has ended: asyncio.run waits for it
+        return result
+
+    result = asyncio.run(main())
+    assert result.status == "cancelled" and result.nodes["save"].status == "cancelled"
+    on_disk = sorted(p for p in out.rglob("*") if p.is_file())
+    assert [p.name for p in on_disk if p.name.endswith(".partial") or p.name.startswith(".")] == []
+    assert sorted(result.files) == on_disk
+    assert all(p.read_text() == p.stem for p in on_disk)
+    assert ((out / f"{hold}.txt") in on_disk) == (when == "after")  # named before the stop: kept and reported
+    earlier = words.split()[:words.split().index(hold)]
+    assert {out / f"{w}.txt" for w in earlier} <= set(on_disk)

@@ -1,5 +1,6 @@
 """Node types for the engine's tests, loaded through --nodes-dir like any folder pack."""
 import asyncio
+import threading
 import time
 
 from flowbanana.node_api import ANY, FLOAT, INT, TEXT, Input, Issue, NodeError, Output, Pack, Param
@@ -113,3 +114,25 @@ def spelled(word, ctx):
 @pack.node("test.pick", params=[Param.choice("how", ["calm", "wild"])], outputs=[Output("how", TEXT)])
 def pick(how):
     return how
+
+
+HELD = threading.Event()     # test.write has reached the item it holds
+RELEASE = threading.Event()  # the test lets it go on
+
+
+@pack.node("test.write", inputs=[Input("text", TEXT)],
+           params=[Param.text("hold", ""), Param.choice("when", ["writing", "after"]), Param.float("wait", 30.0)],
+           outputs=[Output("path", TEXT)], output=True, cacheable=False)
+def write(text, hold, when, wait, ctx):
+    """Writes TEXT.txt in the output folder (in a thread); the item `hold` waits for RELEASE half way through
+    writing its file, or after its file is named (at most `wait` seconds)."""
+    def body(handle):
+        handle.write(text.encode())
+        if hold and text == hold and when == "writing":
+            HELD.set()
+            RELEASE.wait(wait)
+    path = ctx.write_file(ctx.resolve_write(f"{text}.txt"), body)
+    if hold and text == hold and when == "after":
+        HELD.set()
+        RELEASE.wait(wait)
+    return str(path)
