@@ -13,6 +13,7 @@ from .events import Event
 from .executor import Execution, RunOptions
 from .overrides import apply_overrides
 from .providers import ProviderUnavailable, prepare_run
+from .providers.clients import CLIENTS
 from .results import RunResult
 from .sources import open_workflow
 from .validation import validate as _validate
@@ -69,7 +70,12 @@ async def run_async(workflow: Workflow | str | Path, *, inputs: dict[str, Any] |
 
 def run(workflow: Workflow | str | Path, **kwargs: Any) -> RunResult:
     """`run_async` for code that is not async itself."""
-    return asyncio.run(run_async(workflow, **kwargs))
+    async def run_and_close() -> RunResult:
+        try:
+            return await run_async(workflow, **kwargs)
+        finally:
+            await CLIENTS.aclose()  # the loop ends with the run: its connections go now, not at exit
+    return asyncio.run(run_and_close())
 
 
 __all__ = ["load", "loads", "run", "run_async", "validate", "catalogue", "Workflow", "RunOptions", "RunResult",

@@ -651,6 +651,7 @@ def cmd_run(args) -> int:
     if problems:
         raise WorkflowInvalid(problems)
     from .providers import ConfigError, ProviderUnavailable, prepare_run
+    from .providers.clients import CLIENTS
     try:
         setup = prepare_run(args.provider, config=args.config, rpm=args.rpm, concurrency=args.concurrency,
                             dry_run=args.dry_run)
@@ -678,6 +679,7 @@ def cmd_run(args) -> int:
             if ticker:
                 ticker.cancel()
             await setup.aclose()
+            await CLIENTS.aclose()  # this loop ends with the run
         report(result)  # now, not after asyncio.run has waited for a cancelled node still working in a thread
         return result
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..cache import default_cache_dir
 from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, on_ctrl_c
 from ..executor import default_out_dir
+from ..providers.clients import CLIENTS
 from ..validation import check
 from .jobs import BatchError, state_of
 from .runner import BatchRun, RunSpec, unavailable
@@ -64,6 +65,7 @@ def drive(record: dict, catalogue, setup, store: BatchStore, *, detach: bool, as
             if ticker:
                 ticker.cancel()
             await setup.aclose()
+            await CLIENTS.aclose()  # this loop ends with the run
 
     try:
         result = asyncio.run(run())
@@ -157,7 +159,7 @@ async def _refresh(records: list[dict]) -> dict[str, str]:
                     except BatchError as exc:
                         states[job["name"]] = f"unknown ({exc.message})"
     finally:
-        await gemini.aclose()
+        await CLIENTS.aclose()
     return states
 
 

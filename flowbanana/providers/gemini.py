@@ -23,6 +23,7 @@ from PIL import Image
 from ..limits import CallLimiter
 from ..node_api import NodeError
 from . import inputs
+from .clients import CLIENTS
 from .base import Answer, Refusal, Request, Stats
 from .keys import HOW_TO_SET, find_key, scrub, uses_vertex
 from .models import IMAGE_MODELS, TEXT_MODELS, lookup
@@ -70,10 +71,11 @@ class GeminiProvider:
         self._spent: dict[str, NodeError] = {}  # model -> why its quota will not clear in this run
 
     async def _aio(self):
-        """The SDK's async client, made on first use in a worker thread (importing the SDK takes seconds)."""
+        """The SDK's async client: the process's one for this key and endpoint (clients.py), made on first use in a
+        worker thread (importing the SDK takes seconds)."""
         async with self._starting:
             if self._client is None:
-                self._client = await asyncio.to_thread(self._make_client)
+                self._client = await asyncio.to_thread(CLIENTS.get, self._key, self.timeout, self._make_client)
         return self._client.aio
 
     def _make_client(self):
@@ -89,9 +91,8 @@ class GeminiProvider:
             raise NodeError(f"the Gemini client could not start: {scrub(str(exc), self._secret)}", HOW_TO_SET)
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aio.aclose()
-            self._client = None
+        """Let go of the client; it stays open for the next run (other runs may be using it now)."""
+        self._client = None
 
     async def generate(self, request: Request, limiter: CallLimiter,
                        notify: Callable[[str], None] | None = None) -> Answer:

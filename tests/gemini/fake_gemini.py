@@ -83,6 +83,7 @@ class FakeGemini:
     calls: list[Call] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)
     headers_seen: list[dict] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)  # the client's port of each request: equal ones share a connection
     bodies_seen: list[str] = field(default_factory=list)
     extra_listed: list[str] = field(default_factory=lambda: ["gemini-4-flash-image-preview"])  # listed, not served
     key: str = FAKE_KEY
@@ -385,6 +386,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.fake.ports.append(self.client_address[1])
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, body, extra = self.server.fake.handle(self.command, self.path, headers, raw)
         try:
