@@ -79,6 +79,11 @@ class Damaged(Exception):
     """A cache entry that exists but cannot be used; the node runs again and its result replaces the entry."""
 
 
+class CacheWriteError(Exception):
+    """An entry could not be written (the disk full, a folder read-only or in the way); the message gives the
+    system's reason without the cache's path. The result it would have kept is still good."""
+
+
 class Cache:
     """A folder of entries `<key[:2]>/<key>/` holding `entry.json` and the images as PNG."""
 
@@ -112,7 +117,8 @@ class Cache:
 
     def put(self, key: str, outputs: dict[str, Any], digests: dict[str, Any], meta: dict[str, Any]) -> dict | None:
         """Write atomically: a crash leaves either the old entry or the whole new one. Returns the outputs as
-        kept now (pictures as refs to their files, so memory can let them go), or None if nothing was written."""
+        kept now (pictures as refs to their files, so memory can let them go); raises CacheWriteError, having
+        removed what it began, when the entry cannot be written."""
         final = self._dir(key)
         tmp = self.root / "tmp" / uuid.uuid4().hex
         try:
@@ -132,9 +138,10 @@ class Cache:
             elif old is not None:  # a file or a link where an entry's folder belongs (a damaged cache)
                 old.unlink()
             return {k: _decode(v, final, digests.get(k, ""), None) for k, v in encoded.items()}
-        except OSError:
+        except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            return None
+            raise CacheWriteError(f"the cache could not be written ({exc.strerror or type(exc).__name__})") \
+                from None
 
 
 def _encode(value: Any, folder: Path, counter) -> Any:

@@ -79,6 +79,7 @@ class Execution:
         self.streams: dict[str, ItemStream] = {}      # nodes making their items now, for the nodes they feed
         self._launched: set[str] = set()
         self._list_digests: dict[tuple[str, str], list[str]] = {}  # finished nodes' list outputs, item by item
+        self._cache_warned = False
         self.held_bytes = 0  # memory of the images in this run's results (RunLimits.max_image_bytes bounds it)
 
     def subscribe(self, listener: Callable[[Event], None]) -> None:
@@ -170,6 +171,15 @@ class Execution:
                                     hint="Choose a cache folder you can write to, or run without the cache."))
         if problems:
             raise WorkflowInvalid(problems)
+
+    def cache_failed(self, node_id: str, error: Exception) -> None:
+        """A result could not be written to the cache: said once per run; the run uses the result and goes on."""
+        if self._cache_warned:
+            return
+        self._cache_warned = True
+        self.emit("node_warning", node_id, message=f"{error}: this run's results are used but not all kept, so a "
+                                                   "later run makes those again. Check the disk's free space and "
+                                                   "the cache folder's permissions.")
 
     def opened(self, node_id: str, stream: ItemStream) -> None:
         """`node_id` makes its items one by one from now on: the nodes it feeds item by item may start."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from .cache import Damaged, list_digest, node_key, path_digest, value_digest
+from .cache import CacheWriteError, Damaged, list_digest, node_key, path_digest, value_digest
 from .images import ImageRef, Opened, is_image
 from .node_api import Input, NodeContext, NodeError, NodeType, resolve_path, within
 from .pixels import image_bytes
@@ -368,9 +368,13 @@ class NodeRun:
         digests = await self._digests(outputs, key)
         call = _Call(outputs, outputs, digests, ctx.meta, False)
         if key:
-            kept = await asyncio.to_thread(self.cache.put, key, outputs, digests, ctx.meta)
-            if kept is not None:
-                call.kept = kept
+            try:
+                kept = await asyncio.to_thread(self.cache.put, key, outputs, digests, ctx.meta)
+            except CacheWriteError as exc:  # the result is good: used now, only not kept for the next run
+                self.ex.cache_failed(self.node_id, exc)
+            else:
+                if kept is not None:
+                    call.kept = kept
         return call
 
     async def _digests(self, outputs: dict[str, Any], key: str | None) -> dict[str, Any]:

@@ -1,11 +1,17 @@
 """The cache: an unchanged node never runs twice; a change re-runs only what it reaches."""
 import json
+import os
+import resource
 import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from flowbanana.cache import Cache, value_digest
+from flowbanana.cache import Cache, CacheWriteError, value_digest
 from flowbanana.images import ImageRef
 from flowbanana.limits import RunLimits
 
@@ -189,3 +195,50 @@ def test_file_params_key_on_the_file_content(catalogue, tmp_path, cache):
     assert once().nodes["r"].status == "cached"
     (tmp_path / "data.txt").write_text("two")
     assert once().output("r") == "two"
+
+
+def _shards_are_files(root):
+    """Every folder an entry could go in is a file: no entry can be made."""
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(256):
+        (root / f"{n:02x}").write_text("in the way")
+
+
+def _tmp_is_a_file(root):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "tmp").write_text("in the way")
+
+
+@pytest.mark.parametrize("block", [_shards_are_files, _tmp_is_a_file])
+def test_a_cache_that_cannot_be_written_warns_once_and_the_run_uses_its_results(make_workflow, run, cache, calls,
+                                                                                 block):
+    block(cache.root)
+    with pytest.raises(CacheWriteError, match="could not be written"):
+        cache.put("ab" * 32, {"value": 1}, {"value": "d"}, {})
+    result, events = run(make_workflow(CHAIN), cache=cache)
+    assert result.ok and ran(calls) == ["a", "b", "other"]
+    assert result.output("b", "sum") == 3 and result.output("show", "count") == 2
+    warnings = [e.data["message"] for e in events if e.kind == "node_warning"]
+    assert len(warnings) == 1 and "could not be written" in warnings[0] and str(cache.root) not in warnings[0]
+    assert [p for p in cache.root.rglob("*") if p.parent != cache.root] == []  # nothing half written left behind
+
+
+def test_a_disk_that_fills_during_a_run_is_a_warning_in_the_summary_not_a_failure(tmp_path):
+    """A real write failure: the files the run may make are capped at 64 bytes (as a full disk refuses), so every
+    cache entry fails half way; the run still finishes with its results, and says so once."""
+    (tmp_path / "chain.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "Chain",
+                                                    "nodes": CHAIN}))
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails (EFBIG) instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
+    done = subprocess.run([sys.executable, "-m", "flowbanana", "run", str(tmp_path / "chain.json"), "--cache-dir",
+                           str(tmp_path / "cache"), "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                          preexec_fn=small_files, timeout=120,
+                          env={**os.environ, "FLOWBANANA_NODES_PATH": str(Path(__file__).parents[1] / "packs")})
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    live, summary = done.stdout.split("Warnings:")
+    assert "Finished in" in live and "5 done" in live and "count 2" in live
+    assert live.count("the cache could not be written (File too large)") == 1  # said as it happened, once
+    assert summary.count("the cache could not be written") == 1 and summary.count("!") == 1
