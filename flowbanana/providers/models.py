@@ -178,9 +178,7 @@ def resolve(model_id: str, image: bool = True) -> tuple[Model, str]:
                 f"model {model_id!r} is not in flowbanana's catalogue; it is sent as typed, unchecked, and its cost "
                 "is unknown (`flowbanana models` lists the known ones).")
     if found.status == RETIRED:
-        sent = found
-        while sent.status == RETIRED:
-            sent = MODELS[sent.successor]
+        sent = MODELS[successor_of(found.id)]
         return sent, (f"{model_id} was shut down by Google on {found.shutdown}; it is sent as its successor "
                       f"{sent.id} ({sent.name}).")
     if found.status == DEPRECATED:
@@ -189,6 +187,16 @@ def resolve(model_id: str, image: bool = True) -> tuple[Model, str]:
         return found, (f"{found.name} ({found.id}) is deprecated{when}: Google may stop serving it; its successor is "
                        f"{successor.id} ({successor.name}).")
     return found, ""
+
+
+def successor_of(model_id: str) -> str | None:
+    """The served id a retired one is sent as (its successors followed until one is served); None if not retired."""
+    found = MODELS.get(model_id)
+    if found is None or found.status != RETIRED:
+        return None
+    while found.status == RETIRED:
+        found = MODELS[found.successor]
+    return found.id
 
 
 def model_choices(default: str, live: bool = False) -> tuple[str, ...]:

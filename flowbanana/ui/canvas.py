@@ -39,9 +39,14 @@ class FlowCanvas(ui.element, component="flowbanana_canvas.js"):
 
 def with_model_suggestions(data: dict) -> dict:
     """A provider node's free-text `model` param offers the provider's model catalogue as suggestions
-    (any other id can still be typed), so picking Nano Banana Pro is a choice, not a recollection."""
+    (any other id can still be typed), so picking Nano Banana Pro is a choice, not a recollection. The table
+    itself goes along (`models`: each id's name, aliases, status, shutdown date and successor) so the picker shows
+    names with the ids beneath, and a node naming a retired id can offer its successor."""
+    from ..providers.listing import rows
     from ..providers.models import model_choices
 
+    data["models"] = {row["id"]: {key: row[key] for key in ("name", "kind", "aliases", "status", "shutdown",
+                                                             "successor")} for row in rows(None)}
     for node in data["nodes"]:
         for param in node["params"] if node.get("uses_provider") else ():
             if param["name"] == "model" and param["kind"] == "text" and not param.get("choices"):

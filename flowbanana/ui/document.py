@@ -24,6 +24,7 @@ from ..errors import WorkflowInvalid
 from ..graph import build_graph
 from ..node_api import SEED_MAX, NodeError
 from ..porttypes import IMAGE, compatible
+from ..providers.models import sent_id, successor_of
 from ..subgraph import Subgraphs, rebase_path
 from ..subgraph_edit import RegroupRefused, make_subgraph, unpack_subgraph
 from ..sweep import SWEEP, sweep_nodes
@@ -107,7 +108,9 @@ class Document:
     def view(self) -> dict:
         """Everything the canvas draws; resets the patch baseline."""
         self._sent = {nid: self.node_view(nid) for nid in self.workflow.nodes}
-        return {"nodes": copy.deepcopy(self._sent), "viewport": self.viewport, "problems": self.problems()}
+        problems, warnings = self.checks()
+        return {"nodes": copy.deepcopy(self._sent), "viewport": self.viewport, "problems": problems,
+                "warnings": warnings}
 
     def patch(self) -> dict:
         """The nodes that changed since the last `view()`/`patch()` (None for removed), and the problems."""
@@ -120,22 +123,47 @@ class Document:
         for node_id in [n for n in self._sent if n not in self.workflow.nodes]:
             changed[node_id] = None
             del self._sent[node_id]
-        return {"nodes": changed, "problems": self.problems()}
+        problems, warnings = self.checks()
+        return {"nodes": changed, "problems": problems, "warnings": warnings}
 
     def problems(self) -> list[dict]:
-        """What stops the whole workflow from running, each on the node of this level it concerns: a problem
-        inside a subgraph marks the subgraph node (inside it, the inner node)."""
+        """What stops the whole workflow from running (see `checks`)."""
+        return self.checks()[0]
+
+    def checks(self) -> tuple[list[dict], list[dict]]:
+        """(problems, warnings): what stops the whole workflow from running, and what is worth saying without
+        stopping it (a retired model id sent as its successor, say), each on the node of this level it concerns: a
+        problem inside a subgraph marks the subgraph node (inside it, the inner node)."""
         prefix = self.path + "/" if self.frames else ""
-        found = []
-        for problem in validate(self.runnable(), self.catalogue, self.read_roots):
+        found: tuple[list[dict], list[dict]] = ([], [])
+        for problem in validate(self.runnable(), self.catalogue, self.read_roots, warnings=True):
             data = problem.to_json()
             node = data["node"] or ""
             if node.startswith(prefix) and node != prefix:
                 data["node"] = node[len(prefix):].split("/")[0]
             else:
                 data["node"] = None
-            found.append(data)
+            if problem.severity != "error" and data["port"] and data["node"] == node[len(prefix):]:
+                named = self.workflow.nodes[data["node"]].params.get(data["port"])
+                data["successor"] = successor_of(named.strip()) if isinstance(named, str) else None
+            found[problem.severity != "error"].append(data)
         return found
+
+    def update_retired_models(self) -> dict[str, tuple[str, str]]:
+        """Every model param of this level that names a retired id set to its successor, as one undo step:
+        {node id: (the id it named, the id it names now)}."""
+        changes: dict[str, tuple[str, str, str]] = {}
+        for node_id, node in self.workflow.nodes.items():
+            node_type = self.node_type(node)
+            for param in node_type.params if node_type else ():
+                named = node.params.get(param.name)
+                if param.sent_as is sent_id and isinstance(named, str) and (new := successor_of(named.strip())):
+                    changes[node_id] = (param.name, named, new)
+        if changes:
+            with self.group():
+                for node_id, (name, _, new) in changes.items():
+                    self.workflow.nodes[node_id].params[name] = new
+        return {node_id: (old, new) for node_id, (_, old, new) in changes.items()}
 
     # ---- subgraphs -------------------------------------------------------------------------
     def node_type(self, node: Node):

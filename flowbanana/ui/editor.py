@@ -346,6 +346,25 @@ class Editor:
             self.grid.open(node, int(args.get("index") or 0))
         elif cmd == "open_text":
             background_tasks.create(self.open_text(args.get("text", ""), args.get("name", "dropped file")))
+        elif cmd == "update_models":
+            self.update_models()
+
+    def update_models(self) -> None:
+        """Every retired model id of this level set to its successor in one undo step; written to the workflow's
+        file at once when the file held no other unsaved change (else it waits for Save, with the rest)."""
+        source = self.doc.workflow.source
+        writable = not self.doc.dirty and not self.doc.frames and not self.doc.template and source is not None \
+            and source.suffix.lower() == ".json"
+        changes = self.doc.update_retired_models()
+        if not changes:
+            return
+        self.refresh()
+        pairs = ", ".join(f"{old} → {new}" for old, new in sorted(set(changes.values())))
+        count = f"{len(changes)} node{'s' if len(changes) != 1 else ''}"
+        if writable:
+            self._write(source)
+        self.notice(f"Updated {count} to today's model ids ({pairs})" +
+                    (f" and saved {source.name}." if writable else "; Save keeps it."), "positive")
 
     def _regroup(self, cmd: str, node: str | None, nodes: list[str]) -> None:
         """Make a subgraph of the selection, unpack one, or open one to edit it in place (the breadcrumb leads back)."""

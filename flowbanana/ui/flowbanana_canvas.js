@@ -21,12 +21,86 @@ function linkTarget(text) {
   return { node: text.slice(0, dot), output: text.slice(dot + 1) };
 }
 
+// Problems (or warnings) by the node they concern; a node's array stays the one in `previous` while its content is
+// the same, so that only the nodes whose list changed re-render.
+function byNode(list, previous) {
+  const map = {};
+  for (const p of list) if (p.node) (map[p.node] = map[p.node] || []).push(p);
+  for (const [id, items] of Object.entries(map)) {
+    if (previous && previous[id] && JSON.stringify(previous[id]) === JSON.stringify(items)) map[id] = previous[id];
+  }
+  return map;
+}
+
+// A model param: the table's names with their ids beneath, whatever id the node names (an alias, a retired id,
+// one the table lacks), and "other id…" to type one.
+const FbModelPicker = {
+  inject: ["canvas"],
+  props: ["value", "choices", "param"],
+  emits: ["pick", "other", "toggle"],
+  data() {
+    return { open: false };
+  },
+  computed: {
+    shown() {
+      const info = this.canvas.modelInfo(this.value);
+      const written = String(this.value ?? "");
+      if (!info) return { name: written || "no model", id: "not in flowbanana's model table", warn: true };
+      const id = info.id === written ? info.id : written + " \u2192 " + info.id;
+      return { name: info.name, id: info.status === "live" ? id : id + " \u00b7 " + info.status, warn: info.status === "retired" };
+    },
+    options() {
+      return this.choices.map((id) => ({ id, ...(this.canvas.catalogue.models[id] || { name: id, status: "live" }) }));
+    },
+  },
+  unmounted() {
+    this.close();
+  },
+  methods: {
+    toggle() {
+      if (this.open) return this.close();
+      this.open = true;
+      this.$emit("toggle", true);
+      this.outside = (e) => { if (!this.$el.contains(e.target)) this.close(); };
+      window.addEventListener("pointerdown", this.outside, true);
+    },
+    close() {
+      if (this.outside) window.removeEventListener("pointerdown", this.outside, true);
+      this.outside = null;
+      if (this.open) this.$emit("toggle", false);
+      this.open = false;
+    },
+    choose(id) {
+      this.close();
+      if (id !== this.value) this.$emit("pick", id);
+    },
+    other() {
+      this.close();
+      this.$emit("other");
+    },
+  },
+  template: `
+  <div class="fb-model" @pointerdown.stop @keydown.escape.stop="close">
+    <button class="fb-input fb-model-btn" :class="{'fb-model-warn': shown.warn}" :data-param="param" :title="'model: ' + value"
+            @click="toggle"><span class="fb-model-name">{{ shown.name }}</span><span class="fb-model-id">{{ shown.id }}</span></button>
+    <div v-if="open" class="fb-model-list" @wheel.stop>
+      <div v-for="o in options" :key="o.id" class="fb-model-item" :class="{'fb-active': o.id === value}" :data-model="o.id"
+           @click="choose(o.id)">
+        <span class="fb-model-name">{{ o.name }}<span v-if="o.status !== 'live'" class="fb-model-status">{{ o.status }}</span></span>
+        <span class="fb-model-id">{{ o.id }}</span>
+      </div>
+      <div class="fb-model-item fb-model-other" data-model-other @click="other">other id…</div>
+    </div>
+  </div>`,
+};
+
 // One node. Reads only its own props, so moving one node re-renders one node.
 const FbNode = {
   inject: ["canvas"],
-  props: ["id", "node", "def", "status", "selected", "problems", "showProblems", "drag"],
+  components: { FbModelPicker },
+  props: ["id", "node", "def", "status", "selected", "problems", "warnings", "showProblems", "drag"],
   data() {
-    return { histIndex: 0, addingInput: false, typing: {}, OTHER: "\u0000other" };
+    return { histIndex: 0, addingInput: false, typing: {}, OTHER: "\u0000other", raised: false };
   },
   computed: {
     color() {
@@ -76,6 +150,12 @@ const FbNode = {
     },
     problemText() {
       return this.problems.map((p) => p.message + (p.hint ? " " + p.hint : "")).join("\n");
+    },
+    // what the node warns about, without the "node 'x' (type), param 'y': " the node itself says; a retired model
+    // id offers its successor instead of a hint
+    warningList() {
+      return this.warnings.map((w) => ({ text: w.message.replace(/^node '[^']*' \([^)]*\)(, param '[^']*')?: /, ""),
+                                          hint: w.successor ? "" : w.hint, successor: w.successor }));
     },
   },
   watch: {
@@ -137,7 +217,7 @@ const FbNode = {
     },
   },
   template: `
-  <div class="fb-node" :class="[stateClass, {'fb-selected': selected, 'fb-has-problem': problems.length, 'fb-disabled': node.disabled, 'fb-collapsed': node.collapsed}]"
+  <div class="fb-node" :class="[stateClass, {'fb-selected': selected, 'fb-has-problem': problems.length, 'fb-disabled': node.disabled, 'fb-collapsed': node.collapsed, 'fb-raised': raised}]"
        :style="{transform: 'translate(' + node.x + 'px,' + node.y + 'px)', '--cat': color}"
        :data-node="id" @pointerdown="canvas.nodeDown($event, id)" @contextmenu.prevent.stop="canvas.openMenu($event, id)">
     <div class="fb-head" @dblclick.stop="canvas.$emit('edit', {op: 'collapse', node: id, value: !node.collapsed})">
@@ -151,6 +231,7 @@ const FbNode = {
       <span v-if="status && status.state === 'running'" class="fb-spinner" title="running"></span>
       <span v-if="status && status.state" class="fb-chip" :class="'fb-chip-' + status.state">{{ status.label || status.state }}</span>
       <span v-if="problems.length" class="fb-warn" :title="problemText">!</span>
+      <span v-else-if="warnings.length && node.collapsed" class="fb-warn fb-warn-soft" :title="warningList.map((w) => w.text).join('\\n')">!</span>
       <button class="fb-icon-btn fb-menu-btn" title="Node actions" @pointerdown.stop @click.stop="canvas.openMenu($event, id)">⋮</button>
     </div>
     <div v-if="status && status.state === 'running' && status.progress != null" class="fb-progress"><div :style="{width: (status.progress * 100) + '%'}"></div></div>
@@ -171,7 +252,7 @@ const FbNode = {
           </div>
         </div>
       </div>
-      <div v-for="p in def.params" :key="p.name" class="fb-param" :class="{'fb-param-wide': p.kind === 'multiline'}"
+      <div v-for="p in def.params" :key="p.name" class="fb-param" :class="{'fb-param-wide': p.kind === 'multiline' || canvas.isModelParam(p)}"
            @contextmenu.prevent.stop="canvas.openMenu($event, id, p.name)">
         <span class="fb-port fb-port-param" :class="portClass('in', p.name, p.type)" :style="portStyle(p.type)"
               :data-port="'in|' + p.name" :data-type="p.type" :title="'link a ' + p.type + ' value into ' + p.name"
@@ -213,6 +294,9 @@ const FbNode = {
                   @click="canvas.paintMask(id)">✎ paint</button>
         </span>
         <!-- a text param with choices takes any value: a list of the known ones, and "other…" to type one -->
+        <fb-model-picker v-else-if="canvas.isModelParam(p) && !typing[p.name]" :value="value(p)" :choices="p.choices"
+                         :param="p.name" @pick="setValue(p, $event, true)" @other="typing[p.name] = true"
+                         @toggle="raised = $event"></fb-model-picker>
         <select v-else-if="p.choices && !typing[p.name] && p.choices.includes(value(p))" class="fb-input" :value="value(p)"
                 :data-param="p.name" @pointerdown.stop
                 @change="$event.target.value === OTHER ? (typing[p.name] = true) : setValue(p, $event.target.value, true)">
@@ -240,6 +324,12 @@ const FbNode = {
              @pointerdown.stop @click="current.sweep ? canvas.openGrid(id, histIndex) : (canvas.lightbox = current.full)"
              @load="canvas.remeasure(id)">
         <div v-if="resultText != null" class="fb-text-result" @pointerdown.stop @wheel.stop>{{ resultText }}</div>
+        <div v-if="current.sources && current.sources.length" class="fb-sources" :data-sources="id" @pointerdown.stop>
+          <span class="fb-muted">sources</span>
+          <a v-for="s in current.sources.slice(0, 4)" :key="s.uri" :href="s.uri" :title="s.uri" target="_blank"
+             rel="noopener noreferrer">{{ s.title }}</a>
+          <span v-if="current.sources.length > 4" class="fb-muted" :title="current.sources.slice(4).map((s) => s.title).join('\\n')">+{{ current.sources.length - 4 }}</span>
+        </div>
         <div class="fb-result-bar">
           <span v-if="current.count > 1" class="fb-muted">{{ current.count }} items</span>
           <span v-if="current.seconds != null" class="fb-muted">{{ current.seconds }}</span>
@@ -257,6 +347,11 @@ const FbNode = {
       </div>
       <div v-if="status && status.state === 'failed'" class="fb-error">{{ status.error }}<div v-if="status.hint" class="fb-hint">{{ status.hint }}</div></div>
       <div v-else-if="status && status.state === 'skipped' && status.error" class="fb-skip">{{ status.error }}</div>
+      <div v-for="(w, i) in warningList" :key="'w' + i" class="fb-warning" :data-warning="id">{{ w.text }}<div v-if="w.hint" class="fb-hint">{{ w.hint }}</div>
+        <button v-if="w.successor" class="fb-update-btn" data-update-models @pointerdown.stop
+                title="Set every retired model id in this workflow to its successor (saved to the file if nothing else is unsaved)"
+                @click="canvas.updateModels(id)">Use {{ w.successor }}</button>
+      </div>
       <div v-if="showProblems && problems.length" class="fb-error"><div v-for="(p, i) in problems" :key="i">{{ p.message }}<div v-if="p.hint" class="fb-hint">{{ p.hint }}</div></div></div>
     </div>
   </div>`,
@@ -309,6 +404,7 @@ export default {
     return {
       nodes: {},
       problems: [],
+      warnings: [],
       showProblems: false,
       statuses: {},
       offsets: {}, // node id -> {ports: {"in|name": [x, y]}, w, h} in world units
@@ -348,14 +444,10 @@ export default {
     // per node, and the same array as before when a node's problems did not change, so that
     // a patch re-renders only the nodes whose problems did
     problemsByNode() {
-      const map = {};
-      for (const p of this.problems) if (p.node) (map[p.node] = map[p.node] || []).push(p);
-      const previous = this.lastProblems || {};
-      for (const [id, list] of Object.entries(map)) {
-        if (previous[id] && JSON.stringify(previous[id]) === JSON.stringify(list)) map[id] = previous[id];
-      }
-      this.lastProblems = map;
-      return map;
+      return (this.lastProblems = byNode(this.problems, this.lastProblems));
+    },
+    warningsByNode() {
+      return (this.lastWarnings = byNode(this.warnings, this.lastWarnings));
     },
     // the node types, then the saved workflows usable as nodes
     entries() {
@@ -424,6 +516,7 @@ export default {
     load(state) {
       this.nodes = state.nodes;
       this.problems = state.problems;
+      this.warnings = state.warnings || [];
       this.statuses = {};
       this.selection = {};
       this.selectedLink = null;
@@ -455,6 +548,7 @@ export default {
         this.measureQueue.add(id);
       }
       this.problems = p.problems;
+      this.warnings = p.warnings || [];
       if (this.showProblems && !p.problems.some((x) => x.node)) this.showProblems = false;
       if (p.select) this.selection = Object.fromEntries(p.select.map((id) => [id, true]));
       this.$nextTick(() => {
@@ -482,6 +576,24 @@ export default {
       this.showProblems = true;
       const first = this.problems.find((p) => p.node && this.nodes[p.node]);
       if (first) this.centerOn(first.node);
+    },
+
+    // ---- models (the provider's table, sent with the catalogue) ------------------------------
+    // a param whose offered values are all ids of the model table
+    isModelParam(p) {
+      const models = this.catalogue.models;
+      return !!models && !!p.choices && p.choices.length > 0 && p.choices.every((c) => models[c]);
+    },
+    // the table's entry for what a node names: an id or an alias; null for an id the table lacks
+    modelInfo(value) {
+      const models = this.catalogue.models || {};
+      const written = String(value ?? "").trim();
+      const id = models[written] ? written : Object.keys(models).find((m) => models[m].aliases.includes(written));
+      return id ? { id, ...models[id] } : null;
+    },
+    updateModels(id) {
+      this.flushParams();
+      this.$emit("command", { cmd: "update_models", node: id });
     },
 
     // ---- geometry -----------------------------------------------------------------------
@@ -1137,6 +1249,7 @@ export default {
         <fb-links :nodes="nodes" :offsets="offsets" :selected-link="selectedLink" :drag="drag" :pending="pending"></fb-links>
         <fb-node v-for="id in nodeIds" :key="id" :id="id" :node="nodes[id]" :def="defOf(nodes[id]) || {id: nodes[id].type, title: nodes[id].type + ' (unknown)', category: '?', inputs: [], params: [], outputs: [], description: nodes[id].type === 'workflow' ? 'This subgraph cannot be read: see the problems.' : 'This node type is not installed.'}"
                  :status="statuses[id]" :selected="!!selection[id]" :problems="problemsByNode[id] || noProblems"
+                 :warnings="warningsByNode[id] || noProblems"
                  :show-problems="showProblems" :drag="drag"></fb-node>
       </div>
       <div v-if="band" class="fb-band" :style="{left: Math.min(band.x0, band.x1) + 'px', top: Math.min(band.y0, band.y1) + 'px', width: Math.abs(band.x1 - band.x0) + 'px', height: Math.abs(band.y1 - band.y0) + 'px'}"></div>

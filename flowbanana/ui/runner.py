@@ -229,19 +229,21 @@ class RunController:
                 result = self.execution.results.get(event.node)
                 if result is not None:
                     task = asyncio.ensure_future(self._publish(shown, result.outputs, seconds, self.run_id,
-                                                               result.meta.get("sweep")))
+                                                               result.meta.get("sweep"), sources(result.meta)))
                     self._publishing.add(task)
                     task.add_done_callback(self._publishing.discard)
 
     async def _publish(self, node_id: str, outputs: dict[str, Any], seconds: float | None, run_id: str,
-                       grid: dict | None = None) -> None:
+                       grid: dict | None = None, grounding: list[dict] = ()) -> None:
         """Write the node's images for the page (in a thread) and push its newest result entry (with a sweep's
-        cells, to pick one from its grid)."""
+        cells, to pick one from its grid, and the pages a grounded answer used)."""
         entry = await asyncio.to_thread(self._entry, node_id, outputs, run_id)
         if entry is None:
             return
         if grid:
             entry["sweep"] = grid
+        if grounding:
+            entry["sources"] = list(grounding)
         entry["seconds"] = f"{seconds:.1f}s" if seconds and seconds >= 0.05 else None  # no "0.0s" noise
         if entry["thumb"]:
             self.config.previews.setdefault(run_id, entry["thumb"])
@@ -286,6 +288,18 @@ def cells_status(cells: dict[str, dict]) -> dict:
                 "hint": first.get("hint")}
     state = "cached" if all(s == "cached" for s in states) else "done"
     return {"state": state, "label": f"{total} cells {state}", "progress": None, "error": None, "hint": None}
+
+
+def sources(meta: dict) -> list[dict]:
+    """The web pages a node's grounded answers used (item by item for a mapped node), once each; only http(s)
+    addresses, since the page makes them links."""
+    found: dict[str, dict] = {}
+    for item in meta.get("items", [meta]):
+        for source in item.get("sources", ()) if isinstance(item, dict) else ():
+            uri = str(source.get("uri", ""))
+            if uri.startswith(("https://", "http://")):
+                found.setdefault(uri, {"title": str(source.get("title") or uri), "uri": uri})
+    return list(found.values())
 
 
 def spent(meta: dict) -> float:

@@ -49,11 +49,13 @@ def browser():
 
 class EditorServer:
     """`flowbanana ui` over a folder of its own. With `home`, it runs as a fresh account would: that HOME, and no
-    NICEGUI_STORAGE_PATH or XDG_STATE_HOME, so the editor picks (and must create) its autosave folder itself."""
+    NICEGUI_STORAGE_PATH or XDG_STATE_HOME, so the editor picks (and must create) its autosave folder itself.
+    `env` adds variables (a key and GOOGLE_GEMINI_BASE_URL, to run against the fake Gemini server)."""
 
-    def __init__(self, root: Path, home: Path | None = None):
+    def __init__(self, root: Path, home: Path | None = None, env: dict[str, str] | None = None):
         self.root = root
         self.home = home
+        self.env = env or {}
         self.workflows = root / "workflows"
         self.out = root / "out"
         self.port = free_port()
@@ -66,7 +68,7 @@ class EditorServer:
             self.workflows.mkdir(parents=True)
             shutil.copy(ROOT / "workflows" / "hello-gemini.json", self.workflows)
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST" and k not in KEY_VARIABLES}
-        env.update(XDG_CONFIG_HOME=str(self.root / "config"), FLOWBANANA_CACHE_DIR=str(self.root / "cache"))
+        env.update(XDG_CONFIG_HOME=str(self.root / "config"), FLOWBANANA_CACHE_DIR=str(self.root / "cache"), **self.env)
         if self.home is None:
             env["NICEGUI_STORAGE_PATH"] = str(self.root / "storage")
         else:

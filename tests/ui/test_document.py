@@ -166,3 +166,25 @@ def test_disable_and_fold_are_undoable_and_fold_is_layout_only(doc):
     doc.undo()
     doc.undo()
     assert not doc.node_view("t")["collapsed"] and not doc.node_view("a")["disabled"]
+
+
+def test_warnings_apart_from_problems_and_retired_model_ids_updated_in_one_step(catalogue, make_workflow):
+    doc = Document(make_workflow({
+        "old": {"type": "gemini.generate", "params": {"prompt": "a pear", "model": "gemini-3-pro-image-preview"}},
+        "alias": {"type": "gemini.generate", "params": {"prompt": "a fig", "model": "nano-banana-pro"}},
+        "text": {"type": "gemini.prompt", "params": {"text": "a plum", "model": "gemini-2.5-flash"}},
+        "show": {"type": "image.preview", "inputs": {"image": "old.image"}},
+    }), catalogue)
+    view = doc.view()
+    assert view["problems"] == [] and doc.problems() == []  # a warning does not stop a run
+    warned = {w["node"]: w for w in view["warnings"]}
+    assert set(warned) == {"old", "text"}  # an alias is no warning
+    assert warned["old"]["successor"] == "gemini-3-pro-image" and "2026-06-25" in warned["old"]["message"]
+    assert warned["text"]["successor"] == "gemini-flash-latest"
+
+    assert doc.update_retired_models() == {"old": ("gemini-3-pro-image-preview", "gemini-3-pro-image"),
+                                           "text": ("gemini-2.5-flash", "gemini-flash-latest")}
+    assert doc.workflow.nodes["alias"].params["model"] == "nano-banana-pro"  # aliases stay as written
+    assert doc.patch()["warnings"] == [] and doc.update_retired_models() == {}
+    assert doc.undo() and doc.workflow.nodes["old"].params["model"] == "gemini-3-pro-image-preview"
+    assert doc.workflow.nodes["text"].params["model"] == "gemini-2.5-flash"  # both came back in one step

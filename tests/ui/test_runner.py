@@ -117,3 +117,12 @@ async def test_a_batch_run_from_the_editor_goes_through_the_batch_api(controller
     assert [len(job.keys) for job in fake_batches.creates] == [1] and not fake_gemini.calls
     assert any(n.startswith("Batch: submitted batch job batches/fake0001") for n in seen["notices"])
     assert seen["finished"][0]["usage"]["batch"]["calls"] == 1
+
+
+def test_grounding_sources_for_the_node_are_web_links_only_and_once_each():
+    from flowbanana.ui.runner import sources
+    page = {"title": "Weather today", "uri": "https://example.org/weather"}
+    meta = {"items": [{"sources": [page, {"title": "bad", "uri": "javascript:alert(1)"}]},
+                      {"sources": [page, {"title": "", "uri": "http://example.com/"}]}, "not a dict"]}
+    assert sources(meta) == [page, {"title": "http://example.com/", "uri": "http://example.com/"}]
+    assert sources({"sources": [page]}) == [page] and sources({}) == []
