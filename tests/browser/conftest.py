@@ -108,6 +108,15 @@ def editor_server(tmp_path_factory, browser):
 
 
 @pytest.fixture
+def gemini_editor(tmp_path, browser, fake_gemini):
+    """An editor that runs on the fake Gemini API (a key in its environment, the SDK pointed at the fake)."""
+    server = EditorServer(tmp_path / "editor", env={"GEMINI_API_KEY": fake_gemini.key,
+                                                   "GOOGLE_GEMINI_BASE_URL": fake_gemini.url}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def fresh_account_editor(tmp_path, browser):
     """An editor of its own, started as on a fresh account: an empty HOME (no ~/.local/state yet)."""
     home = tmp_path / "home"

@@ -3,19 +3,20 @@ click (the file too), and a grounded answer's sources show under the node's resu
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from flowbanana.providers.models import MODELS
 from test_editor import STATE, nodes, open_template
-from conftest import ROOT, EditorServer
 
 pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
 
 RETIRED = "gemini-3-pro-image-preview"
 
 
-def with_model(page, server: EditorServer, name: str, **params) -> str:
+def with_model(page, server, name: str, **params) -> str:
     """hello-gemini with the generate node's params changed, saved in the server's workflows folder as a template
     (the page is reloaded, so that its File menu lists it)."""
     data = json.loads((ROOT / "workflows" / "hello-gemini.json").read_text())
@@ -82,15 +83,6 @@ def test_a_retired_id_is_flagged_and_updated_in_the_file_with_one_click(page, ed
     page.keyboard.press("Control+z")  # one undo step brings the old id back (unsaved now)
     page.wait_for_function(f"{STATE}.nodes.generate.params.model === '{RETIRED}'")
     warning.wait_for()
-
-
-@pytest.fixture
-def gemini_editor(tmp_path, browser, fake_gemini):
-    """An editor that runs on the fake Gemini API (a key in its environment, the SDK pointed at the fake)."""
-    server = EditorServer(tmp_path / "editor", env={"GEMINI_API_KEY": fake_gemini.key,
-                                                   "GOOGLE_GEMINI_BASE_URL": fake_gemini.url}).start()
-    yield server
-    server.stop()
 
 
 def test_grounding_sources_show_under_the_result(browser, gemini_editor):
