@@ -194,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     editor.add_argument("file", nargs="?", type=Path,
                         help="workflow to open: .json, an image saved by flowbanana, or a .zip bundle (default: an example)")
+    editor.add_argument("--app", action="store_true",
+                        help="serve FILE as an app: a form made from its inputs, Run, the results (no graph)")
     editor.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     editor.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     editor.add_argument("--workflows", type=Path, default=None, metavar="DIR",
@@ -402,6 +404,8 @@ examples:
   flowbanana ui product.json --port 9000 open a workflow file
   flowbanana ui shared.zip               open a bundle someone sent (checked, unpacked under the cache)
   flowbanana ui --workflows my-flows/    templates menu and saves in my-flows/
+  flowbanana ui --app touch-up.json      the workflow as an app: a form from its inputs, Run, results
+                                         (any saved workflow is an app at /app/NAME beside the editor too)
 """
 
 
@@ -410,6 +414,9 @@ def cmd_ui(args) -> int:
 
     from .errors import Problem, WorkflowInvalid
 
+    if args.app and not args.file:
+        raise WorkflowInvalid([Problem("app", "--app needs the workflow FILE to serve as an app.",
+                                       hint="Write flowbanana ui --app my-workflow.json.")])
     if args.file and not args.file.is_file():
         raise WorkflowInvalid([Problem("file", f"no workflow file at {args.file}.",
                                        hint="Check the path, or run `flowbanana ui` to start from an example.")])
@@ -432,7 +439,7 @@ def cmd_ui(args) -> int:
         return EXIT_INVALID
     from .ui.app import main as run_editor  # NiceGUI is imported only here
     workflows = args.workflows or default_workflows_dir()
-    run_editor(args.file, args.host, args.port, workflows, args.out, load_nodes(args), args.cache_dir)
+    run_editor(args.file, args.host, args.port, workflows, args.out, load_nodes(args), args.cache_dir, args.app)
     return EXIT_OK
 
 

@@ -420,9 +420,10 @@ class RunService:
             raise KeyError(run_id)
         return record
 
-    def list_runs(self, limit: int = 50, offset: int = 0) -> tuple[list[RunRecord], int]:
-        """A page of runs, newest first, and how many there are in all."""
-        return self.store.page(limit, offset)
+    def list_runs(self, limit: int = 50, offset: int = 0,
+                  where: Callable[[RunRecord], bool] | None = None) -> tuple[list[RunRecord], int]:
+        """A page of runs (those `where` accepts), newest first, and how many there are in all."""
+        return self.store.page(limit, offset, where)
 
     def open_workflow(self, run_id: str) -> Workflow:
         """The workflow exactly as it was submitted (inputs not applied; see `get(id).inputs`)."""

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 log = logging.getLogger("flowbanana.server")
 QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
@@ -196,8 +196,9 @@ class RunStore:
     def newest_first(self) -> list[RunRecord]:
         return sorted(self._records.values(), key=lambda r: (r.created, r.id), reverse=True)
 
-    def page(self, limit: int, offset: int = 0) -> tuple[list[RunRecord], int]:
-        records = self.newest_first()
+    def page(self, limit: int, offset: int = 0,
+             where: Callable[[RunRecord], bool] | None = None) -> tuple[list[RunRecord], int]:
+        records = [r for r in self.newest_first() if where(r)] if where else self.newest_first()
         return records[offset:offset + limit], len(records)
 
     def read_events(self, run_id: str) -> Iterator[dict[str, Any]]:

@@ -1,7 +1,6 @@
 """`flowbanana ui`: the editor's page, its routes for result images and uploads, and `ui.run`."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from fastapi import HTTPException, Request
@@ -10,26 +9,29 @@ from nicegui import app, ui
 
 from ..cache import default_cache_dir
 from ..catalogue import Catalogue
+from .app_mode import add_app_pages
 from .editor import FILES_ROUTE, Editor
 from .mask_editor import add_mask_route
 from .media import ROUTE, MediaStore
 from .runner import EditorConfig
 from .sharing import add_open_route
-from .tab import TABS, Tab, read_body
+from .tab import TABS, read_body
+from .uploads import MAX_UPLOAD, store_upload
 
 HERE = Path(__file__).parent
-MAX_UPLOAD = 50 * 1024 * 1024
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 
 
 def setup(config: EditorConfig) -> None:
     """Register the page and routes (once per process) on NiceGUI's app."""
     ui.add_css(HERE / "flowbanana_canvas.css", shared=True)
     ui.add_css(HERE / "flowbanana_dialogs.css", shared=True)
+    ui.add_css(HERE / "flowbanana_app.css", shared=True)
 
-    @ui.page("/", title="flowbanana")
-    def index() -> None:
-        Editor(config)
+    if not config.app:
+        @ui.page("/", title="flowbanana")
+        def index() -> None:
+            Editor(config)
+    add_app_pages(config)
 
     @app.get(ROUTE + "/{name}")
     def media(name: str, download: int = 0) -> FileResponse:
@@ -61,7 +63,7 @@ def setup(config: EditorConfig) -> None:
         suffix = Path(name).suffix.lower()
         if spec.file_types and suffix not in spec.file_types:
             raise HTTPException(415, f"{param} takes {', '.join(spec.file_types)} files, not {suffix or 'this'}")
-        value = store_upload(editor, name, data)
+        value = store_upload(name, data, editor.doc.workflow.source, editor.config.uploads_dir)
         editor.uploaded(node, param, value)
         return PlainTextResponse(value)
 
@@ -70,43 +72,22 @@ def setup(config: EditorConfig) -> None:
     app.on_shutdown(config.media.close)
 
 
-def store_upload(editor: Tab, name: str, data: bytes) -> str:
-    """Keep an uploaded file where the workflow may read it; return the param value that points at it.
-
-    Next to a saved workflow it goes into `inputs/` (a relative path travels with the file);
-    for an unsaved one into the editor's uploads folder, which runs from the editor may read.
-    """
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).name).strip("-.") or "upload"
-    source = editor.doc.workflow.source
-    folder = source.parent / "inputs" if source else editor.config.uploads_dir
-    if Path(safe).suffix.lower() in IMAGE_SUFFIXES:
-        from ..server.uploads import save_upload  # checks the image whole, names it by its content
-        path = save_upload(data, folder, 100_000_000)
-    else:
-        folder.mkdir(parents=True, exist_ok=True)
-        path, n = folder / safe, 1
-        while path.exists() and path.read_bytes() != data:  # never replace a different file of that name
-            n += 1
-            path = folder / f"{Path(safe).stem}-{n}{Path(safe).suffix}"
-        path.write_bytes(data)
-    return str(path.relative_to(source.parent)) if source else str(path)
-
-
 def main(file: Path | None, host: str, port: int, workflows: Path, out: Path, catalogue: Catalogue,
-         cache_dir: Path | None = None) -> None:
+         cache_dir: Path | None = None, app_mode: bool = False) -> None:
     from ..server import ServerSettings, add_api
 
     media = MediaStore()
     config = EditorConfig(catalogue=catalogue, workflows_dir=workflows.resolve(), out_root=out.resolve(),
                           cache_dir=cache_dir or default_cache_dir(), media=media,
-                          uploads_dir=(out / "uploads").resolve(), file=file)
+                          uploads_dir=(out / "uploads").resolve(), file=file, app=app_mode)
     setup(config)
     # the HTTP API beside the editor, and its front door (Host/Origin checks, a token off loopback) for both
     # editor runs go through its run queue too (config.service), so they share its history and limits
     config.service = add_api(app, ServerSettings(host=host, port=port, workflows_dir=workflows,
                                                  runs_dir=config.runs_dir, cache_dir=config.cache_dir), catalogue)
     settings = config.service.settings
-    print(f"flowbanana editor on {settings.base_url}/ (API at /api, docs at /docs)", flush=True)
+    what = f"app {file.name!r}" if app_mode else "editor"
+    print(f"flowbanana {what} on {settings.base_url}/ (API at /api, docs at /docs)", flush=True)
     if settings.token:
         print(f"token: {settings.token}  (open {settings.base_url}/?token={settings.token})", flush=True)
     ui.run(host=host, port=port, reload=False, show=False, title="flowbanana", dark=True,

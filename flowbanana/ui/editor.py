@@ -10,6 +10,7 @@ import logging
 import secrets
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import quote
 
 import networkx as nx
 from nicegui import app, background_tasks, ui
@@ -17,6 +18,7 @@ from nicegui import app, background_tasks, ui
 from ..errors import WorkflowInvalid
 from ..graph import build_graph
 from ..porttypes import compatible
+from ..server.endpoints import NAME
 from ..subgraph import Subgraphs
 from ..workflow import SUBGRAPH, Workflow, loads
 from .canvas import FlowCanvas
@@ -81,6 +83,10 @@ class Editor:
             self.settings = settings_dialog(self.config, self._show_provider)
             ui.button(icon="settings", on_click=lambda: self.settings.open()) \
                 .props("flat dense round color=grey-4").tooltip("Settings")
+            ui.button("App", icon="smartphone", on_click=self.open_app) \
+                .props("flat dense no-caps color=grey-4 data-testid=app-view") \
+                .tooltip("This workflow as an app, in a new tab: a form from its inputs, Run and the results, "
+                         "for people who never see the graph")
             self.estimate_btn = ui.button("Estimate", icon="payments", on_click=self.estimate) \
                 .props("flat dense no-caps color=grey-4 data-testid=estimate") \
                 .tooltip("What a run would cost: model calls not yet cached, priced per image")
@@ -475,6 +481,13 @@ class Editor:
             self.notice("A run is already going.", "warning")
             return
         background_tasks.create(self._run(targets, force), name="flowbanana-editor-run")
+
+    def open_app(self) -> None:
+        """The workflow as an app in a new tab: a saved one by its name (a link to keep), else this tab's copy."""
+        source = self.doc.root().source
+        saved = source is not None and source.suffix == ".json" and not self.doc.dirty and not self.doc.template \
+            and source.parent.resolve() == self.config.workflows_dir.resolve() and NAME.match(source.stem)
+        ui.navigate.to(f"/app/{quote(source.stem)}" if saved else f"/app?tab={self.token}", new_tab=True)
 
     async def estimate(self) -> None:
         if self.doc.problems():

@@ -55,8 +55,15 @@ class HistoryPanel:
     """One tab's view of the run history; `previews` maps run ids to in-memory thumbnails (unsaved images)."""
 
     def __init__(self, service: RunService, previews: dict[str, str],
-                 on_open: Callable[[str, str], Awaitable[None]], on_notice: Callable[[str, str], None]):
+                 on_open: Callable[[str, str], Awaitable[None]] | None, on_notice: Callable[[str, str], None],
+                 where: Callable[[RunRecord], bool] | None = None, empty: str = "", rerun_origin: str | None = None):
+        """`on_open` None: no "open in the editor" action (app mode); `where`: only these runs, `empty` said
+        when there are none; `rerun_origin`: the origin a run started again gets (default "rerun of <id>")."""
         self.service = service
+        self.rerun_origin = rerun_origin
+        self.where = where
+        self.empty = empty or ("No runs yet. Every run, from this editor or from the HTTP API, is listed here with "
+                               "its images, status and cost.")
         self.previews = previews
         self.on_open = on_open
         self.on_notice = on_notice
@@ -64,8 +71,9 @@ class HistoryPanel:
         self._shown: tuple | None = None
         with ui.row().classes("w-full items-center justify-between no-wrap"):
             self.count = ui.label().classes("text-caption text-grey-5").props("data-testid=history-count")
-            ui.link("API", "/docs", new_tab=True).classes("text-caption text-grey-6") \
-                .tooltip("Runs submitted over the HTTP API show here too")
+            if on_open:  # in the editor, not in an app
+                ui.link("API", "/docs", new_tab=True).classes("text-caption text-grey-6") \
+                    .tooltip("Runs submitted over the HTTP API show here too")
         self.list = ui.column().classes("w-full gap-2").props("data-testid=history")
         self.more = ui.button("Load more", on_click=self._load_more) \
             .props("flat dense no-caps color=grey-5 data-testid=history-more").classes("w-full")
@@ -73,7 +81,7 @@ class HistoryPanel:
         ui.timer(REFRESH, self.refresh)
 
     def refresh(self) -> None:
-        runs, total = self.service.list_runs(limit=self.limit)
+        runs, total = self.service.list_runs(limit=self.limit, where=self.where)
         seen = (total, self.limit, tuple((r.id, r.status, len(r.files), r.cost, r.id in self.previews) for r in runs))
         if seen == self._shown:
             return
@@ -83,8 +91,7 @@ class HistoryPanel:
         self.list.clear()
         with self.list:
             if not runs:
-                ui.label("No runs yet. Every run, from this editor or from the HTTP API, is listed here with its "
-                         "images, status and cost.").classes("text-caption text-grey-6")
+                ui.label(self.empty).classes("text-caption text-grey-6")
             for record in runs:
                 self._row(record)
 
@@ -123,8 +130,9 @@ class HistoryPanel:
 
     def _actions(self, record: RunRecord) -> None:
         props = "flat dense round size=sm color=grey-4"
-        ui.button(icon="edit_note", on_click=lambda: self.open(record.id)) \
-            .props(f"{props} data-testid=history-open").tooltip("Open this run's workflow in the editor")
+        if self.on_open:
+            ui.button(icon="edit_note", on_click=lambda: self.open(record.id)) \
+                .props(f"{props} data-testid=history-open").tooltip("Open this run's workflow in the editor")
         ui.button(icon="replay", on_click=lambda: self.rerun(record.id)) \
             .props(f"{props} data-testid=history-rerun").tooltip("Run it again (unchanged nodes come from the cache)")
         if record.active:
@@ -150,7 +158,7 @@ class HistoryPanel:
 
     def rerun(self, run_id: str) -> None:
         try:
-            record = self.service.rerun(run_id)
+            record = self.service.rerun(run_id, origin=self.rerun_origin)
         except (WorkflowInvalid, QueueFull) as exc:
             message = "; ".join(p.message for p in exc.problems) if isinstance(exc, WorkflowInvalid) else str(exc)
             self.on_notice(f"Not run again: {message}", "negative")

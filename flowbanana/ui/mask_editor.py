@@ -16,6 +16,7 @@ import shutil
 import warnings
 import weakref
 from pathlib import Path
+from typing import Protocol
 
 from fastapi import HTTPException, Request
 from fastapi.responses import PlainTextResponse
@@ -27,6 +28,7 @@ from ..node_api import resolve_path, within
 from ..pixels import eight_bit
 from ..porttypes import IMAGE, MASK
 from ..workflow import Workflow
+from .media import MediaStore
 from .tab import Tab, read_body
 
 
@@ -78,6 +80,27 @@ def mask_param(catalogue: Catalogue, workflow: Workflow, node_id: str) -> tuple[
     return None
 
 
+def image_source(catalogue: Catalogue, workflow: Workflow, node_id: str) -> str | None:
+    """The node whose picture the mask is painted over: the one linked into the mask node's IMAGE input."""
+    node = workflow.nodes.get(node_id)
+    node_type = catalogue.get(node.type) if node else None
+    for port in node_type.inputs if node_type else ():
+        links = node.inputs.get(port.name) or []
+        if port.type == IMAGE and links:
+            return links[0].node
+    return None
+
+
+def loaded_file(catalogue: Catalogue, workflow: Workflow, uploads_dir: Path, node_id: str) -> Path | None:
+    """The readable file a node loads by its first file param (image.load's picture), if it has one."""
+    node = workflow.nodes.get(node_id)
+    node_type = catalogue.get(node.type) if node else None
+    for param in node_type.params if node_type else ():
+        if param.kind == "file" and param.name not in node.inputs:
+            return readable(workflow, uploads_dir, node.params.get(param.name))
+    return None
+
+
 def mask_folder(workflow: Workflow, uploads_dir: Path) -> Path:
     return workflow.source.parent / MASKS if workflow.source else uploads_dir / MASKS
 
@@ -94,7 +117,13 @@ def readable(workflow: Workflow, uploads_dir: Path, value: str | None) -> Path |
 
 
 def store_mask(workflow: Workflow, uploads_dir: Path, node_id: str, data: bytes) -> str:
-    """Check the PNG the browser sent and keep it as greyscale, named by content; return the param value.
+    """Check the PNG the browser sent and keep it beside the workflow (see `keep_mask`); return the param value."""
+    path = keep_mask(mask_folder(workflow, uploads_dir), node_id, data)
+    return f"{MASKS}/{path.name}" if workflow.source else str(path)
+
+
+def keep_mask(folder: Path, node_id: str, data: bytes) -> Path:
+    """Check the PNG the browser sent and keep it in `folder` as greyscale, named by content.
 
     A name made of the content means a repaint never overwrites a file an older version (undo) points at.
     """
@@ -111,14 +140,13 @@ def store_mask(workflow: Workflow, uploads_dir: Path, node_id: str, data: bytes)
     encoded = io.BytesIO()
     mask.save(encoded, format="PNG", optimize=True)
     digest = hashlib.sha256(encoded.getvalue()).hexdigest()[:12]
-    folder = mask_folder(workflow, uploads_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{re.sub(r'[^A-Za-z0-9_-]+', '-', node_id)}-{digest}.png"
     if not path.exists():
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(encoded.getvalue())
         tmp.replace(path)
-    return f"{MASKS}/{path.name}" if workflow.source else str(path)
+    return path
 
 
 def carry_masks(workflow: Workflow, catalogue: Catalogue, dest_dir: Path) -> bool:
@@ -143,41 +171,50 @@ def carry_masks(workflow: Workflow, catalogue: Catalogue, dest_dir: Path) -> boo
     return changed
 
 
+class MaskTarget(Protocol):
+    """What a painted mask is sent to: an editor tab's mask dialog, or an app page's mask input."""
+
+    async def receive(self, node: str, param: str, data: bytes) -> str:
+        """Keep the PNG for `param` of `node` and return the value it now has; HTTPException if it has none."""
+
+
+MASK_TARGETS: "weakref.WeakValueDictionary[str, MaskTarget]" = weakref.WeakValueDictionary()  # token -> target
+
+
 def add_mask_route() -> None:
     """POST /flowbanana/mask?tab=&node=&param= with the PNG as the body: keep it and set the param."""
 
     @app.post(MASK_ROUTE)
     async def receive(request: Request, tab: str, node: str, param: str) -> PlainTextResponse:
-        dialog = DIALOGS.get(tab)
-        if dialog is None:
+        target = MASK_TARGETS.get(tab)
+        if target is None:
             raise HTTPException(403, "unknown editor tab; reload the page")
-        editor = dialog.editor
         data = await read_body(request, MAX_MASK_BYTES, "masks")
-        target = editor.doc.workflow.nodes.get(node)
-        node_type = editor.config.catalogue.get(target.type) if target else None
-        if node_type is None:
-            raise HTTPException(409, f"there is no node {node!r} any more")
-        if not node_type.param(param) or node_type.param(param).kind != "mask":
-            raise HTTPException(400, f"{node_type.id} has no mask param {param!r}")
         try:
-            value = await run.io_bound(store_mask, editor.doc.workflow, editor.config.uploads_dir, node, data)
+            return PlainTextResponse(await target.receive(node, param, data))
         except MaskRefused as exc:
             raise HTTPException(400, str(exc)) from None
-        editor.uploaded(node, param, value)
-        dialog.saved(value)
-        return PlainTextResponse(value)
+
+
+def picture(media: MediaStore, path: Path, kind: str) -> dict | None:
+    """A file shown in the page by URL (through the media store), or None if it is not a picture; `kind` "mask"
+    reads it as greyscale. Blocking: call in a thread."""
+    try:
+        with Image.open(path) as opened:
+            image = ImageOps.exif_transpose(opened) if kind == "image" else eight_bit(opened).convert("L")
+            image.load()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return media.add(image, hashlib.sha256(str(path).encode()).hexdigest()[:8])
 
 
 # ---- the dialog ----------------------------------------------------------------------------------
-DIALOGS: "weakref.WeakValueDictionary[str, MaskDialog]" = weakref.WeakValueDictionary()  # tab token -> its painter
-
-
 class MaskDialog:
     """One per tab: opens the painter over the picture feeding the mask node, with the mask painted so far."""
 
     def __init__(self, editor: Tab):
         self.editor = editor
-        DIALOGS[editor.token] = self
+        MASK_TARGETS[editor.token] = self
         self.node: str | None = None
         with ui.dialog().props("maximized persistent transition-show=fade transition-hide=fade") as self.dialog:
             self.painter = MaskPainter(on_cancel=self.dialog.close, on_run=self._run_for_image) \
@@ -195,25 +232,28 @@ class MaskDialog:
         node = workflow.nodes[self.node]
         image = await self._picture(self.node)
         mask_file = readable(workflow, editor.config.uploads_dir, node.params.get(param))
-        mask = await run.io_bound(self._media, mask_file, "mask") if mask_file and image else None
+        mask = await run.io_bound(picture, editor.config.media, mask_file, "mask") if mask_file and image else None
         self.painter.show({"node": self.node, "param": param, "title": node.title or self.node,
                            "token": editor.token, "image": image, "mask": mask and mask["full"],
                            "source": self._source(self.node)})
         self.dialog.open()
 
-    def saved(self, value: str) -> None:
+    async def receive(self, node: str, param: str, data: bytes) -> str:
+        editor = self.editor
+        target = editor.doc.workflow.nodes.get(node)
+        node_type = editor.config.catalogue.get(target.type) if target else None
+        if node_type is None:
+            raise HTTPException(409, f"there is no node {node!r} any more")
+        if not node_type.param(param) or node_type.param(param).kind != "mask":
+            raise HTTPException(400, f"{node_type.id} has no mask param {param!r}")
+        value = await run.io_bound(store_mask, editor.doc.workflow, editor.config.uploads_dir, node, data)
+        editor.uploaded(node, param, value)
         self.dialog.close()
-        self.editor.notice(f"Mask saved as {Path(value).name}", "positive", timeout=2000)
+        editor.notice(f"Mask saved as {Path(value).name}", "positive", timeout=2000)
+        return value
 
     def _source(self, node_id: str) -> str | None:
-        """The node whose picture the mask is painted over: the one linked into the mask node's IMAGE input."""
-        node = self.editor.doc.workflow.nodes[node_id]
-        node_type = self.editor.config.catalogue.get(node.type)
-        for port in node_type.inputs if node_type else ():
-            links = node.inputs.get(port.name) or []
-            if port.type == IMAGE and links:
-                return links[0].node
-        return None
+        return image_source(self.editor.config.catalogue, self.editor.doc.workflow, node_id)
 
     async def _picture(self, node_id: str) -> dict | None:
         """The picture under the mask: the linked node's latest result, else the image file it loads."""
@@ -223,25 +263,9 @@ class MaskDialog:
         for entry in self.editor.runner.history.get(source, []):
             if entry.get("images"):
                 return entry["images"][0]
-        node = self.editor.doc.workflow.nodes.get(source)
-        node_type = self.editor.config.catalogue.get(node.type) if node else None
-        for param in node_type.params if node_type else ():
-            if param.kind == "file" and param.name not in node.inputs:
-                path = readable(self.editor.doc.workflow, self.editor.config.uploads_dir, node.params.get(param.name))
-                picture = await run.io_bound(self._media, path, "image") if path else None
-                if picture:
-                    return picture
-        return None
-
-    def _media(self, path: Path, kind: str) -> dict | None:
-        """A file shown in the page by URL (through the editor's media store), or None if it is not a picture."""
-        try:
-            with Image.open(path) as opened:
-                image = ImageOps.exif_transpose(opened) if kind == "image" else eight_bit(opened).convert("L")
-                image.load()
-        except (OSError, ValueError, Image.DecompressionBombError):
-            return None
-        return self.editor.config.media.add(image, hashlib.sha256(str(path).encode()).hexdigest()[:8])
+        path = loaded_file(self.editor.config.catalogue, self.editor.doc.workflow, self.editor.config.uploads_dir,
+                           source)
+        return await run.io_bound(picture, self.editor.config.media, path, "image") if path else None
 
     def _run_for_image(self) -> None:
         """Run what makes the picture, then reopen the painter over it."""

@@ -47,6 +47,7 @@ class EditorConfig:
     media: MediaStore
     uploads_dir: Path
     file: Path | None = None
+    app: bool = False       # `--app`: `/` is the app made from `file`, not the editor
     provider: str = "auto"  # auto | gemini | offline, changed in the settings dialog for this process
     key_from_settings: bool = False
     banner_shown: bool = False
@@ -118,7 +119,9 @@ class RunController:
         if self.run_id:
             self.config.runs().cancel(self.run_id)
 
-    async def run(self, workflow: Workflow, targets: set[str] | None = None, force: set[str] = frozenset()) -> None:
+    async def run(self, workflow: Workflow, targets: set[str] | None = None, force: set[str] = frozenset(),
+                  inputs: dict[str, Any] | None = None, origin: str = "editor") -> None:
+        """Queue the workflow (with `inputs` set, as --set would) and follow it to its end."""
         if self.run_id:
             self.on_notice("A run is already going; stop it first.", "warning")
             return
@@ -126,8 +129,8 @@ class RunController:
         if not self.config.banner_shown:  # once per server, not on every run
             self._announce()
         try:
-            record = service.submit(workflow.copy(), provider=self.config.provider, force=force, targets=targets,
-                                    origin="editor", on_event=self._event,
+            record = service.submit(workflow.copy(), inputs=inputs, provider=self.config.provider, force=force,
+                                    targets=targets, origin=origin, on_event=self._event,
                                     read_roots=self.config.read_roots, batch=self.batch)
         except WorkflowInvalid as exc:
             self.on_problems(exc.problems)

@@ -52,8 +52,10 @@ class EditorServer:
     NICEGUI_STORAGE_PATH or XDG_STATE_HOME, so the editor picks (and must create) its autosave folder itself.
     `env` adds variables (a key and GOOGLE_GEMINI_BASE_URL, to run against the fake Gemini server)."""
 
-    def __init__(self, root: Path, home: Path | None = None, env: dict[str, str] | None = None):
+    def __init__(self, root: Path, home: Path | None = None, env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()):
         self.root = root
+        self.args = args  # more `flowbanana ui` arguments (--app FILE)
         self.home = home
         self.env = env or {}
         self.workflows = root / "workflows"
@@ -77,7 +79,7 @@ class EditorServer:
                 env.pop(name, None)
         command = [sys.executable, "-m", "flowbanana", "ui", "--port", str(self.port), "--workflows",
                    str(self.workflows), "--out", str(self.out), "--cache-dir", str(self.root / "cache"),
-                   "--nodes-dir", str(ROOT / "tests" / "packs")]  # test.sleep, for stopping a run
+                   "--nodes-dir", str(ROOT / "tests" / "packs"), *self.args]  # test.sleep, for stopping a run
         self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=self.log.open("a"),
                                         stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30

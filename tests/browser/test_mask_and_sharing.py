@@ -87,6 +87,16 @@ def drop_file(page, path: Path, mime: str) -> None:
                                                 "clientY": box["y"] + 300})
 
 
+def paint_stroke(page, canvas, start: float, length: float) -> None:
+    """Drag the pointer across the mask canvas at half its height, from `start` for `length` of its width."""
+    box = canvas.bounding_box()
+    left, top = box["x"] + box["width"] * start, box["y"] + box["height"] * 0.5
+    page.mouse.move(left, top)
+    page.mouse.down()
+    page.mouse.move(left + box["width"] * length, top + 10, steps=12)
+    page.mouse.up()
+
+
 def run_and_wait(page, node: str) -> None:
     page.click("[data-testid=run]")
     page.wait_for_function(f"['done', 'cached'].includes(({STATE}.statuses.{node} || {{}}).state)", timeout=30000)
@@ -98,12 +108,7 @@ def test_paint_a_stroke_inpaint_and_keep_every_pixel_outside(page, workflows, ed
     canvas = page.locator("[data-testid=mask-canvas]")
     canvas.wait_for()
     page.wait_for_function("window.flowbananaMask && window.flowbananaMask.ready")
-    box = canvas.bounding_box()
-    left, top = box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5
-    page.mouse.move(left, top)
-    page.mouse.down()
-    page.mouse.move(left + box["width"] * 0.4, top + 10, steps=12)
-    page.mouse.up()
+    paint_stroke(page, canvas, 0.25, 0.4)
     page.click("[data-testid=mask-save]")
     page.wait_for_function(f"({STATE}.nodes.paint.params.mask || '').startsWith('masks/paint-')")
     value = nodes(page)["paint"]["params"]["mask"]
