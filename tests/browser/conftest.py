@@ -109,6 +109,20 @@ def editor_server(tmp_path_factory, browser):
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory, browser):
+    """`flowbanana ui --app` on a copy of the example app, beside the files it reads."""
+    root = tmp_path_factory.mktemp("app")
+    folder = root / "workflows"
+    folder.mkdir()
+    shutil.copy(ROOT / "workflows" / "touch-up-app.json", folder)
+    shutil.copytree(ROOT / "workflows" / "inputs", folder / "inputs")
+    shutil.copytree(ROOT / "workflows" / "masks", folder / "masks")
+    server = EditorServer(root, args=("--app", str(folder / "touch-up-app.json"))).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def gemini_editor(tmp_path, browser, fake_gemini):
     """An editor that runs on the fake Gemini API (a key in its environment, the SDK pointed at the fake)."""

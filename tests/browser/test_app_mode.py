@@ -4,35 +4,20 @@ and phone widths; and the editor's App button opening the workflow of its tab.""
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from conftest import ARTIFACTS, EditorServer
 from test_mask_and_sharing import paint_stroke
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = "touch-up-app.json"
+APP = "touch-up-app.json"  # the app_server fixture (conftest.py) serves it with --app
+ARTIFACTS = ROOT / "test-artifacts"
 SIZES = {"laptop": (1280, 800), "phone": (390, 844)}
-
-
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory, browser):
-    """`flowbanana ui --app` on a copy of the example app, beside the files it reads."""
-    root = tmp_path_factory.mktemp("app")
-    folder = root / "workflows"
-    folder.mkdir()
-    shutil.copy(ROOT / "workflows" / APP, folder)
-    shutil.copytree(ROOT / "workflows" / "inputs", folder / "inputs")
-    shutil.copytree(ROOT / "workflows" / "masks", folder / "masks")
-    server = EditorServer(root, args=("--app", str(folder / APP))).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
