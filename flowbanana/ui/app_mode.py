@@ -403,6 +403,7 @@ class AppPage:
 
     def _show_outputs(self, record: RunRecord) -> None:
         self.outputs.clear()
+        self.outputs.props(f"data-run={record.id}")  # which run they are from
         with self.outputs:
             shown = False
             if self.interface.outputs:

@@ -99,14 +99,14 @@ def test_an_app_is_filled_in_painted_run_and_downloaded(browser, app_server, str
     assert ImageChops.multiply(changed, mask.point(lambda v: 255 if v == 0 else 0)).getbbox() is None
     assert changed.getbbox()  # inside the painted area it did change
 
+    run_id = page.locator("[data-testid=app-outputs]").get_attribute("data-run")
     runs = page.locator("[data-testid=history-run]")  # the app's own runs, newest first
-    page.locator("[data-testid=history-run][data-status=done]").first.wait_for()
-    assert runs.first.get_attribute("data-status") == "done"
+    page.locator(f"[data-testid=history-run][data-run='{run_id}'][data-status=done]").wait_for()
+    assert runs.first.get_attribute("data-run") == run_id
     page.screenshot(path=str(ARTIFACTS / f"app-{size}-result.png"), full_page=True)
     assert (app_server.workflows / APP).read_text() == saved  # the user's choices went into the run, not the file
     assert sorted(p.name for p in (app_server.workflows / "inputs").iterdir()) == \
         sorted(p.name for p in (ROOT / "workflows" / "inputs").iterdir())
-    run_id = runs.first.get_attribute("data-run")
     record = json.loads(urllib.request.urlopen(f"{app_server.url}api/runs/{run_id}", timeout=10).read())
     assert record["origin"] == "app" and record["inputs"]["instruction"] == "a red paper lantern"
     assert record["inputs"]["size"] == "512"
