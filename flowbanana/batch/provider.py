@@ -20,7 +20,7 @@ from ..limits import CallLimiter
 from ..node_api import NodeError
 from ..providers.base import Answer, Request, Stats
 from ..providers.gemini import GeminiProvider
-from ..providers.models import BATCH_PRICE_FACTOR
+from ..providers.models import BATCH_PRICE_FACTOR, batch_refusal
 from ..providers.setup import usage_of
 from ..results import RunResult
 from .store import BatchStore
@@ -49,6 +49,7 @@ class Book:
         self.wanted: dict[str, Request | Spooled] = {}  # key -> call asked for in this pass, with no outcome yet
         self.spool: Path | None = None        # the file noted calls are written to, when the run gives one
         self._spooling = threading.Lock()
+        self.refused: dict[str, str] = {}     # node id -> why the Batch API cannot take its calls (model table)
         self.used: set[str] = set()           # keys answered from batch jobs
         self.read: set[str] = set()           # keys whose stored answer a pass read, refusals included
         self.stats = Stats()                  # what the run's calls cost, each counted once
@@ -112,6 +113,10 @@ class BatchProvider:
                 self.stats.retries += answer.retries
                 book.direct[key] = answer
             return copy.copy(book.direct[key])
+        refusal = batch_refusal(request.model, request.search, request.image)
+        if refusal:  # the run stops before submitting and names the node (runner.py)
+            book.refused.setdefault(request.origin, refusal)
+            raise Deferred(f"{refusal}.", "Send this node's calls direct (--direct), at the full price.")
         outcome = book.outcome(key)
         if outcome is None:
             book.wanted[key] = request  # before any await: a node asking several calls at once is heard in full

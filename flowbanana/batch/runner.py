@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -36,7 +37,7 @@ from ..providers.keys import uses_vertex
 from ..providers.setup import ReadOnlyCache
 from ..results import CANCELLED, RunResult
 from ..subgraph import Subgraphs
-from ..sweep import expand
+from ..sweep import expand, original_id
 from ..workflow import Workflow, from_dict
 from ..writing import process_alive
 from .jobs import BatchApi, BatchError, state_of
@@ -147,6 +148,8 @@ class BatchRun:
                 wanted = await self._collect(scratch)
                 if self.stopped:
                     return None
+                if self.book.refused:
+                    raise BatchError(*self._refused())
                 if not wanted:
                     return await self._finish(on_event)
                 await self._submit(wanted, scratch)
@@ -179,6 +182,25 @@ class BatchRun:
                                 targets=frozenset(targets))
         await self._pass(Execution(self.workflow, self.catalogue, options), final=False)
         return dict(self.book.wanted)
+
+    def _refused(self) -> tuple[str, str]:
+        """What to say when calls the Batch API cannot take were found: the nodes (as the workflow names them, for
+        --direct), why, and how to send them direct. A run with no job yet is not kept."""
+        nodes: dict[str, str] = {}
+        for origin, why in self.book.refused.items():
+            top = original_id(origin).split("/")[0]  # a sweep's copy, a node inside a subgraph: the node named
+            nodes.setdefault(top if top in self.workflow.nodes else origin, why)
+        submitted = bool(self.store.run(self.id)["jobs"])
+        if not submitted:
+            self.store.drop_run(self.id)
+        listed = "; ".join(f"{node!r}: {why}" for node, why in nodes.items())
+        flags = " ".join(f"--direct {shlex.quote(node)}" for node in nodes)
+        one = len(nodes) == 1
+        return (f"{'no more jobs were' if submitted else 'nothing was'} submitted: the Batch API cannot take the "
+                f"calls of {len(nodes)} node{'' if one else 's'} ({listed}).",
+                f"Add {flags} to send {'its' if one else 'their'} calls direct, at the full price (everything else "
+                f"still goes through the batch); or change {'its' if one else 'their'} model or search, or run "
+                "without batch.")
 
     async def _pass(self, execution: Execution, final: bool) -> RunResult:
         self._execution = execution

@@ -64,6 +64,8 @@ class Model:
     price_per_mtok: tuple[float, float] = (0.0, 0.0)  # USD per million (input, text and thinking output) tokens
     input_image_tokens: int = 1120         # what one input image counts as, for estimates before a call
     max_input_side: int = INPUT_SIDE       # input images are sent downscaled to fit this many pixels a side
+    batch: bool = True                     # Gemini's Batch API takes calls to it (`run --batch`)
+    batch_search: bool = False             # ... with Google Search grounding on (see BATCH_SEARCH_NOTE)
     prices_read: str = ""                  # when the prices were read (ISO date)
     status: str = LIVE                     # live | deprecated | retired
     shutdown: str = ""                     # the date Google shut it down (or announced it would), ISO
@@ -109,8 +111,10 @@ MODELS: dict[str, Model] = {m.id: m for m in [
                "shutdown; Google's deprecations page and google-genai 3.6.1 still list it."),
     Model("gemini-nano-banana-2.1", "Nano Banana 2.1", aliases=("nano-banana-2.1",), sizes=("1K", "2K", "4K"),
           thinking=("minimal", "medium", "high"), **_NB2_FAMILY, **_NB2_PRICES,
+          batch=False,
           note="No 512 size (TanStack AI's model notes, 2026-10-07). Prices not yet published where we looked: "
-               "Nano Banana 2's rates are assumed."),
+               "Nano Banana 2's rates are assumed. No Google page seen lists the Batch API for it (looked "
+               "2026-12-02), so a batch run sends its calls direct until one does."),
     Model("gemini-3-pro-image", "Nano Banana Pro", aliases=("nano-banana-pro", "nano-banana-pro-preview"),
           sizes=("1K", "2K", "4K"), max_references=14, thinks=True, grounding=("web",),
           price_per_image={"1K": 0.134, "2K": 0.134, "4K": 0.24}, price_per_mtok=(2.00, 12.00),
@@ -156,6 +160,10 @@ MODELS: dict[str, Model] = {m.id: m for m in [
 
 # The Batch API's price, as a share of the direct price, for every model (Google: "50% of the standard cost").
 BATCH_PRICE_FACTOR = 0.5
+# Why no model has `batch_search`: Google's batch guide lists no grounding for batched requests, and flowbanana's
+# issue 16 names grounding as what the Batch API does not take (2026-12-02); a batch run sends such calls direct
+# (`--direct NODE`) rather than risk a job of refusals. Set it on a model once Google documents it.
+BATCH_SEARCH_NOTE = "Google Search grounding is not offered through the Batch API"
 
 DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image"
 DEFAULT_TEXT_MODEL = "gemini-flash-latest"
@@ -197,6 +205,17 @@ def successor_of(model_id: str) -> str | None:
     while found.status == RETIRED:
         found = MODELS[found.successor]
     return found.id
+
+
+def batch_refusal(model_id: str, search: tuple[str, ...] = (), image: bool = True) -> str:
+    """Why Gemini's Batch API cannot take a call to `model_id` (with Google Search grounding of the `search` kinds),
+    as the table says; "" when it can."""
+    model = lookup(model_id, image)
+    if not model.batch:
+        return f"the Batch API does not take {model.name} ({model.id})"
+    if search and not model.batch_search:
+        return f"its search is on, and {BATCH_SEARCH_NOTE}"
+    return ""
 
 
 def model_choices(default: str, live: bool = False) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ Control from a test: `delay` (seconds from create to the end, half PENDING, half
 `release()` (jobs stay RUNNING until released), `end_with(state, ...)` (the next jobs' end states),
 `fail_requests(text, fault)` (every request whose prompt contains `text` gets the generateContent fault),
 `lose_next_create()` (the job is made but the answer is a 503, as when a response is lost on the way).
+A model the fake marks `batch=False` is refused at create; a request with Google Search grounding fails its item.
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+
+from fake_gemini import MODELS
 
 END_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED")
 INLINE_LIMIT = 20 * 1024 * 1024  # bytes in one create request, as Google documents for inline jobs
@@ -174,6 +177,8 @@ class FakeBatches:
                      for i, r in enumerate(requests)]
         if not items:
             return _status(400, "* BatchGenerateContentRequest.batch: the batch has no requests")
+        if not MODELS.get(model, {}).get("batch", True):
+            return _status(400, f"models/{model} is not supported for batchGenerateContent.")
         with self._lock:
             job = Job(name=f"batches/fake{next(self._ids):04d}", model=model, display_name=batch["displayName"],
                       keys=[key for key, _ in items], answers=[self._answer(model, r) for _, r in items],
@@ -189,6 +194,9 @@ class FakeBatches:
         """What generateContent would answer this request, as a batch item (a refusal is an `error`)."""
         prompt = " ".join(p.get("text", "") for c in request.get("contents") or [] for p in c.get("parts", []))
         fault = next((f for text, f in self.request_faults if text in prompt), None)
+        if request.get("tools"):  # grounding is not offered in batch mode (as flowbanana's model table assumes)
+            return {"error": {"code": 3, "message": "Search as tool is not supported in batch mode.",
+                              "status": "INVALID_ARGUMENT"}}
         status, body = self.gemini.answer_request(model, request, fault, record=self.calls)
         if status == 200:
             return {"response": body}

@@ -31,13 +31,13 @@ _STANDARD = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "2
 _WIDE = _STANDARD + ("1:4", "4:1", "1:8", "8:1")
 # The fake's own idea of Google's models as served on 2026-12-01, kept apart from flowbanana's catalogue on
 # purpose: ids Google shut down (gemini-3-pro-image-preview, gemini-3.1-flash-image-preview, gemini-2.5-flash)
-# are absent, so they answer 404 as they do in the real API.
+# are absent, so they answer 404 as they do in the real API. `batch=False`: the Batch API refuses jobs for it.
 MODELS = {
     "gemini-2.5-flash-image": dict(image=True, sizes={"1K"}, ratios=_STANDARD, max_images=3),
     "gemini-3.1-flash-image": dict(image=True, sizes={"512", "1K", "2K", "4K"}, ratios=_WIDE, max_images=14,
                                    thinks=True, levels={"MINIMAL", "HIGH"}, search={"web", "image"}),
     "gemini-nano-banana-2.1": dict(image=True, sizes={"1K", "2K", "4K"}, ratios=_WIDE, max_images=14, thinks=True,
-                                   levels={"MINIMAL", "MEDIUM", "HIGH"}, search={"web", "image"}),
+                                   levels={"MINIMAL", "MEDIUM", "HIGH"}, search={"web", "image"}, batch=False),
     "gemini-3-pro-image": dict(image=True, sizes={"1K", "2K", "4K"}, ratios=_STANDARD, max_images=14, thinks=True,
                                search={"web"}),
     "gemini-3.1-flash-lite-image": dict(image=True, sizes={"1K"}, ratios=_STANDARD, max_images=3),

@@ -375,3 +375,45 @@ def test_a_sweep_sends_every_cell_in_one_job_or_direct_with_its_node(batch_env, 
     assert code == 0, out + err
     assert [len(job.keys) for job in batch_env.creates] == ([] if direct else [4])
     assert len(batch_env.gemini.calls) == (4 if direct else 0)
+
+
+def test_nodes_the_batch_api_cannot_take_are_named_before_submitting_and_go_direct_when_asked(batch_env, flowbanana,
+                                                                                             wf_dir, tmp_path):
+    wf = json.loads(open(catalogue(wf_dir, 3)).read())
+    wf["nodes"].update({  # a model the Batch API does not take, and grounding, which it does not offer; inside a
+        "fancy": {"type": "gemini.generate", "params": {"prompt": "a vase", "model": "nano-banana-2.1"}},  # sweep
+        "news": {"type": "gemini.generate", "params": {"prompt": "today's weather", "search": "web"}},
+        "save_fancy": {"type": "image.save", "params": {"filename": "vase.png"}, "inputs": {"image": "fancy.image"}},
+        "save_news": {"type": "image.save", "params": {"filename": "news.png"}, "inputs": {"image": "news.image"}}})
+    (wf_dir / "mixed.json").write_text(json.dumps(wf))
+    code, out, err = flowbanana("run", str(wf_dir / "mixed.json"), "--batch")
+    assert code == 1 and not batch_env.creates and not batch_env.gemini.calls  # nothing submitted, nothing sent
+    assert "nothing was submitted: the Batch API cannot take the calls of 2 nodes" in err
+    assert "'fancy': the Batch API does not take Nano Banana 2.1 (gemini-nano-banana-2.1)" in err
+    assert "'news': its search is on, and Google Search grounding is not offered through the Batch API" in err
+    assert "--direct fancy" in err and "--direct news" in err and "at the full price" in err
+    assert not list((tmp_path / "state").rglob("run.json")) and saved(tmp_path) == []  # no run left waiting
+    code, out, err = flowbanana("run", str(wf_dir / "mixed.json"), "--batch", "--direct", "fancy", "--direct", "news")
+    assert code == 0, out + err
+    [job] = batch_env.creates
+    assert job.model == "gemini-3.1-flash-image" and len(batch_env.calls) == 3 and not any(c.search for c in
+                                                                                          batch_env.calls)
+    direct = {c.model: c for c in batch_env.gemini.calls}
+    assert set(direct) == {"gemini-nano-banana-2.1", "gemini-3.1-flash-image"} and direct["gemini-3.1-flash-image"].search
+    assert saved(tmp_path) == ["news.png", "sku-000.png", "sku-001.png", "sku-002.png", "vase.png"]
+
+
+def test_the_fake_batch_api_refuses_what_the_model_table_says_it_cannot_take(batch_env):
+    from google import genai
+    from google.genai import errors, types
+    from flowbanana.providers import MODELS
+    client = genai.Client(api_key=FAKE_KEY, http_options=types.HttpOptions(api_version="v1beta"))
+    request = {"contents": [{"role": "user", "parts": [{"text": "a vase"}]}],
+               "config": {"response_modalities": ["TEXT", "IMAGE"]}}
+    for model in (m for m in MODELS.values() if m.image and not m.batch):
+        with pytest.raises(errors.ClientError, match="not supported for batchGenerateContent"):
+            client.batches.create(model=model.id, src=[request], config={"display_name": "t"})
+    searched = {**request, "config": {**request["config"], "tools": [{"google_search": {}}]}}
+    client.batches.create(model="gemini-3.1-flash-image", src=[searched], config={"display_name": "t"})
+    [job] = batch_env.creates
+    assert "not supported in batch mode" in job.answers[0]["error"]["message"]
