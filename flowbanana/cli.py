@@ -50,8 +50,10 @@ Ctrl+C stops the run and keeps what is done (exit 1); a second Ctrl+C quits at o
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .terminal import guarded_output
     try:
-        return _main(argv)
+        with guarded_output():  # whatever a command prints, control characters are shown, not obeyed
+            return _main(argv)
     except BrokenPipeError:
         # whoever read the output stopped (`flowbanana nodes --json | head`): stop too, quietly; stdout goes
         # to /dev/null so that Python's own flush at exit does not complain about the closed pipe again
@@ -486,6 +488,7 @@ def cmd_serve(args) -> int:
         print("note: this is plain HTTP; across a network, put a TLS proxy in front (and --allow-origin its URL)",
               flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="debug" if args.debug else "warning",
+                use_colors=False,
                 timeout_graceful_shutdown=5)
     return EXIT_OK
 

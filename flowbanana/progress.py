@@ -79,7 +79,7 @@ class Progress:
 
     def _clear(self) -> None:
         if self._status_shown:
-            self.stream.write("\r\033[K")
+            getattr(self.stream, "control", self.stream.write)("\r\033[K")  # ours, sent as it is
             self._status_shown = False
 
     def _status(self) -> None:

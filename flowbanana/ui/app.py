@@ -91,4 +91,5 @@ def main(file: Path | None, host: str, port: int, workflows: Path, out: Path, ca
     if settings.token:
         print(f"token: {settings.token}  (open {settings.base_url}/?token={settings.token})", flush=True)
     ui.run(host=host, port=port, reload=False, show=False, title="flowbanana", dark=True,
-           favicon="🍌", show_welcome_message=False, reconnect_timeout=10.0)
+           favicon="🍌", show_welcome_message=False, reconnect_timeout=10.0,
+           use_colors=False)  # the CLI's output is guarded: colour codes would show as \x1b[...
