@@ -48,6 +48,8 @@ def describe_type(node_type: NodeType) -> str:
     lines = [f"{node_type.id}  ({node_type.title}, category {node_type.category}, version {node_type.version}"
              + (f", pack {node_type.pack.name} {node_type.pack.version}" if node_type.pack else "") + ")",
              f"  {node_type.description}", ""]
+    if node_type.keywords:
+        lines[-1:-1] = [f"  also found as: {', '.join(node_type.keywords)}"]
     if node_type.inputs or node_type.extra_inputs:
         lines.append("  inputs:")
         lines += [_input_line(port) for port in node_type.inputs]

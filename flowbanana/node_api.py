@@ -266,6 +266,7 @@ class NodeType:
     # check(params) -> Issues about a node's literal params (those fed by links are absent), at validation
     check: Callable[[dict[str, Any]], Iterable[Issue]] | None = None
     pack: "Pack | None" = None
+    keywords: tuple[str, ...] = ()  # other words people search for it by ("upscale" finds Resize)
 
     def __post_init__(self):
         names = [p.name for p in (*self.inputs, *self.params)]
@@ -303,7 +304,7 @@ class NodeType:
                 "inputs": [i.to_json() for i in self.inputs], "params": [p.to_json() for p in self.params],
                 "outputs": [o.to_json() for o in self.outputs], "output": self.output,
                 "cacheable": self.cacheable, "uses_provider": self.uses_provider,
-                "extra_inputs": self.extra_inputs,
+                "extra_inputs": self.extra_inputs, "keywords": list(self.keywords),
                 "pack": self.pack.name if self.pack else None}
 
 
@@ -322,8 +323,11 @@ class Pack:
     def node(self, id: str, *, title: str | None = None, category: str | None = None, description: str = "",
              inputs=(), params=(), outputs=(), version: str = "1", output: bool = False,
              cacheable: bool = True, uses_provider: bool = False, extra_inputs: str | None = None,
-             check: Callable[[dict[str, Any]], Iterable[Issue]] | None = None):
+             check: Callable[[dict[str, Any]], Iterable[Issue]] | None = None, keywords: Iterable[str] = ()):
         """Declare a node type: `id` is `category.name` and is part of the file format.
+
+        `keywords` are other words people look for it by ("upscale" for a resize); the editor's search reads them
+        with the title and the description.
 
         `check`, if given, is called when a workflow is validated with a node's literal params
         (defaults filled in, coerced; params fed by a link are left out) and returns `Issue`s,
@@ -338,7 +342,7 @@ class Pack:
                 category=category or id.split(".")[0], description=description or (fn.__doc__ or "").strip(),
                 fn=fn, inputs=tuple(inputs), params=tuple(params), outputs=tuple(outputs), version=version,
                 output=output, cacheable=cacheable, uses_provider=uses_provider,
-                extra_inputs=extra_inputs, check=check, pack=self)
+                extra_inputs=extra_inputs, check=check, pack=self, keywords=tuple(keywords))
             self.types.append(node_type)
             return fn
         return register

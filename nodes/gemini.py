@@ -109,7 +109,8 @@ def _check_model(ctx, params: dict, *, image: bool = True, images: int = 0):
     return info
 
 
-@pack.node("gemini.generate", title="Generate image",
+@pack.node("gemini.generate", keywords=("text to image", "txt2img", "create", "draw", "nano banana"),
+           title="Generate image",
            description="Makes images from a prompt and optional reference images. With count above 1 it makes "
                        "that many variations at once, and the output is a list.",
            inputs=[_REFERENCES],
@@ -147,7 +148,8 @@ def _reasoning(thinking: str, search: str) -> dict:
     return {"thinking": None if thinking == "default" else thinking, "search": SEARCH[search]}
 
 
-@pack.node("gemini.edit", title="Edit image",
+@pack.node("gemini.edit", keywords=("img2img", "image to image", "modify", "change", "nano banana"),
+           title="Edit image",
            description="Changes an image as instructed (\"replace the background with a beach\"), optionally "
                        "following further reference images.",
            inputs=[Input("image", IMAGE), _REFERENCES],
@@ -168,7 +170,8 @@ async def edit(image, references, instruction, model, aspect_ratio, size, seed, 
     return {"image": answer.images[0], "text": _joined([answer])}
 
 
-@pack.node("gemini.inpaint", title="Inpaint",
+@pack.node("gemini.inpaint", keywords=("fill", "remove object", "retouch", "mask edit"),
+           title="Inpaint",
            description="Changes only the masked (white) area, keeping every other pixel of the original. The model "
                        "sees the image and a copy with the area outlined, and its answer is blended back through the "
                        "mask.",
@@ -202,7 +205,8 @@ async def inpaint(image, mask, instruction, feather, model, size, seed, temperat
     return {"image": result, "text": answer.text}
 
 
-@pack.node("gemini.describe", title="Describe image",
+@pack.node("gemini.describe", keywords=("caption", "img2txt", "interrogate", "image to prompt"),
+           title="Describe image",
            description="Writes what one or more images show, e.g. as a prompt to recreate or vary them.",
            inputs=[Input("images", IMAGE, list=True, description="One image or several.")],
            params=[Param.multiline("instruction", _INSTRUCTION_DESCRIBE), _TEXT_MODEL, _TEMPERATURE],
@@ -216,7 +220,8 @@ async def describe(images, instruction, model, temperature, ctx):
     return answer.text
 
 
-@pack.node("gemini.prompt", title="Improve prompt",
+@pack.node("gemini.prompt", keywords=("enhance", "expand", "rewrite", "prompt helper"),
+           title="Improve prompt",
            description="Rewrites a short idea into a detailed image prompt with a Gemini text model.",
            params=[Param.multiline("text", "", description="The idea; link a TEXT into it."),
                    Param.multiline("instruction", _INSTRUCTION_PROMPT), _TEXT_MODEL, _TEMPERATURE],

@@ -99,7 +99,8 @@ def _reading(shown: str):
         raise NodeError(f"cannot read {shown!r}: {exc}.", "The file looks damaged: re-export or replace it.") from None
 
 
-@pack.node("image.load", title="Load image", category="io",
+@pack.node("image.load", keywords=("open", "read", "input", "file", "import"),
+           title="Load image", category="io",
            description="Reads an image file (PNG, JPEG, WebP, GIF, BMP or TIFF) next to the workflow. "
                        "EXIF orientation is applied, a GIF gives its first frame, and the result is RGB, or RGBA "
                        "when the file has transparency.",
@@ -115,7 +116,8 @@ def _natural_key(path: Path) -> list:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.as_posix())]
 
 
-@pack.node("image.load_folder", title="Load folder", category="io", cacheable=False,
+@pack.node("image.load_folder", keywords=("batch", "directory", "glob", "many files"),
+           title="Load folder", category="io", cacheable=False,
            description="Reads every image in a folder whose name matches a pattern, as a list. "
                        "Files are sorted by name with numbers in order (img2 before img10); other files are ignored. "
                        "Each picture is decoded only when a node needs it, so a folder of thousands streams through.",
@@ -195,7 +197,8 @@ def already_written(path: Path, content: str) -> Path | None:
     return None
 
 
-@pack.node("image.save", title="Save image", category="io", output=True, cacheable=False,
+@pack.node("image.save", keywords=("write", "export", "output", "file", "download"),
+           title="Save image", category="io", output=True, cacheable=False,
            description="Writes the image into the run's output folder and outputs the file's path. "
                        "The filename may use {name} (the name input, or the node id), {index} (1, 2... for each "
                        "item of a list; {index:03d} pads), {date} and {node}; an existing file is never replaced "
@@ -243,7 +246,8 @@ def save(image: Image.Image, name: str | None, filename: str, format: str, quali
     return str(written)
 
 
-@pack.node("image.preview", title="Preview", category="io", output=True,
+@pack.node("image.preview", keywords=("show", "view", "display", "output"),
+           title="Preview", category="io", output=True,
            description="Shows the image as a result: the editor displays it and the CLI lists it. "
                        "Nothing is written; the image passes through unchanged.",
            inputs=[Input("image", IMAGE, description="The picture (or mask) to show.")],

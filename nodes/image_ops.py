@@ -103,7 +103,8 @@ def _over(base: Image.Image, layer: Image.Image) -> Image.Image:
     return result if base.mode == "RGBA" else result.convert("RGB")
 
 
-@pack.node("image.resize", title="Resize",
+@pack.node("image.resize", keywords=("upscale", "downscale", "scale", "enlarge", "shrink", "dimensions"),
+           title="Resize",
            description="Changes the image's size: to a width and/or height, by a scale, or to fit or fill a box. "
                        "Mode size: set width, height or both (one alone keeps the proportions); fit: the whole image "
                        "inside width×height; fill: covers width×height, cropping the overflow from the centre.",
@@ -144,7 +145,8 @@ def resize(image: Image.Image, mode: str, width: int, height: int, scale: float,
     return image.resize(size, RESAMPLING[resample])
 
 
-@pack.node("image.crop", title="Crop",
+@pack.node("image.crop", keywords=("cut", "trim", "aspect"),
+           title="Crop",
            description="Cuts out part of the image: a box in pixels, or the largest centred area of an aspect ratio. "
                        "In mode box, a width or height of 0 reaches the image's right or bottom edge.",
            inputs=[IMAGE_IN],
@@ -172,7 +174,8 @@ def crop(image: Image.Image, mode: str, aspect: str, x: int, y: int, width: int,
     return image.crop((x, y, right, bottom))
 
 
-@pack.node("image.rotate", title="Rotate",
+@pack.node("image.rotate", keywords=("turn", "angle", "tilt"),
+           title="Rotate",
            description="Turns the image counter-clockwise by an angle in degrees (negative turns clockwise). "
                        "Multiples of 90 are exact; other angles enlarge the canvas to keep the corners, "
                        "filled with the fill colour.",
@@ -201,7 +204,8 @@ def rotate(image: Image.Image, angle: float, expand: bool, fill: str, ctx) -> Im
                         fillcolor=color if image.mode == "RGBA" else color[:3])
 
 
-@pack.node("image.flip", title="Flip", description="Mirrors the image left-right, top-bottom, or both.",
+@pack.node("image.flip", keywords=("mirror",),
+           title="Flip", description="Mirrors the image left-right, top-bottom, or both.",
            inputs=[IMAGE_IN], params=[Param.choice("direction", ("horizontal", "vertical", "both"),
                                                    description="horizontal swaps left and right.")],
            outputs=[IMAGE_OUT])
@@ -214,7 +218,8 @@ def flip(image: Image.Image, direction: str) -> Image.Image:
     return image
 
 
-@pack.node("image.adjust", title="Adjust",
+@pack.node("image.adjust", keywords=("levels", "exposure", "colour correct", "color correct"),
+           title="Adjust",
            description="Changes brightness, contrast, saturation and sharpness. Each is a factor where 1 leaves it "
                        "unchanged (0.8 is 20% less, 1.2 is 20% more); transparency is kept.",
            inputs=[IMAGE_IN],
@@ -243,7 +248,8 @@ def _filtered(image: Image.Image, image_filter: ImageFilter.Filter) -> Image.Ima
     return image.filter(image_filter)
 
 
-@pack.node("image.blur", title="Blur", description="Softens the image by a radius in pixels (Gaussian or box).",
+@pack.node("image.blur", keywords=("soften", "gaussian", "smooth"),
+           title="Blur", description="Softens the image by a radius in pixels (Gaussian or box).",
            inputs=[IMAGE_IN],
            params=[Param.float("radius", 4.0, min=0, max=500, step=0.5, description="Pixels; 0 leaves it sharp."),
                    Param.choice("kind", ("gaussian", "box"), description="Gaussian is smooth; box is flatter.")],
@@ -253,7 +259,8 @@ def blur(image: Image.Image, radius: float, kind: str) -> Image.Image:
     return _filtered(image, ImageFilter.GaussianBlur(radius) if kind == "gaussian" else ImageFilter.BoxBlur(radius))
 
 
-@pack.node("image.sharpen", title="Sharpen",
+@pack.node("image.sharpen", keywords=("unsharp", "crisp", "detail"),
+           title="Sharpen",
            description="Crisps edges with an unsharp mask. Amount is the strength in percent, radius the edge width, "
                        "threshold the smallest difference (0-255) that counts as an edge.",
            inputs=[IMAGE_IN],
@@ -266,14 +273,16 @@ def sharpen(image: Image.Image, amount: int, radius: float, threshold: int) -> I
     return keep_alpha(image, lambda rgb: rgb.filter(ImageFilter.UnsharpMask(radius, amount, threshold)))
 
 
-@pack.node("image.grayscale", title="Grayscale",
+@pack.node("image.grayscale", keywords=("greyscale", "black and white", "monochrome", "desaturate"),
+           title="Grayscale",
            description="Removes colour, keeping luminance (ITU-R 601) and transparency; the result stays RGB(A).",
            inputs=[IMAGE_IN], outputs=[IMAGE_OUT])
 def grayscale(image: Image.Image) -> Image.Image:
     return keep_alpha(image, lambda rgb: rgb.convert("L").convert("RGB"))
 
 
-@pack.node("image.pad", title="Pad",
+@pack.node("image.pad", keywords=("border", "letterbox", "margin", "extend", "canvas size"),
+           title="Pad",
            description="Adds space around the image: an even border, or letterboxing to an aspect ratio. The image "
                        "stays centred and nothing is cut; a colour with opacity (#rrggbbaa) gives a transparent pad.",
            inputs=[IMAGE_IN],
@@ -297,7 +306,8 @@ def pad(image: Image.Image, mode: str, aspect: str, border: int, color: str, ctx
     return canvas
 
 
-@pack.node("image.composite", title="Composite",
+@pack.node("image.composite", keywords=("overlay", "paste", "layer", "merge", "blend", "watermark"),
+           title="Composite",
            description="Pastes an overlay onto a base image at a position, through its alpha and an optional mask. "
                        "White in the mask shows the overlay, and the mask must be the overlay's size; x and y shift "
                        "the overlay from the chosen position (+x right, +y down).",
@@ -334,7 +344,8 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-@pack.node("image.text", title="Draw text",
+@pack.node("image.text", keywords=("caption", "watermark", "label", "title", "annotate"),
+           title="Draw text",
            description="Draws text on the image, such as a caption or a watermark, with Pillow's built-in font "
                        "(no system font needed). Several lines are fine; they align to the side the text is placed on.",
            inputs=[IMAGE_IN],
@@ -371,7 +382,8 @@ def text(image: Image.Image, text: str, size: int, color: str, opacity: float, p
     return _over(image, layer)
 
 
-@pack.node("image.grid", title="Grid",
+@pack.node("image.grid", keywords=("contact sheet", "collage", "mosaic", "tile"),
+           title="Grid",
            description="Arranges a list of images into a contact sheet, optionally captioned. They run left to "
                        "right and top to bottom, each fitted into an equal cell; a cell size of 0 takes the widest "
                        "image, and the tallest once scaled to that width.",
@@ -419,7 +431,8 @@ def grid(images: list[Image.Image], labels: list[str], columns: int, spacing: in
     return sheet
 
 
-@pack.node("image.convert", title="Convert",
+@pack.node("image.convert", keywords=("mode", "rgb", "alpha", "channels"),
+           title="Convert",
            description="Changes the colour mode to RGB, RGBA or L (one grey channel). Without alpha, transparent "
                        "areas are flattened onto the background colour (as JPEG needs); colors reduces the image to "
                        "a small palette, as GIF and PNG-8 store it.",

@@ -17,7 +17,8 @@ DELIMITERS = {"auto": None, "comma": ",", "semicolon": ";", "tab": "\t", "pipe":
 ITEMS_IN = Input("items", ANY, list=True, description="A list (several links are joined in order).")
 
 
-@pack.node("list.from_lines", title="Lines to list",
+@pack.node("list.from_lines", keywords=("split", "batch", "lines", "array"),
+           title="Lines to list",
            description="Makes one item per non-empty line of a text, with spaces trimmed from both ends.",
            params=[Param.multiline("text", "", description="One item per line; link a TEXT to split it.")],
            outputs=[Output("items", TEXT, list=True)])
@@ -67,7 +68,8 @@ def _row(cells: list[str], names: list[str]) -> dict[str, str]:
     return row
 
 
-@pack.node("list.from_csv", title="CSV to list", version="2",
+@pack.node("list.from_csv", keywords=("spreadsheet", "table", "batch", "rows"),
+           title="CSV to list", version="2",
            description="Reads a CSV file as a batch: one column as texts, and every row whole. Link `rows` into "
                        "list.field for each column you need, so a catalogue's prompts and file names come from the "
                        "same rows and can never be paired with the wrong one. Blank rows are skipped; the "
@@ -120,7 +122,8 @@ def from_csv(path: str, column: str, header: bool, delimiter: str, limit: int, c
     return {"items": [row[index].strip() for row in rows], "rows": [_row(row, keys) for row in rows]}
 
 
-@pack.node("list.field", title="Row field",
+@pack.node("list.field", keywords=("column", "cell", "row"),
+           title="Row field",
            description="One cell of a table row (from list.from_csv's rows) by its column, e.g. each product's SKU. "
                        "A list of rows makes one text per row, in step with everything else made from those rows.",
            inputs=[Input("row", ROW, description="A row, or the rows of list.from_csv.")],
@@ -139,7 +142,8 @@ def field(row: dict, column: str) -> str:
                     "Set column to one of those names, or to a number (1 = the first column).")
 
 
-@pack.node("list.pick", title="Pick item",
+@pack.node("list.pick", keywords=("index", "select", "item", "get"),
+           title="Pick item",
            description="One item of a list by its position: 1 is the first, -1 the last.",
            inputs=[ITEMS_IN], params=[Param.int("index", 1, description="1 = first, 2 = second, -1 = last.")],
            outputs=[Output("item", ANY)])
@@ -152,7 +156,8 @@ def pick(items: list, index: int):
     return items[index - 1 if index > 0 else index]
 
 
-@pack.node("list.count", title="Count items", description="How many items a list holds.",
+@pack.node("list.count", keywords=("length", "size", "how many"),
+           title="Count items", description="How many items a list holds.",
            inputs=[ITEMS_IN], outputs=[Output("count", INT)])
 def count(items: list) -> int:
     return len(items)

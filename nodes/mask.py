@@ -19,7 +19,8 @@ MASK_OUT = Output("mask", MASK)
 MAX_GROW = 256
 
 
-@pack.node("mask.shape", title="Shape mask",
+@pack.node("mask.shape", keywords=("rectangle", "ellipse", "circle", "box"),
+           title="Shape mask",
            description="A white rectangle or ellipse on black, the size of the linked image. Position and size are in "
                        "percent of the image (so one mask suits a batch of sizes) or in pixels.",
            inputs=[Input("image", IMAGE, description="Only its size is used.")],
@@ -59,7 +60,8 @@ def _extract(image: Image.Image, source: str, threshold: int, what: str) -> Imag
     return channel.point(lambda v: 255 if v >= threshold else 0) if threshold else channel
 
 
-@pack.node("mask.from_image", title="Mask from image",
+@pack.node("mask.from_image", keywords=("alpha", "luminance", "matte"),
+           title="Mask from image",
            description="Turns an image into a mask: its alpha (opaque = white) or its luminance (bright = white). "
                        "A threshold above 0 makes it hard-edged: values at or above it become white, others black.",
            inputs=[Input("image", IMAGE, description="The picture to take the mask from.")],
@@ -70,14 +72,16 @@ def from_image(image: Image.Image, source: str, threshold: int) -> Image.Image:
     return _extract(image, source, threshold, "the image")
 
 
-@pack.node("mask.invert", title="Invert mask", description="Swaps white and black: the area to change becomes the "
+@pack.node("mask.invert", keywords=("reverse", "negate", "swap"),
+           title="Invert mask", description="Swaps white and black: the area to change becomes the "
                                                           "area to keep.",
            inputs=[MASK_IN], outputs=[MASK_OUT])
 def invert(mask: Image.Image) -> Image.Image:
     return ImageOps.invert(mask.convert("L"))
 
 
-@pack.node("mask.grow", title="Grow mask",
+@pack.node("mask.grow", keywords=("dilate", "erode", "expand", "shrink"),
+           title="Grow mask",
            description="Grows the white area by a number of pixels in every direction, or shrinks it when negative. "
                        "Soft edges stay soft.",
            inputs=[MASK_IN],
@@ -95,7 +99,8 @@ def grow(mask: Image.Image, pixels: int) -> Image.Image:
     return mask
 
 
-@pack.node("mask.feather", title="Feather mask",
+@pack.node("mask.feather", keywords=("soften", "blur edges"),
+           title="Feather mask",
            description="Softens the mask's edges with a Gaussian blur, so a change blends into its surroundings.",
            inputs=[MASK_IN],
            params=[Param.float("radius", 8.0, min=0, max=500, step=0.5, description="Pixels of softening.")],
@@ -106,7 +111,8 @@ def feather(mask: Image.Image, radius: float) -> Image.Image:
     return mask.convert("L").filter(ImageFilter.GaussianBlur(radius))
 
 
-@pack.node("mask.load", title="Load mask", category="mask",
+@pack.node("mask.load", keywords=("open", "file", "read"),
+           title="Load mask", category="mask",
            description="Reads a mask from an image file next to the workflow: white (or, with source alpha, opaque) "
                        "marks the area to change.",
            params=[Param.file("path", None, file_types=IMAGE_SUFFIXES, description="The mask file, relative to the "
@@ -118,7 +124,8 @@ def load(path: str, source: str, threshold: int, ctx) -> Image.Image:
     return _extract(open_image(ctx.resolve_read(path), path), source, threshold, repr(path))
 
 
-@pack.node("mask.paint", title="Paint mask",
+@pack.node("mask.paint", keywords=("draw", "brush", "select area"),
+           title="Paint mask",
            description="A mask painted over the linked image in the editor: white = the area to change. It is "
                        "painted with the node's paint button and kept as a PNG next to the workflow. It always comes "
                        "out the image's size: "

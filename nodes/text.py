@@ -7,14 +7,16 @@ pack = Pack("text", version="0.1.0", distribution="flowbanana",
             description="Text values and prompt templates.")
 
 
-@pack.node("text.text", title="Text", description="A text value typed in the node, such as a prompt.",
+@pack.node("text.text", keywords=("prompt", "string", "note", "value"),
+           title="Text", description="A text value typed in the node, such as a prompt.",
            params=[Param.multiline("text", "", description="The text; several lines are fine.")],
            outputs=[Output("text", TEXT)])
 def text(text: str) -> str:
     return text
 
 
-@pack.node("text.template", title="Template",
+@pack.node("text.template", keywords=("format", "variables", "fields", "combine", "concatenate", "join"),
+           title="Template",
            description="Fills {name} fields from links named like the fields, e.g. \"{subject} on {surface}\". "
                        "A list linked into a field makes one text per item.",
            params=[Param.multiline("template", "{subject}", template=True,

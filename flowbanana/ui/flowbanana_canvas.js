@@ -21,6 +21,38 @@ function linkTarget(text) {
   return { node: text.slice(0, dot), output: text.slice(dot + 1) };
 }
 
+// ---- search: every word typed must be found in a node's title, keywords, id, category or description ----
+function queryWords(query) {
+  return query.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+}
+
+// How well one typed word fits a text, lower is better: it starts a word (0), is inside one (1), or its letters come
+// in order within a word of the same first letter ("img" in "image", 2); null when it does not fit.
+function wordScore(text, word) {
+  const words = text.toLowerCase().split(/[^a-z0-9]+/);
+  if (words.some((w) => w.startsWith(word))) return 0;
+  if (words.some((w) => w.includes(word))) return 1;
+  const inOrder = (w) => { let i = 0; for (const c of w) if (c === word[i]) i++; return i === word.length; };
+  return words.some((w) => w[0] === word[0] && inOrder(w)) ? 2 : null;
+}
+
+// A node type's (or saved workflow's) fit for the typed words, lower is better: a title match beats a keyword, an
+// id, a category and a description; null when a word is found nowhere.
+function searchScore(t, words) {
+  const fields = [t.title, (t.keywords || []).join(" "), t.workflow || t.id, t.category, t.description || ""];
+  let total = 0;
+  for (const word of words) {
+    let best = null;
+    fields.forEach((text, rank) => {
+      const s = wordScore(text, word);
+      if (s !== null && (best === null || rank * 3 + s < best)) best = rank * 3 + s;
+    });
+    if (best === null) return null;
+    total += best;
+  }
+  return total;
+}
+
 // Problems (or warnings) by the node they concern; a node's array stays the one in `previous` while its content is
 // the same, so that only the nodes whose list changed re-render.
 function byNode(list, previous) {
@@ -453,26 +485,33 @@ export default {
     entries() {
       return [...this.catalogue.nodes, ...(this.catalogue.workflows || [])];
     },
+    // by category; while searching, the best matches first (their category too)
     palette() {
-      const q = this.paletteQuery.trim().toLowerCase();
-      const groups = {};
+      const words = queryWords(this.paletteQuery);
+      const groups = {}, best = {};
       for (const t of this.entries) {
-        if (q && !this.matches(t, q)) continue;
-        (groups[t.category] = groups[t.category] || []).push(t);
+        const score = words.length ? searchScore(t, words) : 0;
+        if (score === null) continue;
+        (groups[t.category] = groups[t.category] || []).push([score, t]);
+        best[t.category] = Math.min(best[t.category] ?? Infinity, score);
       }
-      return Object.keys(groups).sort().map((c) => ({ category: c, color: this.catalogue.categories[c], types: groups[c] }));
+      return Object.keys(groups).sort((a, b) => best[a] - best[b] || a.localeCompare(b)).map((c) => ({
+        category: c, color: this.catalogue.categories[c],
+        types: groups[c].sort((a, b) => a[0] - b[0]).map((x) => x[1]),
+      }));
     },
     searchResults() {
       if (!this.search) return [];
-      const q = this.search.query.trim().toLowerCase();
+      const words = queryWords(this.search.query);
       const f = this.search.filter;
       const scored = [];
       for (const t of this.entries) {
-        const score = this.fitScore(t, f);
-        if (score && (!q || this.matches(t, q))) scored.push([score, t]);
+        const fit = this.fitScore(t, f);
+        const match = words.length ? searchScore(t, words) : 0;
+        if (fit && match !== null) scored.push([match, fit, t]);
       }
-      scored.sort((a, b) => a[0] - b[0]);
-      return scored.slice(0, 40).map((x) => x[1]);
+      scored.sort((a, b) => a[0] - b[0] || a[1] - b[1]);  // what was typed first, then how it takes the link
+      return scored.slice(0, 40).map((x) => x[2]);
     },
     worldStyle() {
       return { transform: `translate(${this.view.x}px, ${this.view.y}px) scale(${this.view.zoom})` };
@@ -599,9 +638,6 @@ export default {
     // ---- geometry -----------------------------------------------------------------------
     compatible(source, target) {
       return (this.compat[source] || []).includes(target);
-    },
-    matches(t, q) {
-      return (t.title + " " + t.id + " " + t.category + " " + t.description).toLowerCase().includes(q);
     },
     // 0: does not fit the dragged link; else a rank, lower first: a declared input of the type, then
     // extra inputs, then a multiline param (a prompt), then any other param of the type
