@@ -5,7 +5,7 @@ A group does not list its nodes: the nodes inside its box are its nodes, so movi
 is all it takes to change them (as in other node editors).
 
     "groups": {"inputs": {"title": "Inputs", "color": "#3f6ea5", "x": 40, "y": 40, "w": 620, "h": 380}}
-    "notes": {"note": {"text": "Try 3:4 too", "color": "#c9a227", "x": 700, "y": 40, "w": 240, "h": 140}}
+    "notes": {"note": {"text": "Try 3:4 too", "color": "#e8c547", "x": 700, "y": 40, "w": 240, "h": 140}}
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any, Callable
 from .errors import Problem
 
 GROUP_COLOR = "#3f6ea5"
-NOTE_COLOR = "#c9a227"
+NOTE_COLOR = "#e8c547"
 MIN_SIZE = 40
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 ID = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -24,6 +24,7 @@ HERE = Path(__file__).parent
 def setup(config: EditorConfig) -> None:
     """Register the page and routes (once per process) on NiceGUI's app."""
     ui.add_css(HERE / "flowbanana_canvas.css", shared=True)
+    ui.add_css(HERE / "flowbanana_annotations.css", shared=True)
     ui.add_css(HERE / "flowbanana_dialogs.css", shared=True)
     ui.add_css(HERE / "flowbanana_app.css", shared=True)
 

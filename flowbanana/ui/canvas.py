@@ -11,7 +11,7 @@ from ..porttypes import PORT_TYPES, compatible
 from ..subgraph import catalogue_json, saved_nodes
 
 
-class FlowCanvas(ui.element, component="flowbanana_canvas.js"):
+class FlowCanvas(ui.element, component="flowbanana_canvas.js", dependencies=["flowbanana_annotations.js"]):
     """Python calls `load`/`patch`/`set_statuses`; the browser emits `edit`, `command` and `viewport`.
 
     The catalogue and the port compatibility table are sent once as props; everything after that

@@ -29,6 +29,7 @@ from ..subgraph import Subgraphs, rebase_path
 from ..subgraph_edit import RegroupRefused, make_subgraph, unpack_subgraph
 from ..sweep import SWEEP, sweep_nodes
 from ..validation import _convert_hint, validate
+from .annotate import Annotations
 from ..workflow import (NODE_ID, OUTPUT_NAME, SUBGRAPH, Link, Node, Workflow, WorkflowInput, WorkflowOutput,
                         from_dict, load, loads)
 
@@ -54,7 +55,7 @@ class Frame:
 
 
 @dataclass
-class Document:
+class Document(Annotations):
     workflow: Workflow
     catalogue: Catalogue
     read_roots: tuple[Path, ...] = ()  # folders runs may read besides the workflow's (saved subgraphs live there)
@@ -110,7 +111,7 @@ class Document:
         self._sent = {nid: self.node_view(nid) for nid in self.workflow.nodes}
         problems, warnings = self.checks()
         return {"nodes": copy.deepcopy(self._sent), "viewport": self.viewport, "problems": problems,
-                "warnings": warnings}
+                "warnings": warnings, **self.annotations_view()}
 
     def patch(self) -> dict:
         """The nodes that changed since the last `view()`/`patch()` (None for removed), and the problems."""
@@ -124,7 +125,7 @@ class Document:
             changed[node_id] = None
             del self._sent[node_id]
         problems, warnings = self.checks()
-        return {"nodes": changed, "problems": problems, "warnings": warnings}
+        return {"nodes": changed, "problems": problems, "warnings": warnings, **self.annotations_patch()}
 
     def problems(self) -> list[dict]:
         """What stops the whole workflow from running (see `checks`)."""
@@ -371,11 +372,14 @@ class Document:
         self._set_position(node_id, x, y)
         return node_id
 
-    def move(self, moves: dict[str, Any]) -> None:
+    def move(self, moves: dict[str, Any], boxes: dict[str, dict] | None = None) -> None:
+        """Nodes to new places, with the groups and notes that moved with them (a dragged group), as one step."""
         moves = {n: xy for n, xy in moves.items() if n in self.workflow.nodes}
-        if not moves:
+        boxes = self.known_boxes(boxes or {})
+        if not moves and not boxes:
             return
         self._checkpoint()
+        self.move_annotations(boxes)
         for node_id, (x, y) in moves.items():
             self._set_position(node_id, x, y)
 

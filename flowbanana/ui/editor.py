@@ -179,7 +179,9 @@ class Editor:
         select = None
         try:
             if op == "move":
-                self.doc.move({k: v for k, v in args["moves"].items()})
+                self.doc.move({k: v for k, v in args["moves"].items()}, args.get("boxes"))
+            elif op == "annotate":
+                self.doc.annotate(args)
             elif op == "param":
                 self.doc.set_param(args["node"], args["name"], args["value"])
             elif op == "title":
@@ -213,7 +215,7 @@ class Editor:
         except (KeyError, TypeError, ValueError) as exc:  # a malformed message from the page: say so, keep going
             log.warning("edit %r not applied: %r", op, exc)
             self.notice(f"That edit could not be applied ({op}).", "warning")
-        self.refresh(select=select, form=op not in ("move",))
+        self.refresh(select=select, form=op not in ("move", "annotate"))
 
     def _add(self, args: dict) -> str:
         """A node from the palette or the search box (a saved workflow too); linked to the port the search was

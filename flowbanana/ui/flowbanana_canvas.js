@@ -5,6 +5,7 @@
 // pause) and answers with patches of the nodes that changed. Every node is drawn from the
 // catalogue JSON (`flowbanana nodes --json`); nothing here knows a node type by name.
 import { markRaw } from "vue";
+import { annotations } from "flowbanana_annotations"; // groups, sticky notes and the canvas's menu
 
 const NODE_WIDTH = 280;
 const PARAM_DEBOUNCE_MS = 450;
@@ -424,6 +425,7 @@ const FbLinks = {
 };
 
 export default {
+  mixins: [annotations],
   components: { FbNode, FbLinks },
   props: {
     catalogue: Object,
@@ -561,6 +563,7 @@ export default {
       this.selectedLink = null;
       this.offsets = {};
       this.showProblems = false;
+      this.loadAnnotations(state);
       const vp = state.viewport;
       this.$nextTick(() => {
         this.observeNodes();
@@ -588,6 +591,7 @@ export default {
       }
       this.problems = p.problems;
       this.warnings = p.warnings || [];
+      this.patchAnnotations(p);
       if (this.showProblems && !p.problems.some((x) => x.node)) this.showProblems = false;
       if (p.select) this.selection = Object.fromEntries(p.select.map((id) => [id, true]));
       this.$nextTick(() => {
@@ -732,7 +736,7 @@ export default {
     },
     // the whole graph in view, centred; with `minZoom`, no smaller than that, the top left in view instead
     fitView(minZoom = MIN_ZOOM) {
-      const b = this.bounds(this.nodeIds);
+      const b = this.withAnnotations(this.bounds(this.nodeIds));
       const r = this.$refs.viewport.getBoundingClientRect();
       if (!b || !r.width) {
         this.view = { x: 80, y: 60, zoom: 1 };
@@ -1136,6 +1140,7 @@ export default {
       else if (cmd === "duplicate") this.$emit("edit", { op: "duplicate", nodes: Object.keys(this.selection) });
       else if (cmd === "toggle_disabled") this.$emit("edit", { op: "disable", node: id, value: !this.nodes[id].disabled });
       else if (cmd === "rename") this.renaming = id;
+      else if (cmd === "group") this.groupSelection();
       else if (cmd === "make_subgraph") { this.flushParams(); this.$emit("command", { cmd, nodes: Object.keys(this.selection) }); }
       else {
         this.flushParams();
@@ -1145,6 +1150,7 @@ export default {
     closePopups() {
       this.search = null;
       this.menu = null;
+      this.closeAnnotationPopups();
     },
     showToast(text, ev) {
       const r = this.$refs.viewport.getBoundingClientRect();
@@ -1168,6 +1174,7 @@ export default {
       if (mod && key === "enter") { e.preventDefault(); this.flushParams(); this.$emit("command", { cmd: "run" }); return; }
       if (e.key === "Escape") { this.closePopups(); this.lightbox = null; return; }
       if (isTyping(e.target)) return;
+      if (this.annotationKey(e, mod, key)) return;
       if (mod && key === "z") { e.preventDefault(); this.$emit("command", { cmd: e.shiftKey ? "redo" : "undo" }); }
       else if (mod && key === "y") { e.preventDefault(); this.$emit("command", { cmd: "redo" }); }
       else if (mod && key === "d") { e.preventDefault(); this.$emit("edit", { op: "duplicate", nodes: Object.keys(this.selection) }); }
@@ -1177,7 +1184,8 @@ export default {
     },
     copy(e) {
       if (isTyping(e.target) || !Object.keys(this.selection).length) return;
-      e.clipboardData.setData("text/plain", JSON.stringify(this.fragment(Object.keys(this.selection)), null, 2));
+      this.copiedText = JSON.stringify(this.fragment(Object.keys(this.selection)), null, 2);
+      e.clipboardData.setData("text/plain", this.copiedText);
       e.preventDefault();
       this.showToast(`Copied ${Object.keys(this.selection).length} node(s)`, null);
     },
@@ -1224,7 +1232,7 @@ export default {
       const ctx = canvas.getContext("2d");
       const W = canvas.width, H = canvas.height;
       ctx.clearRect(0, 0, W, H);
-      const b = this.bounds(this.nodeIds);
+      const b = this.withAnnotations(this.bounds(this.nodeIds));
       if (!b) return;
       const vx0 = -this.view.x / this.view.zoom, vy0 = -this.view.y / this.view.zoom;
       const vx1 = vx0 + r.width / this.view.zoom, vy1 = vy0 + r.height / this.view.zoom;
@@ -1232,6 +1240,7 @@ export default {
       const s = Math.min((W - 8) / (x1 - x0), (H - 8) / (y1 - y0));
       const ox = (W - (x1 - x0) * s) / 2 - x0 * s, oy = (H - (y1 - y0) * s) / 2 - y0 * s;
       this.miniMap = { s, ox, oy };
+      this.drawAnnotationsOnMinimap(ctx, s, ox, oy);
       for (const [id, n] of Object.entries(this.nodes)) {
         const o = this.offsets[id] || { w: NODE_WIDTH, h: 120 };
         const def = this.defOf(n);
@@ -1280,13 +1289,17 @@ export default {
     </aside>
     <div ref="viewport" class="fb-viewport" :class="{'fb-linking': drag}" :style="gridStyle" tabindex="-1"
          @pointerdown.self="backgroundDown" @wheel="wheel" @dblclick="backgroundDblClick" @pointermove="pointerMove"
-         @dragover="dragOver" @drop="drop">
+         @dragover="dragOver" @drop="drop" @contextmenu.prevent="openCanvasMenu">
       <div ref="world" class="fb-world" :style="worldStyle" @pointerdown.self="backgroundDown">
+        <fb-group v-for="id in groupIds" :key="id" :id="id" :group="groups[id]"
+                  :selected="!!selectedBox && selectedBox.kind === 'groups' && selectedBox.id === id"></fb-group>
         <fb-links :nodes="nodes" :offsets="offsets" :selected-link="selectedLink" :drag="drag" :pending="pending"></fb-links>
         <fb-node v-for="id in nodeIds" :key="id" :id="id" :node="nodes[id]" :def="defOf(nodes[id]) || {id: nodes[id].type, title: nodes[id].type + ' (unknown)', category: '?', inputs: [], params: [], outputs: [], description: nodes[id].type === 'workflow' ? 'This subgraph cannot be read: see the problems.' : 'This node type is not installed.'}"
                  :status="statuses[id]" :selected="!!selection[id]" :problems="problemsByNode[id] || noProblems"
                  :warnings="warningsByNode[id] || noProblems"
                  :show-problems="showProblems" :drag="drag"></fb-node>
+        <fb-note v-for="id in noteIds" :key="id" :id="id" :note="notes[id]"
+                 :selected="!!selectedBox && selectedBox.kind === 'notes' && selectedBox.id === id"></fb-note>
       </div>
       <div v-if="band" class="fb-band" :style="{left: Math.min(band.x0, band.x1) + 'px', top: Math.min(band.y0, band.y1) + 'px', width: Math.abs(band.x1 - band.x0) + 'px', height: Math.abs(band.y1 - band.y0) + 'px'}"></div>
       <div v-if="!nodeIds.length" class="fb-empty">Double-click to add a node, or drag one from the palette.</div>
@@ -1333,9 +1346,11 @@ export default {
           <div class="fb-menu-item" data-testid="menu-unpack" @click="menuAction('unpack')">Unpack subgraph</div>
         </template>
         <div class="fb-menu-sep"></div>
+        <div class="fb-menu-item" data-menu-item="group" @click="menuAction('group')">Group {{ Object.keys(selection).length > 1 ? 'the ' + Object.keys(selection).length + ' selected nodes' : 'this node' }} <span class="fb-kbd">Ctrl+G</span></div>
         <div class="fb-menu-item" @click="menuAction('duplicate')">Duplicate <span class="fb-kbd">Ctrl+D</span></div>
         <div class="fb-menu-item fb-danger" @click="menuAction('delete')">Delete <span class="fb-kbd">Del</span></div>
       </div>
+      <fb-annotation-menus></fb-annotation-menus>
       <div v-if="toast" class="fb-toast" :style="{left: toast.left + 'px', top: toast.top + 'px'}">{{ toast.text }}</div>
     </div>
     <div v-if="lightbox" class="fb-lightbox" @click="lightbox = null"><img :src="lightbox"></div>

@@ -21,7 +21,7 @@ DOC = {
               "show": {"type": "test.show", "inputs": {"value": "u.text"}}},
     "groups": {"words": {"title": "Make the words", "color": "#2e7d32", "x": 20, "y": 40, "w": 700, "h": 320},
                "out": {"title": "", "color": "#6a1b9a", "x": 760.5, "y": 40, "w": 400, "h": 320}},
-    "notes": {"todo": {"text": "Try it with a longer sentence.\nAnd in French.", "color": "#c9a227",
+    "notes": {"todo": {"text": "Try it with a longer sentence.\nAnd in French.", "color": "#e8c547",
                        "x": 20, "y": 420, "w": 260, "h": 140}},
     "ui": {"nodes": {"w": {"x": 60, "y": 100}, "u": {"x": 400, "y": 100}, "show": {"x": 800, "y": 100}}},
 }
