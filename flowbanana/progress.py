@@ -195,6 +195,9 @@ def _print_plan(plan: dict, stream: TextIO) -> None:
     unknown = f" plus {plan['unpriced']} calls of unknown price" if plan["unpriced"] else ""
     batch = f" direct, ${plan['batch_cost_usd']:.3f} through the Batch API" if "batch_cost_usd" in plan else ""
     print(f"Estimated cost: ${plan['cost_usd']:.3f}{batch}{unknown} (estimates; Google bills by tokens).", file=stream)
+    if plan.get("not_batched"):
+        print("Not through the Batch API (counted at the full price; a batch run stops until they go --direct): "
+              + "; ".join(f"{node}: {why}" for node, why in plan["not_batched"].items()) + ".", file=stream)
     if plan.get("note"):
         print(plan["note"], file=stream)
 

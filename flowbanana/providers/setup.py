@@ -22,7 +22,7 @@ from .base import Answer, ProviderUnavailable, Request, Stats
 from .config import Settings, load_settings
 from .gemini import GeminiProvider
 from .keys import HOW_TO_SET, has_credentials
-from .models import BATCH_PRICE_FACTOR, lookup
+from .models import BATCH_PRICE_FACTOR, batch_refusal, lookup
 from .offline import LABEL, OfflineProvider
 from .retry import RetryPolicy
 
@@ -47,6 +47,7 @@ class PlannedCall:
     model: str
     what: str
     cost_usd: float | None
+    not_batched: str = ""  # why the Batch API would not take it ("" if it would)
 
 
 class Planner:
@@ -67,7 +68,8 @@ class Planner:
         cost = 0.0 if self.real.offline else model.estimate(size=request.size, prompt=request.prompt,
                                                              input_images=len(request.images),
                                                              search=bool(request.search))
-        self.calls.append(PlannedCall(request.origin, request.model, what, cost))
+        self.calls.append(PlannedCall(request.origin, request.model, what, cost,
+                                      batch_refusal(request.model, request.search, request.image)))
         answer = await self._preview.generate(request, limiter)
         answer.cost_usd = 0.0
         return answer
@@ -123,8 +125,10 @@ class RunSetup:
             "No API key is set, so a real run with --provider gemini would stop before it starts."
         plan = {"provider": self.provider.real.name, "calls": [c.__dict__ for c in calls],
                 "cost_usd": round(sum(priced), 4), "unpriced": len(calls) - len(priced), "note": note}
-        if batch:
-            plan["batch_cost_usd"] = round(sum(priced) * BATCH_PRICE_FACTOR, 4)
+        if batch:  # a call the Batch API does not take goes direct (--direct), at the full price
+            plan["batch_cost_usd"] = round(sum(c.cost_usd * (1 if c.not_batched else BATCH_PRICE_FACTOR)
+                                               for c in calls if c.cost_usd is not None), 4)
+            plan["not_batched"] = {c.node: c.not_batched for c in calls if c.not_batched}
         return plan
 
 

@@ -386,6 +386,14 @@ def test_nodes_the_batch_api_cannot_take_are_named_before_submitting_and_go_dire
         "save_fancy": {"type": "image.save", "params": {"filename": "vase.png"}, "inputs": {"image": "fancy.image"}},
         "save_news": {"type": "image.save", "params": {"filename": "news.png"}, "inputs": {"image": "news.image"}}})
     (wf_dir / "mixed.json").write_text(json.dumps(wf))
+    code, out, _ = flowbanana("run", str(wf_dir / "mixed.json"), "--dry-run", "--batch", "--json")
+    plan = json.loads(out)["plan"]
+    assert set(plan["not_batched"]) == {"fancy", "news"} and "Nano Banana 2.1" in plan["not_batched"]["fancy"]
+    assert plan["batch_cost_usd"] == pytest.approx(sum(  # those two at the full price, the 3 shots at half
+        c["cost_usd"] * (1 if c["node"] in ("fancy", "news") else 0.5) for c in plan["calls"]), abs=1e-4)
+    assert len(plan["calls"]) == 5 and plan["batch_cost_usd"] > plan["cost_usd"] / 2
+    code, out, _ = flowbanana("run", str(wf_dir / "mixed.json"), "--dry-run", "--batch")
+    assert "Not through the Batch API (counted at the full price" in out and "news: its search is on" in out
     code, out, err = flowbanana("run", str(wf_dir / "mixed.json"), "--batch")
     assert code == 1 and not batch_env.creates and not batch_env.gemini.calls  # nothing submitted, nothing sent
     assert "nothing was submitted: the Batch API cannot take the calls of 2 nodes" in err
