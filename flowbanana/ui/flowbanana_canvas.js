@@ -1039,9 +1039,11 @@ export default {
     compareNode(id, index) {
       this.$emit("command", { cmd: "compare", node: id, index: index || 0 });
     },
-    // an image that carries its workflow, or a .zip bundle: sent by HTTP, opened by the server
-    async openShared(file, e) {
-      const url = `/flowbanana/open?tab=${encodeURIComponent(this.uploadToken)}&name=${encodeURIComponent(file.name)}`;
+    // an image that carries its workflow, or a .zip bundle: sent by HTTP, opened by the server; a picture without a
+    // workflow becomes a Load image node where it was dropped (`at`, world coordinates)
+    async openShared(file, e, at) {
+      const url = `/flowbanana/open?tab=${encodeURIComponent(this.uploadToken)}&name=${encodeURIComponent(file.name)}` +
+        (at ? `&x=${Math.round(at.x)}&y=${Math.round(at.y)}` : "");
       const response = await fetch(url, { method: "POST", body: file });
       if (!response.ok) {
         const text = await response.text();
@@ -1080,12 +1082,15 @@ export default {
         return;
       }
       const file = e.dataTransfer.files[0];
+      const pictures = [...e.dataTransfer.files].filter((f) => /\.(png|jpe?g|webp|gif)$/i.test(f.name));
       if (file && /\.json$/i.test(file.name)) {
         this.$emit("command", { cmd: "open_text", name: file.name, text: await file.text() });
-      } else if (file && /\.(png|jpe?g|webp|zip)$/i.test(file.name)) {
+      } else if (pictures.length) {  // each its own Load image node, side by side (or the workflow one carries)
+        pictures.forEach((f, i) => this.openShared(f, e, { x: w.x - 20 + i * (NODE_WIDTH + 40), y: w.y - 16 }));
+      } else if (file && /\.zip$/i.test(file.name)) {
         this.openShared(file, e);
       } else if (file) {
-        this.showToast("Drop a workflow .json, an image saved by flowbanana or a .zip bundle to open it.", e);
+        this.showToast("Drop a picture (it becomes a Load image node), a workflow .json or a .zip bundle.", e);
       }
     },
     backgroundDblClick(e) {
