@@ -107,8 +107,7 @@ class FakeGemini:
         self._faults.extend(faults)
 
     def start(self) -> "FakeGemini":
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
@@ -379,6 +378,12 @@ def _fault_answer(fault: str, headers: dict, retry_delay: str):
         return _error(400, "INVALID_ARGUMENT", f"Request from {headers.get('x-goog-api-key')} has a bad field.")
     return 200, b'{"candidates": [{"content": {"parts": [{"text": "trunc'
 
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver listens with a backlog of 5: 64 clients connecting at once overflow it, the kernel drops their
+    # SYNs and they retry after 1, 3, 7 s, which a throughput measurement then blames on the client
+    request_queue_size = 1024
 
 
 class _Handler(BaseHTTPRequestHandler):
