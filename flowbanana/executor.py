@@ -67,7 +67,6 @@ class Execution:
         self.options = options or RunOptions()
         self.run_id = uuid.uuid4().hex[:12]
         self.results: dict[str, NodeResult] = {}
-        self.events: list[Event] = []
         self._listeners = [on_event] if on_event else []
         self._cancelled = False
         self._tasks: dict[asyncio.Task, str] = {}
@@ -87,7 +86,6 @@ class Execution:
 
     def emit(self, kind: str, node: str | None = None, **data: Any) -> None:
         event = Event(kind, node, data)
-        self.events.append(event)
         for listener in self._listeners:
             try:
                 listener(event)

@@ -37,7 +37,7 @@ PROGRESS_EVERY_ITEM = 100  # up to this many items a mapped node reports each on
 PROGRESS_SECONDS = 0.25
 
 
-@dataclass
+@dataclass(slots=True)
 class _Call:
     """One call of a node function, or its cached result."""
     outputs: dict[str, Any]  # as made (pictures in memory), for the readers waiting for them
@@ -86,7 +86,10 @@ class NodeRun:
         for source, port in sources.values():
             source.attach(self.node_id, port, stream.wake)
         self.ex.opened(self.node_id, stream)
-        tasks: list[asyncio.Task] = []
+        # each item's outcome (a _Call, or the exception it ended with), kept as its task ends: a finished task
+        # and its coroutine are let go, so what a node holds per item is only what its result lists
+        outcomes: list = []
+        running: set[asyncio.Task] = set()
         mismatch = None
         try:
             while True:
@@ -97,19 +100,23 @@ class NodeRun:
                     break
                 if count is not None:
                     stream.resize(count, final)
-                if count is None or len(tasks) >= count:
+                if count is None or len(outcomes) >= count:
                     if final:
                         break
                     await stream.changed()
                     continue
-                await stream.room(len(tasks))
-                tasks.append(asyncio.create_task(self._one(len(tasks), kwargs, identities, sources, base, stream)))
-            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+                await stream.room(len(outcomes))
+                task = asyncio.create_task(self._one(len(outcomes), kwargs, identities, sources, base, stream))
+                task.add_done_callback(partial(_landed, outcomes, running, len(outcomes)))
+                running.add(task)
+                outcomes.append(None)
+            while running:
+                await asyncio.wait(set(running))
         except asyncio.CancelledError:
-            for task in tasks:
+            for task in running:
                 task.cancel()
-            if tasks:
-                await asyncio.wait(tasks)
+            if running:
+                await asyncio.wait(set(running))
             raise
         finally:
             for source, _ in sources.values():
@@ -472,6 +479,12 @@ def _unchanged(value: Any, opened: Opened) -> Any:
 def _refuse(problem: tuple[str, str] | None) -> None:
     if problem:
         raise NodeError(*problem)
+
+
+def _landed(outcomes: list, running: set, index: int, task: asyncio.Task) -> None:
+    """Keep what item `index`'s task ended with (as asyncio.gather with return_exceptions would) and let it go."""
+    running.discard(task)
+    outcomes[index] = asyncio.CancelledError() if task.cancelled() else task.exception() or task.result()
 
 
 def _combine(digest: str | list[str]) -> str:

@@ -30,7 +30,7 @@ class Missing(Exception):
         self.reason = reason
 
 
-@dataclass
+@dataclass(slots=True)
 class Settled:
     """One item's outcome: outputs (list ports as lists), their digests, what the call recorded."""
     outputs: dict[str, Any] | None  # None: not made (see error)
