@@ -10,7 +10,7 @@ The names below load on first use, so that `flowbanana --help` stays fast.
 __version__ = "0.1.0"
 
 _API = {"load", "loads", "run", "run_async", "validate", "catalogue", "Workflow", "RunOptions", "RunResult",
-        "WorkflowInvalid", "Execution"}
+        "WorkflowInvalid", "Execution", "ProviderUnavailable", "NoSuchOutput"}
 
 
 def __getattr__(name):

@@ -14,9 +14,10 @@ from .executor import Execution, RunOptions
 from .overrides import apply_overrides
 from .providers import ProviderUnavailable, prepare_run
 from .providers.clients import CLIENTS
-from .results import RunResult
+from .results import NoSuchOutput, RunResult
 from .sources import open_workflow
 from .validation import validate as _validate
+from .words import PYTHON
 from .workflow import Workflow, loads
 
 
@@ -50,13 +51,13 @@ async def run_async(workflow: Workflow | str | Path, *, inputs: dict[str, Any] |
     if not isinstance(workflow, Workflow):
         workflow = load(workflow)
     if inputs:
-        workflow = apply_overrides(workflow, nodes, inputs)
+        workflow = apply_overrides(workflow, nodes, inputs, words=PYTHON)
     cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
     setup = None
     if isinstance(provider, str):
         limits = {k: options.pop(k) for k in ("rpm", "concurrency") if isinstance(options.get(k), int)}
-        setup = prepare_run(provider, **limits)
-    run_options = RunOptions(out_dir=Path(out_dir) if out_dir else None, cache=cache, **options)
+        setup = prepare_run(provider, words=PYTHON, **limits)
+    run_options = RunOptions(out_dir=Path(out_dir) if out_dir else None, cache=cache, words=PYTHON, **options)
     if setup:
         run_options = setup.apply(run_options)
     else:
@@ -79,4 +80,4 @@ def run(workflow: Workflow | str | Path, **kwargs: Any) -> RunResult:
 
 
 __all__ = ["load", "loads", "run", "run_async", "validate", "catalogue", "Workflow", "RunOptions", "RunResult",
-           "WorkflowInvalid", "Execution", "ProviderUnavailable"]
+           "WorkflowInvalid", "Execution", "ProviderUnavailable", "NoSuchOutput"]

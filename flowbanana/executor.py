@@ -34,6 +34,7 @@ from .streams import ItemStream
 from .subgraph import Subgraphs
 from .sweep import expand
 from .validation import check
+from .words import CLI, Words
 from .workflow import Workflow
 
 log = logging.getLogger("flowbanana.executor")
@@ -50,6 +51,7 @@ class RunOptions:
     targets: frozenset[str] | None = None       # run only these nodes and what they need
     resources: dict[str, Any] = field(default_factory=dict)  # shared services, e.g. the image provider
     limits: RunLimits = RunLimits()             # pixels per image, items per list, image memory per run
+    words: Words = CLI                          # how messages name what to set (the CLI's, Python's, HTTP's)
 
 
 def default_out_dir(workflow: Workflow) -> Path:
@@ -260,8 +262,9 @@ class Execution:
             log.debug("node %s (%s) raised", node_id, node.type, exc_info=True)
             pack = node_type.pack.name if node_type.pack else "?"
             result = NodeResult(FAILED, error=f"{type(exc).__name__}: {exc}",
-                                hint=f"This is unexpected in {node.type} (pack {pack}); run with --debug for "
-                                     "the traceback and report it to the pack's authors.")
+                                hint=f"This is unexpected in {node.type} (pack {pack}); turn on "
+                                     f"{self.options.words.debug} for the traceback and report it to the pack's "
+                                     "authors.")
         result.seconds = time.perf_counter() - started
         if not result.ok:
             self.held_bytes -= node_run.held  # its items' images are not kept

@@ -28,6 +28,7 @@ from .limits import RunLimits
 from .pixels import eight_bit
 from .porttypes import ANY, BOOL, FLOAT, IMAGE, INT, MASK, PORT_TYPES, ROW, TEXT
 from .templates import TemplateError, fill, template_fields
+from .words import CLI, Words
 from .writing import Gate, Stopped, write_file
 
 __all__ = [
@@ -386,7 +387,7 @@ class NodeContext:
                  read_roots: tuple[Path, ...], resources: dict[str, Any], report: Callable[..., None],
                  item_index: int = 0, item_count: int = 1, workflow: dict | None = None,
                  lineage: Callable[[], list[dict]] = list, identities: dict[str, str] | None = None,
-                 limits: RunLimits = RunLimits(), held: Callable[[], int] = int):
+                 limits: RunLimits = RunLimits(), held: Callable[[], int] = int, words: Words = CLI):
         self.node_id = node_id
         self.node_type = node_type
         self.base_dir = base_dir
@@ -402,6 +403,7 @@ class NodeContext:
         self._lineage = lineage
         self._identities = identities or {}
         self._held = held
+        self.words = words  # how the run's front end names what to set, for hints
         self.gate = Gate()  # the run stops (Ctrl+C): no file of this call is named after that
 
     def identity(self, name: str) -> str | None:
@@ -457,7 +459,7 @@ class NodeContext:
         if not within(resolved, self.read_roots):
             roots = ", ".join(str(r) for r in self.read_roots)
             raise NodeError(f"{path!r} is outside the folders this run may read ({roots}).",
-                            "Move the file next to the workflow, or allow its folder with --allow-read DIR.")
+                            f"Move the file next to the workflow, or allow its folder with {self.words.allow_read}.")
         return resolved
 
     def resolve_write(self, name: str) -> Path:

@@ -430,7 +430,7 @@ class NodeRun:
                            resources={**self.ex.options.resources, "limiter": self.ex.limiter}, report=report,
                            item_index=index, item_count=count, workflow=self.ex.workflow_dict,
                            lineage=partial(self._lineage, index, count), limits=self.ex.options.limits,
-                           held=lambda: self.ex.held_bytes, identities={k: v for k, v in identities.items() if isinstance(v, str) and v})
+                           held=lambda: self.ex.held_bytes, words=self.ex.options.words, identities={k: v for k, v in identities.items() if isinstance(v, str) and v})
 
     def _lineage(self, index: int, count: int) -> list[dict]:
         graph = self.ex.graph

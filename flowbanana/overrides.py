@@ -9,6 +9,7 @@ from .catalogue import Catalogue
 from .errors import Problem, WorkflowInvalid
 from .node_api import Input, Param
 from .subgraph import Subgraphs
+from .words import CLI, Words
 from .workflow import Workflow
 
 
@@ -66,33 +67,33 @@ def _target(workflow: Workflow, subgraphs: Subgraphs, name: str) -> tuple[str, s
 
 
 def apply_overrides(workflow: Workflow, catalogue: Catalogue, values: dict[str, Any],
-                    read_roots: tuple[Path, ...] = ()) -> Workflow:
+                    read_roots: tuple[Path, ...] = (), words: Words = CLI) -> Workflow:
     """A copy of `workflow` with the values set (a value replaces a link into the same param); every unknown
-    name or bad value reported at once, checked against the workflow's interface."""
+    name or bad value reported at once, checked against the workflow's interface, in the caller's `words`."""
     result = workflow.copy()
     subgraphs = Subgraphs(catalogue, read_roots)
     problems: list[Problem] = []
     for name, value in values.items():
         node_id, param_name, param = _target(workflow, subgraphs, name)
+        setting = words.set_input(name)
         if not node_id:
             known = ", ".join(sorted(workflow.inputs)) or "none (use NODE.PARAM)"
-            problems.append(Problem("set", f"--set {name}: the workflow has no input {name!r}.",
-                                    hint=f"Its inputs: {known}. `flowbanana run FILE --help` describes them."))
+            problems.append(Problem("set", f"{setting}: the workflow has no input {name!r}.",
+                                    hint=f"Its inputs: {known}. {words.inputs_listed}"))
             continue
         if isinstance(param, Input):
-            problems.append(Problem("set", f"--set {name}: input {name!r} is an input port ({param.type}) that only a link "
+            problems.append(Problem("set", f"{setting}: input {name!r} is an input port ({param.type}) that only a link "
                                     "feeds (when this workflow is used as a node), not a value.", node=node_id,
                                     hint="Set one of the workflow's other inputs."))
             continue
         if param is None:
-            problems.append(Problem("set", f"--set {name}: no param {param_name!r} on node {node_id!r}.",
-                                    node=node_id, hint="`flowbanana validate FILE` lists the nodes; "
-                                                       "`flowbanana nodes` lists each type's params."))
+            problems.append(Problem("set", f"{setting}: no param {param_name!r} on node {node_id!r}.",
+                                    node=node_id, hint=words.params_listed))
             continue
         try:
             result.nodes[node_id].params[param_name] = param.check(value)
         except ValueError as exc:
-            problems.append(Problem("set", f"--set {name}: {exc}.", node=node_id, port=param_name,
+            problems.append(Problem("set", f"{setting}: {exc}.", node=node_id, port=param_name,
                                     hint=f"Allowed range: {param.range_text}" if param.range_text else ""))
             continue
         result.nodes[node_id].inputs.pop(param_name, None)

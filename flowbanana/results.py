@@ -31,6 +31,13 @@ class NodeResult:
                 "outputs": {k: describe(v) for k, v in self.outputs.items()}, "meta": self.meta}
 
 
+class NoSuchOutput(KeyError):
+    """RunResult.output was asked for a node or an output the run does not have; the message says which it has."""
+
+    def __str__(self) -> str:  # the message as written, not KeyError's quoted repr
+        return str(self.args[0])
+
+
 @dataclass
 class RunResult:
     status: str  # done, failed (some node failed) or cancelled
@@ -50,15 +57,32 @@ class RunResult:
 
     def output(self, node: str, name: str | None = None) -> Any:
         """A node's output value (a subgraph node's too); `name` may be left out for a node with one output.
-        Images are PIL images (those the run kept in the cache are read from it now)."""
+        Images are PIL images (those the run kept in the cache are read from it now). NoSuchOutput (a KeyError)
+        names the node and the outputs it has when there is no such value."""
         if name is not None and f"{node}.{name}" in self.aliases:
             node, name = self.aliases[f"{node}.{name}"]
-        outputs = self.nodes[node].outputs
-        if name is None:
-            if len(outputs) != 1:
-                raise KeyError(f"node {node!r} has outputs {sorted(outputs)}: name one")
-            return loaded(next(iter(outputs.values())))
-        return loaded(outputs[name])
+        exposed = [alias.split(".", 1)[1] for alias in self.aliases if alias.split(".", 1)[0] == node]
+        if node not in self.nodes and exposed:  # a subgraph node: its outputs are inner nodes' outputs
+            if name is None and len(exposed) == 1:
+                name = exposed[0]
+            if f"{node}.{name}" not in self.aliases:
+                raise NoSuchOutput(f"node {node!r} has outputs {', '.join(exposed)}: " +
+                                   ("name one." if name is None else f"none is named {name!r}."))
+            node, name = self.aliases[f"{node}.{name}"]
+        result = self.nodes.get(node)
+        if result is None:
+            known = sorted({*self.nodes, *(alias.split(".", 1)[0] for alias in self.aliases)})
+            raise NoSuchOutput(f"the run has no node {node!r}; its nodes: {', '.join(known) or 'none'}.")
+        outputs = result.outputs
+        if not outputs and not result.ok:
+            raise NoSuchOutput(f"node {node!r} has no outputs: it {result.status}" +
+                               (f" ({result.error})" if result.error else "") + ".")
+        if name is None and len(outputs) != 1:
+            raise NoSuchOutput(f"node {node!r} has outputs {', '.join(outputs) or 'none'}: name one, as in "
+                               f"result.output({node!r}, {next(iter(outputs), 'NAME')!r}).")
+        if name is not None and name not in outputs:
+            raise NoSuchOutput(f"node {node!r} has no output {name!r}; its outputs: {', '.join(outputs) or 'none'}.")
+        return loaded(outputs[name] if name is not None else next(iter(outputs.values())))
 
     def named_outputs(self) -> dict[str, Any]:
         """The workflow's declared outputs by name, those that were made."""

@@ -25,9 +25,10 @@ from ..node_api import NodeError
 from . import inputs
 from .clients import CLIENTS
 from .base import Answer, Refusal, Request, Stats
-from .keys import HOW_TO_SET, find_key, scrub, uses_vertex
+from .keys import find_key, how_to_set, scrub, uses_vertex
 from .models import IMAGE_MODELS, TEXT_MODELS, lookup
 from .reasons import FAILED, SAME, block_message, finish_message
+from ..words import CLI, Words
 from .retry import RETRY_STATUS, RetryPolicy, lasting_quota, server_retry_delay
 
 log = logging.getLogger("flowbanana.gemini")
@@ -59,8 +60,9 @@ class GeminiProvider:
     offline = False
 
     def __init__(self, *, timeout: float = 180.0, retry: RetryPolicy = RetryPolicy(),
-                 sleep: Callable[[float], object] = asyncio.sleep):
+                 sleep: Callable[[float], object] = asyncio.sleep, words: Words = CLI):
         self.timeout = timeout
+        self.words = words  # what its hints tell the user to set
         self.retry = retry
         self.stats = Stats()
         self._sleep = sleep
@@ -88,7 +90,8 @@ class GeminiProvider:
         try:
             return genai.Client(api_key=self._key, http_options=options)
         except ValueError as exc:
-            raise NodeError(f"the Gemini client could not start: {scrub(str(exc), self._secret)}", HOW_TO_SET)
+            raise NodeError(f"the Gemini client could not start: {scrub(str(exc), self._secret)}",
+                            how_to_set(self.words))
 
     async def aclose(self) -> None:
         """Let go of the client; it stays open for the next run (other runs may be using it now)."""
@@ -124,8 +127,8 @@ class GeminiProvider:
                 raise NodeError(failure.message + tried, failure.hint)
             if failure.server_delay is not None and failure.server_delay > self.retry.max_server_delay:
                 raise NodeError(f"{failure.message}; Gemini asks to wait {failure.server_delay:g}s before trying again.",
-                                "The quota for this period is used up: wait, lower --rpm, or check your quota "
-                                "at https://aistudio.google.com/usage.")
+                                f"The quota for this period is used up: wait, lower {self.words.rpm}, or check "
+                                "your quota at https://aistudio.google.com/usage.")
             wait = self.retry.delay(attempt, failure.server_delay)
             log.info("%s; retry %d of %d in %.1fs", failure.message, attempt, self.retry.attempts - 1, wait)
             if notify:
@@ -160,7 +163,7 @@ class GeminiProvider:
                             "The server (or a proxy in between) sent a damaged body; try again later.")
         log.debug("unexpected error from the Gemini SDK: %s", scrub(traceback.format_exc(), self._secret))
         return _Failure(f"unexpected error calling Gemini ({type(exc).__name__}: {scrub(str(exc), self._secret)[:300]})",
-                        "Run with --debug for the details and report it if it persists.")
+                        f"Turn on {self.words.debug} for the details and report it if it persists.")
 
     def _api_failure(self, exc, request: Request) -> _Failure:
         code, status = exc.code, exc.status or ""
@@ -170,13 +173,14 @@ class GeminiProvider:
         if lasting:
             return _Failure(said, QUOTA_HINTS[lasting], lasting=True)
         if code in RETRY_STATUS:
-            return _Failure(said, "Gemini is busy or over quota; lower --rpm or --concurrency, or try later.",
+            return _Failure(said, f"Gemini is busy or over quota; lower {self.words.rpm} or {self.words.concurrency}, "
+                            "or try later.",
                             retryable=True, server_delay=server_retry_delay(exc.details))
         if code == 400 and "api key" in message.lower():
-            return _Failure(f"Gemini rejected the API key ({status}).", HOW_TO_SET)
+            return _Failure(f"Gemini rejected the API key ({status}).", how_to_set(self.words))
         if code in (401, 403):
             return _Failure(said, "Check that the key is valid and its project has the Gemini API enabled. "
-                                  + HOW_TO_SET)
+                                  + how_to_set(self.words))
         if code == 404:
             known = ", ".join(IMAGE_MODELS if request.image else TEXT_MODELS)
             return _Failure(said, f"Check the model id {request.model!r}: Google may have shut it down "
@@ -218,7 +222,7 @@ class GeminiProvider:
                 images.append(_decoded(blob.data))
             except (OSError, ValueError) as exc:
                 raise NodeError(f"Gemini's image ({blob.mime_type}) could not be decoded: {exc}.",
-                                "Try again; if it persists, report it with --debug output.")
+                                f"Try again; if it persists, report it with what {self.words.debug} shows.")
         if request.aspect_ratio and model.known and images:
             expected = model.pixel_size(request.aspect_ratio, request.size)
             if images[0].size != expected:

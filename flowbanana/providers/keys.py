@@ -3,11 +3,17 @@ from __future__ import annotations
 
 import os
 
+from ..words import CLI, Words
+
 KEY_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "NANO_BANANA_API_KEY")  # the SDK's order, then our alias
-HOW_TO_SET = ("Set an API key from https://aistudio.google.com/apikey in the environment: "
-              "export GEMINI_API_KEY=... (GOOGLE_API_KEY and NANO_BANANA_API_KEY work too), or use Vertex AI "
-              "with GOOGLE_GENAI_USE_VERTEXAI=true, GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION. "
-              "Or run without a key: --provider offline.")
+
+
+def how_to_set(words: Words = CLI) -> str:
+    """How to give flowbanana a key (or do without one), in the front end's `words`."""
+    return ("Set an API key from https://aistudio.google.com/apikey in the environment: "
+            "export GEMINI_API_KEY=... (GOOGLE_API_KEY and NANO_BANANA_API_KEY work too), or use Vertex AI "
+            "with GOOGLE_GENAI_USE_VERTEXAI=true, GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION. "
+            f"Or run without a key: {words.choose_provider('offline')}.")
 
 
 def find_key() -> str | None:

@@ -18,10 +18,11 @@ from ..executor import RunOptions
 from ..limits import CallLimiter
 from ..results import RunResult
 from ..subgraph import Subgraphs
+from ..words import CLI, Words
 from .base import Answer, ProviderUnavailable, Request, Stats
 from .config import Settings, load_settings
 from .gemini import GeminiProvider
-from .keys import HOW_TO_SET, has_credentials
+from .keys import has_credentials, how_to_set
 from .models import BATCH_PRICE_FACTOR, batch_refusal, lookup
 from .offline import LABEL, OfflineProvider
 from .retry import RetryPolicy
@@ -30,14 +31,17 @@ OFFLINE_BANNER = f"Using the {LABEL} provider: images are local placeholders dra
 NO_KEY_NOTE = " No Gemini API key is set; export GEMINI_API_KEY=... to use Gemini."
 
 
-def make_provider(choice: str, settings: Settings, require_key: bool = True):
-    """The provider named by `choice` (auto | gemini | offline); raises ProviderUnavailable for gemini without a key."""
+def make_provider(choice: str, settings: Settings, require_key: bool = True, words: Words = CLI):
+    """The provider named by `choice` (auto | gemini | offline); raises ProviderUnavailable for gemini without a key.
+    Its messages say what to set in `words`."""
     if choice == "offline" or (choice == "auto" and not has_credentials()):
         return OfflineProvider()
     if choice in ("gemini", "auto"):
         if require_key and not has_credentials():
-            raise ProviderUnavailable(f"--provider gemini needs an API key, and none is set. {HOW_TO_SET}")
-        return GeminiProvider(timeout=settings.timeout_seconds, retry=RetryPolicy(attempts=settings.max_attempts))
+            raise ProviderUnavailable(f"{words.choose_provider('gemini')} needs an API key, and none is set. "
+                                      f"{how_to_set(words)}")
+        return GeminiProvider(timeout=settings.timeout_seconds, retry=RetryPolicy(attempts=settings.max_attempts),
+                              words=words)
     raise ProviderUnavailable(f"unknown provider {choice!r}; choose auto, gemini or offline.")
 
 
@@ -133,11 +137,12 @@ class RunSetup:
 
 
 def prepare_run(provider: str = "auto", *, config: str | Path | None = None, rpm: int | None = None,
-                concurrency: int | None = None, dry_run: bool = False) -> RunSetup:
-    """Settings (file, then flags) and the provider for one run; raises ProviderUnavailable or ConfigError."""
+                concurrency: int | None = None, dry_run: bool = False, words: Words = CLI) -> RunSetup:
+    """Settings (file, then flags) and the provider for one run; raises ProviderUnavailable or ConfigError, in the
+    front end's `words`."""
     settings = load_settings(config, rpm=rpm, concurrency=concurrency)
     choice = provider if provider != "auto" else settings.provider
-    real = make_provider(choice, settings, require_key=not dry_run)  # a dry run calls nothing
+    real = make_provider(choice, settings, require_key=not dry_run, words=words)  # a dry run calls nothing
     banner = OFFLINE_BANNER + (NO_KEY_NOTE if choice == "auto" else "") if real.offline else None
     return RunSetup(Planner(real) if dry_run else real, settings, dry_run, banner)
 

@@ -29,6 +29,7 @@ from ..results import CANCELLED, FAILED, RunResult
 from ..subgraph import Subgraphs
 from ..validation import check, validate
 from ..workflow import Workflow, from_dict
+from ..words import HTTP
 from .eventlog import EventLog
 from .paths import Publisher
 from .settings import ServerSettings
@@ -100,7 +101,7 @@ class RunService:
             base = self.settings.input_dirs[0] if self.settings.input_dirs else self.settings.workflows_dir
             model.source = base.resolve() / "submitted.json"
         if inputs:
-            model = apply_overrides(model, self.catalogue, inputs, roots)
+            model = apply_overrides(model, self.catalogue, inputs, roots, words=HTTP)
         if read_roots is None:
             self._find_files(model)
         return model
@@ -188,7 +189,7 @@ class RunService:
         options = setup.apply(RunOptions(out_dir=self.store.outputs(record.id), cache=self.cache if use_cache
                                          else None, force=frozenset(force), read_roots=roots,
                                          targets=frozenset(targets) if targets is not None else None,
-                                         limits=self.settings.run_limits))
+                                         limits=self.settings.run_limits, words=HTTP))
         task = asyncio.get_running_loop().create_task(self._run(record, model, options, setup),
                                                       name=f"flowbanana-run:{record.id}")
         task.add_done_callback(lambda _: self._end_unstarted(record, setup))
@@ -233,7 +234,7 @@ class RunService:
 
     def _setup(self, provider: str) -> RunSetup:
         try:
-            return prepare_run(provider)
+            return prepare_run(provider, words=HTTP)
         except (ProviderUnavailable, ConfigError) as exc:
             raise WorkflowInvalid([Problem("provider", str(exc), hint="Choose provider auto, gemini or offline; "
                                            "gemini needs GEMINI_API_KEY in the server's environment.")]) from None

@@ -1,5 +1,6 @@
 """The Python API the README documents."""
 import json
+import re
 
 import pytest
 
@@ -67,3 +68,81 @@ def test_load_and_run_take_a_bundle_and_an_image_as_the_cli_does(tmp_path, catal
     # the image's workflow reads in.png beside the image, where this one was written
     again = flowbanana.run(from_bundle.files[0], out_dir=tmp_path / "b", use_cache=False, nodes=catalogue)
     assert again.ok and flowbanana.load(from_bundle.files[0]).name == "Pic"
+
+
+CLI_WORDS = re.compile(r"--[a-z]")  # --set, --provider, --allow-read, --debug, --rpm: the command line's words
+
+
+def said(problems) -> str:
+    return " ".join(f"{p.message} {p.hint}" for p in problems)
+
+
+@pytest.mark.parametrize("inputs, words", [
+    ({"nope": "x"}, "inputs['nope']: the workflow has no input 'nope'"),
+    ({"s.nope": "x"}, "inputs['s.nope']: no param 'nope' on node 's'"),
+    ({"nap.seconds": "soon"}, "inputs['nap.seconds']: "),
+    ({"nap.after": "x"}, "inputs['nap.after']: no param 'after'"),
+])
+def test_bad_inputs_are_told_in_python_words(workflow_path, tmp_path, catalogue, inputs, words):
+    workflow = flowbanana.load(workflow_path)
+    workflow.nodes["nap"] = flowbanana.loads(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "n",
+                                                         "nodes": {"nap": {"type": "test.sleep"}}})).nodes["nap"]
+    with pytest.raises(flowbanana.WorkflowInvalid) as info:
+        flowbanana.run(workflow, inputs=inputs, use_cache=False, out_dir=tmp_path / "out", nodes=catalogue)
+    text = said(info.value.problems)
+    assert words in text and not CLI_WORDS.search(text), text
+
+
+def test_gemini_without_a_key_is_told_in_python_words(workflow_path, tmp_path, catalogue, monkeypatch):
+    for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "NANO_BANANA_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(flowbanana.ProviderUnavailable) as info:
+        flowbanana.run(workflow_path, provider="gemini", use_cache=False, out_dir=tmp_path, nodes=catalogue)
+    assert 'provider="gemini" needs an API key' in str(info.value) and 'provider="offline"' in str(info.value)
+    assert not CLI_WORDS.search(str(info.value))
+
+
+@pytest.mark.parametrize("node, words", [
+    ({"type": "test.read", "params": {"path": "../outside.txt"}}, "read_roots=[DIR]"),
+    ({"type": "test.fail", "params": {"how": "crash"}}, "DEBUG logging"),
+])
+def test_a_node_failing_in_a_python_run_is_told_in_python_words(tmp_path, catalogue, node, words):
+    (tmp_path / "outside.txt").write_text("not the workflow's")
+    (tmp_path / "flow").mkdir()
+    (tmp_path / "flow" / "wf.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2,
+        "name": "f", "nodes": {"n": node, "show": {"type": "test.show", "inputs": {"value": "n.text"}}
+                               if node["type"] == "test.read" else {"type": "test.collect",
+                                                                   "inputs": {"items": ["n.value"]}}}}))
+    result = flowbanana.run(tmp_path / "flow" / "wf.json", use_cache=False, out_dir=tmp_path / "out",
+                            nodes=catalogue)
+    failed = result.nodes["n"]
+    assert failed.status == "failed" and words in failed.hint and not CLI_WORDS.search(failed.error + failed.hint)
+
+
+@pytest.mark.parametrize("node, name, words", [
+    ("show", "typo", "node 'show' has no output 'typo'; its outputs: value."),
+    ("nope", "value", "the run has no node 'nope'; its nodes: s, show, t."),
+    ("nope", None, "the run has no node 'nope'"),
+    ("load", None, "node 'load' has outputs image, width, height: name one"),
+    ("load", "size", "node 'load' has no output 'size'; its outputs: image, width, height."),
+])
+def test_asking_a_result_for_an_output_it_lacks_names_what_it_has(workflow_path, tmp_path, catalogue, node, name,
+                                                                   words):
+    from PIL import Image
+    Image.new("RGB", (4, 3)).save(tmp_path / "in.png")
+    workflow = flowbanana.load(workflow_path)
+    if node == "load":
+        workflow = flowbanana.loads(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "l",
+            "nodes": {"load": {"type": "image.load", "params": {"path": "in.png"}},
+                      "show": {"type": "image.preview", "inputs": {"image": "load.image"}}}}), source=workflow_path)
+    result = flowbanana.run(workflow, use_cache=False, out_dir=tmp_path / "out", nodes=catalogue)
+    with pytest.raises(KeyError) as info:
+        result.output(node, name)
+    assert words in str(info.value) and not str(info.value).startswith(("'", '"'))
+
+
+def test_a_failed_nodes_output_says_it_failed(tmp_path, catalogue, make_workflow):
+    workflow = make_workflow({"n": {"type": "test.fail"}, "c": {"type": "test.collect", "inputs": {"items": ["n.value"]}}})
+    result = flowbanana.run(workflow, use_cache=False, out_dir=tmp_path, nodes=catalogue)
+    with pytest.raises(KeyError, match=r"node 'n' has no outputs: it failed \(this node always fails.\)"):
+        result.output("n", "value")
