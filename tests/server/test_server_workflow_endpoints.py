@@ -113,3 +113,14 @@ def test_a_workflow_using_a_saved_subgraph_runs_by_its_endpoint(client, server, 
     record = finish(client, response.json()["id"])
     assert record["status"] == "done" and record["nodes"]["b/s"]["outputs"]["label"] == "dozy"
     assert record["nodes"]["a/s"]["outputs"]["label"] == "first"
+
+
+@pytest.mark.parametrize("inputs, words", [
+    ({"nope": 1}, "inputs.nope: the workflow has no input 'nope'."),
+    ({"s.zzz": 1}, "inputs.s.zzz: no param 'zzz' on node 's'."),
+])
+def test_inputs_that_do_not_fit_a_submitted_run_are_told_in_the_requests_words(client, nap, inputs, words):
+    response = client.post("/api/runs", json={"name": nap, "inputs": inputs})
+    assert response.status_code == 422, response.text
+    text = " ".join(f"{p['message']} {p['hint']}" for p in response.json()["problems"])
+    assert words in text and "--set" not in text and "flowbanana run" not in text, text
