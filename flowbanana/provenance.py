@@ -88,6 +88,8 @@ def read(path: str | Path) -> tuple[dict | None, dict | None]:
                 if not isinstance(payload, dict) or not ("run" in payload or "workflow" in payload):
                     return None, None
                 workflow, record = payload.get("workflow"), payload.get("run")
+    except BadMetadata:  # said already (it is a ValueError too, but not Pillow's)
+        raise
     except Image.DecompressionBombError:
         raise BadMetadata("it claims more pixels than an image flowbanana writes; refused as a possible "
                           "decompression bomb") from None
