@@ -6,6 +6,7 @@ Files reach the server by HTTP POST (a drop on the canvas, File > Open), never t
 """
 from __future__ import annotations
 
+import shutil
 import uuid
 from pathlib import Path
 
@@ -37,15 +38,16 @@ def read_shared(config: EditorConfig, name: str, data: bytes) -> Workflow:
     suffix = Path(name).suffix.lower()
     if suffix not in SHARED_SUFFIXES:
         raise WorkflowInvalid([Problem("file", f"{name} is not an image or a .zip bundle.")])
-    incoming = config.media.root / "incoming"
-    incoming.mkdir(parents=True, exist_ok=True)
-    path = incoming / f"{uuid.uuid4().hex}{suffix}"
-    path.write_bytes(data)
+    incoming = config.media.root / "incoming" / uuid.uuid4().hex  # a folder of its own: the file keeps its name,
+    incoming.mkdir(parents=True)                                   # which is what every message about it says
+    shown = Path(name).name
+    path = incoming / (shown if 0 < len(shown.encode()) <= 200 and "\0" not in shown else f"dropped{suffix}")
     try:
+        path.write_bytes(data)
         bundles = config.cache_dir / "bundles" if config.cache_dir else None
         return open_workflow(path, bundles)
     finally:
-        path.unlink(missing_ok=True)
+        shutil.rmtree(incoming, ignore_errors=True)
 
 
 async def open_shared(editor: Tab, name: str, data: bytes, at: tuple[float, float] | None = None) -> None:
