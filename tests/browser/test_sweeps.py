@@ -50,6 +50,7 @@ def test_sweep_two_params_estimate_run_and_use_a_cell(page):
     page.wait_for_function("document.querySelector(\".fb-node[data-node='sweep'] img.fb-thumb\").naturalWidth > 0")
     page.screenshot(path="test-artifacts/sweep-canvas.png")
 
+    page.evaluate(f"{STATE}.centerOn('sweep')")  # the canvas never scrolls: pan to the grid, as a user would
     thumb.click()
     cells = page.locator(".fb-grid-cell")
     cells.first.wait_for()
