@@ -66,10 +66,11 @@ def describe_type(node_type: NodeType) -> str:
 
 def describe_interface(interface: Interface) -> str:
     """A workflow's inputs (what `--set NAME=VALUE` takes) and outputs, for `flowbanana run FILE --help`."""
-    settable = [i for i in interface.inputs.values() if i.param]
-    links = [i for i in interface.inputs.values() if not i.param]
+    settable = [i for i in interface.inputs.values() if i.settable]
+    links = [i for i in interface.inputs.values() if not i.settable]
     lines = ["inputs (--set NAME=VALUE):" if settable else "inputs: none to set (NODE.PARAM sets any param)"]
-    lines += [_param_line(i.param) + ("  (a link inside feeds it unless set)" if i.linked else "") for i in settable]
+    lines += [(_param_line(i.param) if i.param else _file_line(i.input))
+              + ("  (a link inside feeds it unless set)" if i.linked else "") for i in settable]
     if links:
         lines.append("inputs fed only by a link, when this workflow is used as a node:")
         lines += [_input_line(i.input) for i in links]
@@ -77,6 +78,11 @@ def describe_interface(interface: Interface) -> str:
         lines.append("outputs:")
         lines += [_output_line(o.output) for o in interface.outputs.values()]
     return "\n".join(lines)
+
+
+def _file_line(port: Input) -> str:
+    """An IMAGE or MASK input port, which --set gives a file (a loader node reads it)."""
+    return f"    {port.name:<16} {port.type} file{' (optional)' if port.optional else ''}  {port.description}".rstrip()
 
 
 def _input_line(port: Input) -> str:

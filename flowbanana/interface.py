@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .node_api import Input, NodeType, Output, Param
+from .porttypes import IMAGE, MASK
 from .workflow import SUBGRAPH, Node
+
+# an IMAGE or MASK input port may be given a file instead of a link: this node type reads it (by its `path`
+# param) and its output feeds the port, for --set, the HTTP endpoint and app mode alike (overrides.feed_file)
+FILE_LOADERS = {IMAGE: ("image.load", "image"), MASK: ("mask.load", "mask")}
 
 
 @dataclass(frozen=True)
@@ -37,13 +42,24 @@ class InterfaceInput:
     def default(self) -> Any:
         return self.param.default if self.param else None
 
+    @property
+    def takes_file(self) -> bool:
+        """An IMAGE or MASK input port: a file's path may be given for it (a loader node then feeds it)."""
+        return self.param is None and self.input.type in FILE_LOADERS
+
+    @property
+    def settable(self) -> bool:
+        """A value may be given for it (--set, HTTP, app mode): a param's value, or a file for an image port."""
+        return self.param is not None or self.takes_file
+
     def to_json(self) -> dict:
         data = {"name": self.name, "node": self.node, "port": self.port, "type": self.type,
                 "description": self.description, "linked": self.linked, "settable": self.param is not None}
         if self.param:
             data |= {k: v for k, v in self.param.to_json().items() if k not in ("name", "type", "description")}
         else:
-            data |= {"kind": "link", "default": None, "optional": self.input.optional, "list": self.input.list}
+            data |= {"kind": "link", "default": None, "optional": self.input.optional, "list": self.input.list,
+                     "takes_file": self.takes_file}
         return data
 
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from .catalogue import Catalogue
 from .errors import Problem, WorkflowInvalid
+from .interface import FILE_LOADERS
 from .node_api import Input, Param
 from .subgraph import Subgraphs
 from .words import CLI, Words
-from .workflow import Workflow
+from .workflow import Link, Node, Workflow
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, str]:
@@ -35,7 +36,8 @@ def files_from_here(workflow: Workflow, catalogue: Catalogue, values: dict[str, 
     subgraphs = Subgraphs(catalogue)
     for name, value in values.items():
         _, _, param = _target(workflow, subgraphs, name)
-        if not isinstance(param, Param) or not param.is_path or not value:
+        is_path = param.is_path if isinstance(param, Param) else isinstance(param, Input) and param.type in FILE_LOADERS
+        if not is_path or not value:
             continue
         try:
             candidate = (here / value).resolve(strict=True)
@@ -82,9 +84,18 @@ def apply_overrides(workflow: Workflow, catalogue: Catalogue, values: dict[str, 
                                     hint=f"Its inputs: {known}. {words.inputs_listed}"))
             continue
         if isinstance(param, Input):
-            problems.append(Problem("set", f"{setting}: input {name!r} is an input port ({param.type}) that only a link "
-                                    "feeds (when this workflow is used as a node), not a value.", node=node_id,
-                                    hint="Set one of the workflow's other inputs."))
+            loader = FILE_LOADERS.get(param.type)
+            if loader is None or catalogue.get(loader[0]) is None:
+                problems.append(Problem("set", f"{setting}: input {name!r} is an input port ({param.type}) that only "
+                                        "a link feeds (when this workflow is used as a node), not a value.",
+                                        node=node_id, hint="Set one of the workflow's other inputs; an IMAGE or MASK "
+                                        "input port takes a file's path."))
+                continue
+            try:
+                feed_file(result, catalogue, name, node_id, param_name, param.type, value)
+            except ValueError as exc:
+                problems.append(Problem("set", f"{setting}: {exc}.", node=node_id, port=param_name,
+                                        hint=f"Input {name!r} takes the path of an image file."))
             continue
         if param is None:
             problems.append(Problem("set", f"{setting}: no param {param_name!r} on node {node_id!r}.",
@@ -101,3 +112,21 @@ def apply_overrides(workflow: Workflow, catalogue: Catalogue, values: dict[str, 
         raise WorkflowInvalid(problems)
     return result
 
+
+
+def feed_file(workflow: Workflow, catalogue: Catalogue, name: str, node_id: str, port: str, port_type: str,
+              path: Any) -> str:
+    """Give the input port `port` (IMAGE or MASK) of `node_id` a file: a loader node (image.load, mask.load) that
+    reads `path` replaces the links into it. Returns the loader's id; ValueError if `path` is not a file path."""
+    node_type, output = FILE_LOADERS[port_type]
+    loader = catalogue.get(node_type)
+    value = loader.param("path").check(path)
+    if not value:
+        raise ValueError("a file's path is needed, got nothing")
+    loader_id, n = f"{name}-file", 1
+    while loader_id in workflow.nodes:
+        n += 1
+        loader_id = f"{name}-file-{n}"
+    workflow.nodes[loader_id] = Node(type=node_type, params={"path": value})
+    workflow.nodes[node_id].inputs[port] = [Link(loader_id, output)]
+    return loader_id

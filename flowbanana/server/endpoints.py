@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ..catalogue import Catalogue
 from ..errors import Problem, WorkflowInvalid
-from ..interface import Interface
+from ..interface import Interface, InterfaceInput
 from ..node_api import Param
 from ..porttypes import BOOL, FLOAT, INT
 from ..subgraph import Subgraphs
@@ -36,8 +36,10 @@ class Endpoint:
 
     def validate(self, body: Any) -> BaseModel:
         """The request as the model reads it; WorkflowInvalid naming each input that does not fit."""
+        if body is None or isinstance(body, dict) and "inputs" not in body:
+            body = {**(body or {}), "inputs": {}}  # a required input left out is named as one
         try:
-            return self.request.model_validate(body if body is not None else {})
+            return self.request.model_validate(body)
         except ValidationError as exc:
             raise WorkflowInvalid([_problem(error, self.interface) for error in exc.errors(include_url=False)]) \
                 from None
@@ -118,7 +120,8 @@ def _operation(endpoint: Endpoint) -> dict:
 def request_model(name: str, interface: Interface, options: type[BaseModel]) -> type[BaseModel]:
     """The request body for a workflow's endpoint: `inputs` typed by its interface, and the run `options`."""
     model_name = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name) if part) or "Workflow"
-    fields = {f"input_{i}": _field(spec.param) for i, spec in enumerate(interface.inputs.values()) if spec.param}
+    fields = {f"input_{i}": _field(spec.param) if spec.param else _file_field(spec)
+              for i, spec in enumerate(interface.inputs.values()) if spec.settable}
     inputs = create_model(f"{model_name}Inputs", __config__=ConfigDict(strict=True, extra="forbid"), **fields)
     return create_model(f"{model_name}Run", __config__=ConfigDict(extra="forbid"),
                         inputs=(inputs, Field(default_factory=inputs, description="The workflow's inputs; "
@@ -138,24 +141,37 @@ def _field(param: Param) -> tuple[Any, Any]:
                        **limits)
 
 
+def _file_field(spec: InterfaceInput) -> tuple[Any, Any]:
+    """An IMAGE or MASK input port, given as a file's path (a loader node reads it and feeds the port)."""
+    port = spec.input
+    required = not port.optional
+    description = (port.description + " " if port.description else "") + \
+        f"An {port.type.lower()} file{_PATH_NOTE}" + ("; left out, the workflow's own link feeds it" if spec.linked
+                                                     else "") + "."
+    return (str if required else str | None), Field(... if required else None, alias=spec.name, min_length=1,
+                                                    description=description, json_schema_extra={"format": "path"})
+
+
 def _problem(error: dict, interface: Interface) -> Problem:
     """One pydantic error as flowbanana says problems: naming the input and what fits."""
     loc = [str(part) for part in error["loc"]]
     if loc[:1] == ["inputs"] and len(loc) > 1:
         name = loc[1]
         if error["type"] == "extra_forbidden":
-            known = ", ".join(n for n, i in interface.inputs.items() if i.param) or "none"
+            known = ", ".join(n for n, i in interface.inputs.items() if i.settable) or "none"
             return Problem("input", f"the workflow has no input {name!r}.", port=name, hint=f"Its inputs: {known}.")
         return Problem("input", f"input {name!r}: {error['msg'].lower()}, got {error.get('input')!r}.", port=name,
-                       hint=_fits(interface.inputs[name].param) if name in interface.inputs else "")
+                       hint=_fits(interface.inputs[name]) if name in interface.inputs else "")
     where = ".".join(loc) or "the body"
     return Problem("request", f"{where}: {error['msg'].lower()}.",
                    hint="The body is {\"inputs\": {...}, \"options\": {...}}; /openapi.json has its schema.")
 
 
-def _fits(param: Param | None) -> str:
+def _fits(spec: InterfaceInput) -> str:
+    param = spec.param
     if param is None:
-        return ""
+        return f"It takes the path of an {spec.input.type.lower()} file (POST /api/uploads returns one)." \
+            if spec.takes_file else ""
     if param.choices:
         return f"Choose one of: {', '.join(param.choices)}."
     what = {INT: "a whole number", FLOAT: "a number", BOOL: "true or false"}.get(param.type, "text")

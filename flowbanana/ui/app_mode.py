@@ -20,6 +20,7 @@ from nicegui import background_tasks, run, ui
 from ..errors import Problem, WorkflowInvalid
 from ..interface import Interface, InterfaceInput
 from ..overrides import apply_overrides
+from ..porttypes import MASK
 from ..server import RunRecord
 from ..server.endpoints import NAME
 from ..server.uploads import UploadRefused
@@ -101,8 +102,8 @@ class AppPage:
         self.token = secrets.token_urlsafe(18)
         MASK_TARGETS[self.token] = self  # the painter posts the mask to /flowbanana/mask with this token
         self.interface: Interface = Subgraphs(config.catalogue, config.read_roots).interface(workflow)
-        self.fields = dict(sorted(((name, spec) for name, spec in self.interface.inputs.items() if spec.param),
-                                  key=lambda item: FIELD_ORDER.get(item[1].param.kind, 3)))
+        self.fields = dict(sorted(((name, spec) for name, spec in self.interface.inputs.items() if spec.settable),
+                                  key=lambda item: FIELD_ORDER.get(input_kind(item[1]), 3)))
         self.values: dict[str, Any] = {}   # the inputs set in the form; the others keep the workflow's values
         self.previews: dict[str, ui.element] = {}  # a file or mask input's thumbnail
         self.file_names: dict[str, ui.label] = {}  # ... and the line that says what it holds
@@ -150,7 +151,7 @@ class AppPage:
                         .props("unelevated no-caps size=lg text-color=black data-testid=app-run")
                 with ui.column().classes("w-full gap-1") as self.progress_box:
                     self.progress = ui.linear_progress(value=0, show_value=False, size="8px") \
-                        .props("rounded color=amber-5 track-color=grey-9 data-testid=app-progress")
+                        .props("rounded color=amber-5 track-color=grey-9 animation-speed=300 data-testid=app-progress")
                     self.progress_label = ui.label().classes("text-caption text-grey-5")
                 self.progress_box.set_visibility(False)
             with ui.element("div").classes("fb-app-side"):
@@ -168,30 +169,30 @@ class AppPage:
                                  rerun_origin=ORIGIN)
 
     def _field(self, name: str, spec: InterfaceInput) -> None:
-        param = spec.param
+        param, kind = spec.param, input_kind(spec)
         label = field_label(name)
         value = spec.default
         hint = spec.description if spec.description.lower() != label.lower() else ""
         with ui.column().classes("fb-app-field w-full gap-1").props(f"data-testid=app-field-{name}"):
-            if param.kind == "file":
+            if kind == "file":
                 self._file(name, label, spec)
-            elif param.kind == "mask":
-                self._mask(name, label)
-            elif param.kind == "choice":
+            elif kind == "mask":
+                self._mask(name, label, spec)
+            elif kind == "choice":
                 ui.select(list(param.choices), label=label, value=value,
                           on_change=lambda e: self.set(name, e.value)).props("outlined options-dense").classes("w-full")
-            elif param.kind == "bool":
+            elif kind == "bool":
                 ui.switch(label, value=bool(value), on_change=lambda e: self.set(name, e.value))
-            elif param.kind in ("int", "float", "seed"):
-                whole = param.kind != "float"
+            elif kind in ("int", "float", "seed"):
+                whole = kind != "float"
                 ui.number(label, value=value, min=param.min, max=param.max, step=param.step or (1 if whole else None),
                           format="%d" if whole else None,
                           on_change=lambda e: self.set(name, int(e.value) if whole and e.value is not None
                                                        else e.value)).props("outlined").classes("w-full")
-            elif param.kind == "color":
+            elif kind == "color":
                 ui.color_input(label, value=value or "", on_change=lambda e: self.set(name, e.value)) \
                     .props("outlined").classes("w-full")
-            elif param.kind == "multiline":
+            elif kind == "multiline":
                 ui.textarea(label, value=value or "", on_change=lambda e: self.set(name, e.value)) \
                     .props("outlined autogrow").classes("w-full")
             else:
@@ -202,7 +203,7 @@ class AppPage:
 
     def _file(self, name: str, label: str, spec: InterfaceInput) -> None:
         """A file input: what it holds now (a picture's thumbnail, else its name) and a button to choose another."""
-        types = spec.param.file_types
+        types = spec.param.file_types if spec.param else tuple(sorted(IMAGE_SUFFIXES))  # an IMAGE input port
         upload = ui.upload(on_upload=lambda e: self._uploaded(name, e), auto_upload=True, max_file_size=MAX_UPLOAD,
                            on_rejected=lambda: self.notice(f"{label}: that file is too large.", "warning")) \
             .props(f"accept={','.join(types)}" if types else "").classes("hidden")
@@ -210,18 +211,20 @@ class AppPage:
         with ui.row().classes("w-full items-center no-wrap gap-3"):
             self.previews[name] = ui.element("div").classes("fb-app-thumb").props(f"data-testid=app-preview-{name}")
             with ui.column().classes("col gap-1 min-w-0"):
-                self.file_names[name] = ui.label("none chosen").classes("fb-app-filename ellipsis")
+                self.file_names[name] = ui.label("the workflow's own" if spec.linked else "none chosen") \
+                    .classes("fb-app-filename ellipsis")
                 kind = "picture" if types and set(types) <= IMAGE_SUFFIXES else "file"
                 ui.button(f"Choose a {kind}", icon="upload_file", on_click=lambda: upload.run_method("pickFiles")) \
                     .props(f"outline no-caps color=amber-5 data-testid=app-choose-{name}")
 
-    def _mask(self, name: str, label: str) -> None:
+    def _mask(self, name: str, label: str, spec: InterfaceInput) -> None:
         ui.label(label).classes("fb-app-label")
         with ui.row().classes("w-full items-center no-wrap gap-3"):
             self.previews[name] = ui.element("div").classes("fb-app-thumb fb-app-mask") \
                 .props(f"data-testid=app-preview-{name}")
             with ui.column().classes("col gap-1 min-w-0"):
-                self.file_names[name] = ui.label("nothing painted yet").classes("fb-app-filename")
+                self.file_names[name] = ui.label("as the workflow makes it" if spec.linked else "nothing painted yet") \
+                    .classes("fb-app-filename")
                 ui.button("Paint the area", icon="brush", on_click=lambda: self.paint(name)) \
                     .props(f"outline no-caps color=amber-5 data-testid=app-paint-{name}")
 
@@ -238,9 +241,9 @@ class AppPage:
     async def _show_defaults(self) -> None:
         """Thumbnails of the files the workflow holds for its file and mask inputs until the user sets others."""
         for name, spec in self.fields.items():
-            if spec.param.kind in ("file", "mask") and spec.default:
+            if input_kind(spec) in ("file", "mask") and spec.default:
                 await self._preview(name, readable(self.workflow, self.config.uploads_dir, spec.default),
-                                    spec.param.kind)
+                                    input_kind(spec))
 
     async def _preview(self, name: str, path: Path | None, kind: str, called: str | None = None) -> None:
         """Show what a file or mask input holds: its thumbnail and its name (`called`: as the user's file was)."""
@@ -444,6 +447,14 @@ class AppPage:
                                 .classes("fb-app-download")
             if text:
                 ui.label(text).classes("fb-app-text")
+
+
+def input_kind(spec: InterfaceInput) -> str:
+    """How the form asks for an input: as its param's kind, or for an IMAGE or MASK input port, which takes a
+    file (overrides.feed_file), as a picture to upload or a mask to paint."""
+    if spec.param:
+        return spec.param.kind
+    return "mask" if spec.input.type == MASK else "file"
 
 
 def field_label(name: str) -> str:

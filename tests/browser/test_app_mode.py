@@ -4,6 +4,7 @@ and phone widths; and the editor's App button opening the workflow of its tab.""
 from __future__ import annotations
 
 import json
+import shutil
 import urllib.request
 from pathlib import Path
 
@@ -140,3 +141,27 @@ def test_the_editor_opens_its_workflow_as_an_app(page, editor_server):
         assert app.locator(f"[data-testid=app-field-{name}]").count() == 1
     assert app.locator(".fb-viewport").count() == 0
     app.close()
+
+
+def test_an_image_input_port_is_a_picture_to_choose(browser, app_server, stripes):
+    """polaroid.json's photo is an input port (a link feeds it when the workflow is a node): the app asks for a
+    picture, which an image.load node then feeds in; /app/NAME serves any saved workflow beside the app."""
+    shutil.copy(ROOT / "workflows" / "polaroid.json", app_server.workflows)
+    context, page = open_app(browser, f"{app_server.url}app/polaroid", "laptop")
+    photo = page.locator("[data-testid=app-field-photo]")
+    assert photo.locator(".fb-app-filename").inner_text() == "the workflow's own"
+    with page.expect_file_chooser() as chooser:
+        page.click("[data-testid=app-choose-photo]")
+    chooser.value.set_files(str(stripes))
+    photo.locator(".fb-app-filename").get_by_text("my-photo.png").wait_for()
+    page.locator("[data-testid=app-field-caption] textarea").fill("Stripes")
+    page.click("[data-testid=app-run]")
+    page.locator("[data-testid=app-output-image]").wait_for(timeout=30000)
+    run_id = page.locator("[data-testid=app-outputs]").get_attribute("data-run")
+    record = json.loads(urllib.request.urlopen(f"{app_server.url}api/runs/{run_id}", timeout=10).read())
+    assert record["status"] == "done" and record["inputs"]["caption"] == "Stripes"
+    assert record["inputs"]["photo"].startswith("uploads/")  # kept in the uploads folder (the API names no paths)
+    assert record["nodes"]["photo-file"]["status"] == "done"  # the loader that fed the port
+    page.screenshot(path=str(ARTIFACTS / "app-image-port.png"), full_page=True)
+    assert not page.errors, page.errors
+    context.close()

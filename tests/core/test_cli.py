@@ -83,6 +83,26 @@ def test_run_file_help_lists_that_workflows_inputs_and_outputs(typed_file, tmp_p
     assert as_json["inputs"][1]["choices"] == ["calm", "wild"] and as_json["outputs"][0]["name"] == "label"
 
 
+def test_set_gives_an_image_input_port_a_file(tmp_path):
+    """An IMAGE input port (a link feeds it when the workflow is a node) takes a file: image.load reads it."""
+    doc = {"format": "flowbanana/workflow", "version": 2, "name": "Frame",
+           "inputs": {"photo": {"node": "square", "input": "image", "description": "The picture to square"}},
+           "nodes": {"square": {"type": "image.crop", "params": {"mode": "aspect", "aspect": "1:1"}},
+                     "save": {"type": "image.save", "inputs": {"image": "square.image"},
+                              "params": {"filename": "square.png"}}}}
+    (tmp_path / "flows").mkdir()
+    path = tmp_path / "flows" / "frame.json"
+    path.write_text(json.dumps(doc))
+    Image.new("RGB", (60, 40), (200, 30, 30)).save(tmp_path / "mine.png")
+    described = flowbanana("run", path, "--help", cwd=tmp_path).stdout
+    assert "    photo            IMAGE file  The picture to square" in described
+    done = flowbanana("run", path, "--set", "photo=mine.png", "--no-cache", "--out", tmp_path / "o", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert Image.open(tmp_path / "o" / "square.png").size == (40, 40)  # the file from the shell's folder, squared
+    left_out = flowbanana("run", path, "--no-cache", "--out", tmp_path / "o2", cwd=tmp_path)
+    assert left_out.returncode == 2 and "square" in left_out.stderr  # nothing feeds it: the node is named
+
+
 @pytest.mark.parametrize("args, words", [
     (["--set", "nap=soon"], "--set nap: expected a number, got 'soon'"),
     (["--set", "nap=-1"], "-1 is below the minimum 0"),

@@ -1,9 +1,11 @@
 """Each saved workflow as its own endpoint: a request schema from its interface, in /openapi.json, checked first."""
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from PIL import Image
 
 from serverkit import finish, make_workflow
 
@@ -124,3 +126,37 @@ def test_inputs_that_do_not_fit_a_submitted_run_are_told_in_the_requests_words(c
     assert response.status_code == 422, response.text
     text = " ".join(f"{p['message']} {p['hint']}" for p in response.json()["problems"])
     assert words in text and "--set" not in text and "flowbanana run" not in text, text
+
+
+FRAME = make_workflow(
+    {"square": {"type": "image.crop", "params": {"mode": "aspect", "aspect": "1:1"}},
+     "save": {"type": "image.save", "inputs": {"image": "square.image"}, "params": {"filename": "square.png"}}},
+    name="Frame", inputs={"photo": {"node": "square", "input": "image", "description": "The picture to square"}})
+
+
+def test_an_image_input_port_takes_an_uploaded_file(client, server, photo):
+    """An IMAGE input port (fed by a link when the workflow is a node) is a required path in the schema; the
+    path POST /api/uploads returned feeds it through an image.load node."""
+    (server.workflows / "frame.json").write_text(json.dumps(FRAME))
+    spec = client.get("/openapi.json").json()
+    body = spec["components"]["schemas"]["FrameRun"]
+    inputs = spec["components"]["schemas"][body["properties"]["inputs"]["$ref"].rsplit("/", 1)[1]]
+    assert inputs["required"] == ["photo"] and inputs["properties"]["photo"]["type"] == "string"
+    assert inputs["properties"]["photo"]["format"] == "path"
+    assert inputs["properties"]["photo"]["description"].startswith("The picture to square An image file (a path")
+
+    missing = client.post("/api/workflows/frame/run", json={})
+    assert missing.status_code == 422 and missing.json()["problems"][0]["port"] == "photo", missing.text
+    wrong = client.post("/api/workflows/frame/run", json={"inputs": {"photo": 7}})
+    assert wrong.status_code == 422
+    assert "path of an image file" in wrong.json()["problems"][0]["hint"]
+
+    data = io.BytesIO()
+    photo.save(data, format="PNG")
+    uploaded = client.post("/api/uploads", content=data.getvalue(), headers={"content-type": "image/png"}).json()
+    response = client.post("/api/workflows/frame/run", json={"inputs": {"photo": uploaded["path"]}})
+    assert response.status_code == 202, response.text
+    record = finish(client, response.json()["id"])
+    assert record["status"] == "done", record
+    square = client.get(f"/api/runs/{record['id']}/files/square.png")
+    assert Image.open(io.BytesIO(square.content)).size == (48, 48)  # the 64x48 upload, cropped square
