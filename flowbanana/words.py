@@ -38,3 +38,7 @@ HTTP = Words(input="inputs.{name}", inputs_listed="GET /api/workflows describes 
              provider='"options": {{"provider": "{name}"}}', allow_read="the server's --allow-read DIR",
              rpm="the server's rpm setting", concurrency="the server's concurrency setting",
              debug="the server's --debug (its log)")
+APP = Words(input="{name}", inputs_listed="The form shows them.",
+            params_listed="Open the workflow in the editor (flowbanana ui FILE) to see its nodes and their params.",
+            provider="the editor's provider setting ({name})", allow_read="flowbanana ui --workflows DIR",
+            rpm="rpm in the config file", concurrency="concurrency in the config file", debug="flowbanana ui --debug")

@@ -26,6 +26,7 @@ from ..server.endpoints import NAME
 from ..server.uploads import UploadRefused
 from ..subgraph import Subgraphs
 from ..sources import open_workflow
+from ..words import APP
 from ..workflow import Workflow
 from .history import HistoryPanel, file_url
 from .mask_editor import MASK_TARGETS, MaskPainter, image_source, keep_mask, loaded_file, picture, readable
@@ -295,7 +296,8 @@ class AppPage:
         """The picture the mask is painted over, with the form's values: the file the node feeding the mask
         node's image loads (a photo input the user chose, else the workflow's)."""
         try:
-            workflow = apply_overrides(self.workflow, self.config.catalogue, self.values, self.config.read_roots)
+            workflow = apply_overrides(self.workflow, self.config.catalogue, self.values, self.config.read_roots,
+                                       words=APP)
         except WorkflowInvalid:
             workflow = self.workflow
         source = image_source(self.config.catalogue, workflow, mask_node)
@@ -344,7 +346,8 @@ class AppPage:
 
     def _with_values(self) -> Workflow | None:
         try:
-            return apply_overrides(self.workflow, self.config.catalogue, self.values, self.config.read_roots)
+            return apply_overrides(self.workflow, self.config.catalogue, self.values, self.config.read_roots,
+                                   words=APP)
         except WorkflowInvalid as exc:
             self._show_problems(exc.problems)
             return None
