@@ -39,7 +39,7 @@ def workflow_from_image(path: Path) -> Workflow:
                                        hint="Open the image flowbanana saved, or the workflow .json itself.")]) \
             from None
     if not embedded:
-        raise WorkflowInvalid([Problem("file", f"{path.name} holds no flowbanana workflow.",
+        raise WorkflowInvalid([Problem("no_workflow", f"{path.name} holds no flowbanana workflow.",
                                        hint="Only images written by image.save carry their workflow.")])
     workflow = from_dict(embedded)
     workflow.source = path.resolve()

@@ -52,14 +52,15 @@ def read_shared(config: EditorConfig, name: str, data: bytes) -> Workflow:
 
 async def open_shared(editor: Tab, name: str, data: bytes, at: tuple[float, float] | None = None) -> None:
     """Open what was dropped or picked, after asking about unsaved changes; problems become a notice. A picture
-    dropped `at` a point of the canvas that carries no workflow becomes a Load image node there."""
+    dropped `at` a point of the canvas that carries no workflow becomes a Load image node there; one whose embedded
+    workflow cannot be read is a message saying why."""
     picture = Path(name).suffix.lower() in IMAGE_SUFFIXES
     try:
         if picture and Path(name).suffix.lower() not in SHARED_SUFFIXES:
-            raise WorkflowInvalid([Problem("file", f"{name} cannot carry a flowbanana workflow.")])
+            raise WorkflowInvalid([Problem("no_workflow", f"{name} cannot carry a flowbanana workflow.")])
         workflow = await run.io_bound(read_shared, editor.config, name, data)
-    except WorkflowInvalid as exc:
-        if picture and at is not None:
+    except WorkflowInvalid as exc:  # a plain picture becomes a node; one whose workflow is damaged is said so
+        if picture and at is not None and exc.problems[0].code == "no_workflow":
             await load_image_node(editor, name, data, at)
             return
         editor.notice(f"Cannot open {name}: {exc.problems[0]}", "negative", timeout=9000)
