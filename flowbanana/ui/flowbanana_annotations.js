@@ -12,6 +12,8 @@ const NOTE_DEBOUNCE_MS = 500;
 const PAD = 32; // room around grouped nodes
 const HEAD = 56; // room above them for the group's title bar
 const NODE_W = 280;
+const FAR_ZOOM = 0.6; // below this zoom a group's title is drawn large above it
+const TITLE_PX = 15; // and this big on screen
 
 function contains(box, x, y) {
   return x >= box.x && x <= box.x + box.w && y >= box.y && y <= box.y + box.h;
@@ -20,6 +22,13 @@ function contains(box, x, y) {
 const FbGroup = {
   inject: ["canvas"],
   props: ["id", "group", "selected"],
+  computed: {
+    // zoomed far out, the title is drawn above the box at a size that stays readable
+    farTitle() {
+      const zoom = this.canvas.view.zoom;
+      return zoom < FAR_ZOOM ? { fontSize: Math.round(TITLE_PX / zoom) + "px" } : null;
+    },
+  },
   template: `
   <div class="fb-group" :class="{'fb-group-selected': selected}" :data-group="id"
        :style="{transform: 'translate(' + group.x + 'px,' + group.y + 'px)', width: group.w + 'px', height: group.h + 'px', '--group': group.color}">
@@ -30,10 +39,12 @@ const FbGroup = {
              placeholder="Group title" @pointerdown.stop @dblclick.stop @keydown.stop="canvas.titleKey($event, id)"
              @blur="canvas.titleDone($event, id)"
              :ref="(el) => canvas.focusOnce(el)">
-      <span v-else class="fb-group-title">{{ group.title || 'Untitled group' }}</span>
+      <span v-else class="fb-group-title" :class="{'fb-group-title-hidden': farTitle}">{{ group.title || 'Untitled group' }}</span>
       <button class="fb-icon-btn fb-box-btn" title="Group actions" :data-group-menu="id" @pointerdown.stop
               @click.stop="canvas.openBoxMenu($event, 'groups', id)">⋮</button>
     </div>
+    <div v-if="farTitle" class="fb-group-far-title" :style="farTitle" @pointerdown.stop="canvas.boxDown($event, 'groups', id)"
+         @contextmenu.prevent.stop="canvas.openBoxMenu($event, 'groups', id)">{{ group.title || 'Untitled group' }}</div>
     <div class="fb-resize" title="Drag to resize" @pointerdown.stop="canvas.resizeDown($event, 'groups', id)"></div>
   </div>`,
 };

@@ -102,6 +102,13 @@ def test_a_group_made_from_the_selection_carries_its_nodes(page, editor_server):
     page.keyboard.press("Control+z")
     page.wait_for_function(f"{STATE}.groups['{group_id}']?.title === 'Prompts'")
 
+    page.evaluate(f"{STATE}.view = {{...{STATE}.view, zoom: 0.3}}")  # far out, the title is drawn above the box
+    far = page.locator(f".fb-group[data-group='{group_id}'] .fb-group-far-title")
+    far.wait_for()
+    assert far.inner_text() == "Prompts" and far.bounding_box()["height"] >= 14  # still readable on screen
+    page.evaluate(f"{STATE}.view = {{...{STATE}.view, zoom: 1}}")
+    far.wait_for(state="detached")
+
 
 def test_a_sticky_note_is_typed_moved_recoloured_kept_and_deleted(page):
     new_workflow(page)
