@@ -99,7 +99,7 @@ class Editor:
             self.run_btn = ui.button("Run", icon="play_arrow", on_click=lambda: self.run()) \
                 .props("unelevated no-caps text-color=black data-testid=run").tooltip("Run the workflow (Ctrl+Enter)")
             ui.button(icon="view_sidebar", on_click=lambda: self.drawer.toggle()) \
-                .props("flat dense round color=grey-4").tooltip("Inputs and results")
+                .props("flat dense round color=grey-4 data-testid=side-toggle").tooltip("Inputs and results")
         with ui.right_drawer(value=True, fixed=True).classes("fb-side p-0").props("width=320 bordered") as self.drawer:
             self.side = SidePanel(on_param=self._form_param, on_description=self._set_description,
                                   on_remove=self._unexpose, on_remove_output=self._unexpose_output)
@@ -580,10 +580,12 @@ class Editor:
         self.notice("Not run: " + "; ".join(p.message for p in problems[:3]), "negative")
 
     def notice(self, message: str, kind: str, timeout: int = 7000) -> None:
-        """A toast in the editor's colours, from any task (runs report from the background)."""
+        """A toast in the editor's colours, from any task (runs report from the background). It keeps off the
+        canvas, so it never hides a node: over the side panel while that is open, else over the palette; ✕ closes it."""
         with self.header:
-            ui.notify(message, color=NOTICE_COLOURS.get(kind, "blue-grey-8"), multi_line=True, position="bottom",
-                      timeout=timeout)
+            ui.notify(message, color=NOTICE_COLOURS.get(kind, "blue-grey-8"), timeout=timeout,
+                      position="bottom-right" if self.drawer.value else "bottom-left", close_button="✕",
+                      classes="fb-notice", attrs={"data-testid": "notice"})
 
     # ---- files ---------------------------------------------------------------------------
     async def confirm_discard(self) -> bool:
@@ -597,8 +599,14 @@ class Editor:
         return bool(await dialog)
 
     def open_workflow(self, workflow: Workflow, template: Path | None = None) -> None:
+        """Another workflow (File > New too): the last one's results go, from the nodes, the Results panel and the
+        tab's storage, so none reappears on a node of the same name."""
         self.doc.replace(workflow, template=template)
         self.runner.history.clear()
+        self.runner.gallery.clear()
+        self.summary = None
+        self.side.show_results(self.runner, None, self.file_url)
+        self._keep_results()
         self._load_canvas()
         self._autosave()
 

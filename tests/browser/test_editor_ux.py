@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from test_editor import STATE, add_from_palette, drag_link, new_workflow, nodes, port
+from test_editor import STATE, add_from_palette, drag_link, new_workflow, nodes, open_template, port
 from test_mask_and_sharing import drop_file
 
 pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def palette_order(page) -> list[str]:
@@ -66,3 +67,53 @@ def test_a_picture_dropped_on_the_canvas_becomes_a_load_image_node(page, tmp_pat
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+z")
     page.wait_for_function(f"Object.keys({STATE}.nodes).length === 0")
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def test_notices_keep_off_the_canvas_and_can_be_closed(page):
+    open_template(page, "hello-gemini")
+    canvas = page.locator(".fb-viewport").bounding_box()
+    page.click("[data-testid=estimate]")
+    notice = page.locator("[data-testid=notice]").filter(has_text="Running now makes")
+    notice.wait_for()
+    box = notice.bounding_box()
+    assert not overlaps(box, canvas)  # over the side panel, right of the canvas
+    assert box["x"] >= canvas["x"] + canvas["width"]
+    page.screenshot(path=str(ARTIFACTS / "notice-over-side-panel.png"))
+    notice.get_by_role("button").click()  # ✕ closes it at once
+    notice.wait_for(state="detached")
+
+    page.click("[data-testid=side-toggle]")  # the side panel closed: the canvas is wider, the notice goes left
+    page.wait_for_function(f"document.querySelector('.fb-viewport').getBoundingClientRect().width > {canvas['width']}")
+    canvas = page.locator(".fb-viewport").bounding_box()
+    page.click("[data-testid=estimate]")
+    notice.wait_for()
+    box = notice.bounding_box()
+    assert not overlaps(box, canvas) and box["x"] + box["width"] <= canvas["x"]  # over the palette
+    page.screenshot(path=str(ARTIFACTS / "notice-over-palette.png"))
+    notice.get_by_role("button").click()
+    notice.wait_for(state="detached")
+    page.click("[data-testid=side-toggle]")
+
+
+def test_file_new_clears_the_old_results(page):
+    open_template(page, "hello-gemini")
+    page.locator("[data-testid=run]").click()
+    page.locator(".fb-node[data-node='preview'] img.fb-thumb").wait_for()
+    page.locator("[data-testid=results] img").first.wait_for()
+
+    new_workflow(page)
+    generate = add_from_palette(page, "gemini.generate", 400, 200)
+    assert generate == "generate"  # the name the last workflow's node had: its results must not come back
+    assert not page.locator(".fb-result").count() and not page.locator("[data-testid=results] img").count()
+    page.click("text=Results")
+    page.get_by_text("Run the workflow (Ctrl+Enter) to see every image it makes here.").wait_for()
+    page.reload()  # nor from the tab's storage
+    page.wait_for_function(f"{STATE} && {STATE}.nodes.generate !== undefined")
+    page.click("[data-testid=estimate]")  # a round trip: whatever the restore sent after the graph has arrived too
+    page.locator("[data-testid=notice]").filter(has_text="Not run").wait_for()  # (it has no output node yet)
+    assert not page.locator(".fb-result").count() and not page.locator("[data-testid=results] img").count()
