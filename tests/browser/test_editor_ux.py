@@ -67,6 +67,7 @@ def test_a_picture_dropped_on_the_canvas_becomes_a_load_image_node(page, tmp_pat
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+z")
     page.wait_for_function(f"Object.keys({STATE}.nodes).length === 0")
+    open_template(page, "hello-gemini")  # the next tab opens on what this one autosaved: not an empty graph
 
 
 def overlaps(a: dict, b: dict) -> bool:
