@@ -165,3 +165,25 @@ def test_an_image_input_port_is_a_picture_to_choose(browser, app_server, stripes
     page.screenshot(path=str(ARTIFACTS / "app-image-port.png"), full_page=True)
     assert not page.errors, page.errors
     context.close()
+
+
+def test_a_csv_input_makes_a_batch_app(browser, app_server, tmp_path):
+    """catalogue-batch.json as an app: a CSV of the user's own products makes one shot per row, saved by SKU."""
+    shutil.copy(ROOT / "workflows" / "catalogue-batch.json", app_server.workflows)
+    rows = tmp_path / "my-products.csv"
+    rows.write_text("sku,product\nkettle-7,a copper kettle\nvase-9,a tall blue vase\n")
+    context, page = open_app(browser, f"{app_server.url}app/catalogue-batch", "laptop")
+    assert page.locator("[data-testid=app-field-csv] .fb-app-label").inner_text() == "CSV"
+    with page.expect_file_chooser() as chooser:
+        page.click("[data-testid=app-choose-csv]")
+    chooser.value.set_files(str(rows))
+    page.locator("[data-testid=app-field-csv] .fb-app-filename").get_by_text("my-products.csv").wait_for()
+    page.wait_for_function("document.querySelector('[data-testid=app-cost]').innerText.includes('2 model calls')")
+    page.click("[data-testid=app-run]")
+    files = page.locator("[data-testid=app-files]")
+    files.wait_for(timeout=30000)
+    assert sorted(files.inner_text().split()) == ["kettle-7.png", "vase-9.png"]
+    assert page.locator("[data-testid=app-output-image]").count() == 2
+    page.screenshot(path=str(ARTIFACTS / "app-csv-batch.png"), full_page=True)
+    assert not page.errors, page.errors
+    context.close()

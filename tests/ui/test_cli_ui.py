@@ -43,3 +43,9 @@ def test_an_unreadable_file_is_an_error_before_the_server_starts(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "more than 100 levels deep" in done.stderr and "http://" not in done.stdout
+
+
+def test_app_mode_needs_the_file_it_serves():
+    done = subprocess.run([sys.executable, "-m", "flowbanana", "ui", "--app", "--port", "1"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--app needs the workflow FILE" in done.stderr, done.stderr
