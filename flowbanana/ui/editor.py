@@ -31,6 +31,7 @@ from .mask_editor import MaskDialog, carry_masks
 from .panels import SidePanel, settings_dialog
 from .runner import EditorConfig, RunController
 from .sharing import MAX_SHARED_BYTES, SHARED_SUFFIXES, download_bundle, open_shared
+from .statusbatch import StatusBatch
 from .sweeps import GridDialog, SweepDialog
 from .tab import TABS
 
@@ -51,6 +52,7 @@ class Editor:
         self.shown_by: dict[str, str] = {}  # each subgraph node here -> the inner node whose results stand for it
         self.summary: dict | None = None
         self._title = ""
+        self.batch = StatusBatch(self._send_statuses)  # a run's statuses, at most ~10 messages a second
         self.runner = RunController(config, on_status=self._statuses, on_finished=self._finished,
                                     on_problems=self._run_problems, on_notice=self.notice)
         self._build()
@@ -163,6 +165,7 @@ class Editor:
             self.side.show_results(self.runner, self.summary, self.file_url)
 
     def _load_canvas(self) -> None:
+        self.batch.flush()  # what a run said so far goes before the canvas starts over
         self.canvas.load(self.doc.view())
         self._shown_by()
         statuses = self.levels.local({n: {"history": h} for n, h in self.runner.history.items()}, self.doc.path,
@@ -515,6 +518,7 @@ class Editor:
                      "info")
 
     async def _run(self, targets, force) -> None:
+        self.batch.flush()
         self.canvas.run_method("clearStatuses")
         self.levels.clear()
         self._shown_by()
@@ -546,9 +550,13 @@ class Editor:
     def _statuses(self, statuses: dict) -> None:
         statuses = self.levels.local(statuses, self.doc.path, self.shown_by)
         if statuses:
-            self.canvas.set_statuses(statuses)
+            self.batch.add(statuses)
+
+    def _send_statuses(self, statuses: dict) -> None:
+        """One batch of statuses to the page: only the nodes that changed, never the graph."""
+        self.canvas.set_statuses(statuses)
         self._show_state()
-        if any("history" in s for s in statuses.values()):
+        if any(s and "history" in s for s in statuses.values()):
             self._keep_results()
 
     def _keep_results(self) -> None:
@@ -557,6 +565,7 @@ class Editor:
                                             "summary": self.summary}
 
     def _finished(self, summary: dict) -> None:
+        self.batch.flush()
         self.summary = summary
         self.side.show_results(self.runner, summary, self.file_url)
         self._keep_results()

@@ -105,6 +105,7 @@ class RunController:
     batch: bool = False        # model calls as Gemini Batch API jobs: half the price, within 24 hours
     _publishing: set = field(default_factory=set)
     _cells: dict[str, dict[str, dict]] = field(default_factory=dict)  # a node a sweep copied -> its copies' states
+    _media: dict[str, dict] = field(default_factory=dict)  # this run's pictures by digest -> their URLs
 
     @property
     def running(self) -> bool:
@@ -138,7 +139,7 @@ class RunController:
         except QueueFull as exc:
             self.on_notice(str(exc), "warning")
             return
-        self.run_id, self.gallery = record.id, []
+        self.run_id, self.gallery, self._media = record.id, [], {}
         try:
             await asyncio.sleep(0)  # the run takes a free slot at its first step
             if self.execution is None:
@@ -262,7 +263,7 @@ class RunController:
             items = value if isinstance(value, list) else [value]
             count = max(count, len(items))
             pictures = [v for v in items if is_image(v)]
-            images += [self.config.media.add(loaded(picture), run_id) for picture in pictures[:GALLERY_PER_NODE]]
+            images += [self._media_for(picture, run_id) for picture in pictures[:GALLERY_PER_NODE]]
             others = [v for v in items if not is_image(v) and v is not None]
             if others:
                 texts.append("\n".join(str(v) for v in others))
@@ -272,6 +273,17 @@ class RunController:
         first = images[0] if images else {}
         return {"thumb": first.get("thumb"), "full": first.get("full"), "text": text, "count": count,
                 "images": images}
+
+    def _media_for(self, picture: Any, run_id: str) -> dict:
+        """A picture's URLs, its files written once: one shown by several nodes (generate, then preview) is the
+        same picture (an ImageRef's digest says so)."""
+        digest = getattr(picture, "digest", "")
+        if digest and digest in self._media:
+            return self._media[digest]
+        entry = self.config.media.add(loaded(picture), run_id)
+        if digest:
+            self._media[digest] = entry
+        return entry
 
 
 def cells_status(cells: dict[str, dict]) -> dict:
