@@ -11,6 +11,16 @@ const NODE_WIDTH = 280;
 const PARAM_DEBOUNCE_MS = 450;
 const MIN_ZOOM = 0.1;
 const MAX_ZOOM = 2.5;
+const CULL_MARGIN = 0.5; // nodes this far outside the view (in viewport sizes) stay drawn, so a short pan mounts nothing
+const UNMEASURED_HEIGHT = 400; // a node never drawn yet counts this tall when deciding whether it is in view
+const THUMB_MAX = 300; // a result thumbnail's height when there is room below its node
+const THUMB_MIN = 64; // ... and when there is none
+const RESULT_CHROME = 44; // what a first result adds to a node besides its picture (margins, the bar under it)
+const ROOM_GAP = 12; // kept free between a grown node and the one below it
+
+function sameList(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
 function isTyping(target) {
   const el = target || document.activeElement;
@@ -127,18 +137,48 @@ const FbModelPicker = {
   </div>`,
 };
 
-// One node. Reads only its own props, so moving one node re-renders one node.
+// One node's frame: its place, state and selection. Moving it re-renders only this (the body's props are
+// unchanged), so dragging 200 nodes costs 200 small patches, not 200 node bodies.
 const FbNode = {
   inject: ["canvas"],
-  components: { FbModelPicker },
-  props: ["id", "node", "def", "status", "selected", "problems", "warnings", "showProblems", "drag"],
+  props: ["id", "node", "def", "status", "selected", "problems", "warnings", "showProblems", "drag", "room"],
   data() {
-    return { histIndex: 0, addingInput: false, typing: {}, OTHER: "\u0000other", raised: false };
+    return { raised: false }; // a popup of the body (the model picker) is open: above the other nodes
   },
   computed: {
     color() {
       return this.canvas.catalogue.categories[this.def.category] || "#555";
     },
+    stateClass() {
+      return this.status && this.status.state ? "fb-st-" + this.status.state : "";
+    },
+  },
+  mounted() {
+    this.canvas.observe(this.$el);
+  },
+  beforeUnmount() {
+    this.canvas.unobserve(this.$el);
+  },
+  template: `
+  <div class="fb-node" :class="[stateClass, {'fb-selected': selected, 'fb-has-problem': problems.length, 'fb-disabled': node.disabled, 'fb-collapsed': node.collapsed, 'fb-raised': raised}]"
+       :style="{transform: 'translate(' + node.x + 'px,' + node.y + 'px)', '--cat': color, '--thumb-max': (room || ${THUMB_MAX}) + 'px'}"
+       :data-node="id" @pointerdown="canvas.nodeDown($event, id)" @contextmenu.prevent.stop="canvas.openMenu($event, id)">
+    <fb-node-body :id="id" :node="node" :def="def" :status="status" :problems="problems" :warnings="warnings"
+                  :show-problems="showProblems" :drag="drag" @raise="raised = $event"></fb-node-body>
+  </div>`,
+};
+
+// One node's head, ports, params and result. Reads only its own props, so a status for one node
+// re-renders one node.
+const FbNodeBody = {
+  inject: ["canvas"],
+  components: { FbModelPicker },
+  props: ["id", "node", "def", "status", "problems", "warnings", "showProblems", "drag"],
+  emits: ["raise"],
+  data() {
+    return { histIndex: 0, addingInput: false, typing: {}, OTHER: "\u0000other" };
+  },
+  computed: {
     inputs() {
       const declared = this.def.inputs.map((p) => ({ ...p, extra: false }));
       const names = new Set([...declared.map((p) => p.name), ...this.def.params.map((p) => p.name)]);
@@ -171,9 +211,6 @@ const FbNode = {
     stale() {
       const state = this.status && this.status.state;
       return ["failed", "skipped", "cancelled", "queued", "running"].includes(state);
-    },
-    stateClass() {
-      return this.status && this.status.state ? "fb-st-" + this.status.state : "";
     },
     // a text result worth showing: not just the node's own param echoed back (text.text)
     resultText() {
@@ -250,9 +287,6 @@ const FbNode = {
     },
   },
   template: `
-  <div class="fb-node" :class="[stateClass, {'fb-selected': selected, 'fb-has-problem': problems.length, 'fb-disabled': node.disabled, 'fb-collapsed': node.collapsed, 'fb-raised': raised}]"
-       :style="{transform: 'translate(' + node.x + 'px,' + node.y + 'px)', '--cat': color}"
-       :data-node="id" @pointerdown="canvas.nodeDown($event, id)" @contextmenu.prevent.stop="canvas.openMenu($event, id)">
     <div class="fb-head" @dblclick.stop="canvas.$emit('edit', {op: 'collapse', node: id, value: !node.collapsed})">
       <button class="fb-icon-btn fb-fold" :title="node.collapsed ? 'unfold' : 'fold to the header'" @pointerdown.stop
               @click.stop="canvas.$emit('edit', {op: 'collapse', node: id, value: !node.collapsed})">{{ node.collapsed ? '▸' : '▾' }}</button>
@@ -329,7 +363,7 @@ const FbNode = {
         <!-- a text param with choices takes any value: a list of the known ones, and "other…" to type one -->
         <fb-model-picker v-else-if="canvas.isModelParam(p) && !typing[p.name]" :value="value(p)" :choices="p.choices"
                          :param="p.name" @pick="setValue(p, $event, true)" @other="typing[p.name] = true"
-                         @toggle="raised = $event"></fb-model-picker>
+                         @toggle="$emit('raise', $event)"></fb-model-picker>
         <select v-else-if="p.choices && !typing[p.name] && p.choices.includes(value(p))" class="fb-input" :value="value(p)"
                 :data-param="p.name" @pointerdown.stop
                 @change="$event.target.value === OTHER ? (typing[p.name] = true) : setValue(p, $event.target.value, true)">
@@ -386,14 +420,15 @@ const FbNode = {
                 @click="canvas.updateModels(id)">Use {{ w.successor }}</button>
       </div>
       <div v-if="showProblems && problems.length" class="fb-error"><div v-for="(p, i) in problems" :key="i">{{ p.message }}<div v-if="p.hint" class="fb-hint">{{ p.hint }}</div></div></div>
-    </div>
-  </div>`,
+    </div>`,
 };
+
+FbNode.components = { FbNodeBody };
 
 // The links, one SVG in world coordinates; re-rendered while something moves.
 const FbLinks = {
   inject: ["canvas"],
-  props: ["nodes", "offsets", "selectedLink", "drag", "pending"],
+  props: ["nodes", "offsets", "selectedLink", "drag", "pending", "rect"],
   computed: {
     paths() {
       const out = [];
@@ -405,13 +440,23 @@ const FbLinks = {
             const src = linkTarget(text);
             const a = c.portPoint(src.node, "out", src.output);
             const b = c.portPoint(id, "in", port);
-            if (!a || !b) continue;
+            if (!a || !b || !this.crosses(a, b)) continue;
             const key = id + "|" + port + "|" + text;
             out.push({ key, d: c.curve(a, b), color: c.outputColor(src.node, src.output), target: id, port, link: text });
           }
         }
       }
       return out;
+    },
+  },
+  methods: {
+    // whether the curve from a to b (its control points included) can cross the drawn area
+    crosses(a, b) {
+      const r = this.rect;
+      if (!r) return true;
+      const dx = Math.max(40, Math.abs(b.x - a.x) * 0.5);
+      return Math.max(a.x + dx, b.x) >= r.x0 && Math.min(a.x, b.x - dx) <= r.x1 &&
+        Math.max(a.y, b.y) >= r.y0 && Math.min(a.y, b.y) <= r.y1;
     },
   },
   template: `
@@ -441,8 +486,12 @@ export default {
       warnings: [],
       showProblems: false,
       statuses: {},
-      offsets: {}, // node id -> {ports: {"in|name": [x, y]}, w, h} in world units
+      offsets: {}, // node id -> {ports: {"in|name": [x, y]}, w, h, thumb} in world units
       view: { x: 0, y: 0, zoom: 1 },
+      zoomLabel: 100,
+      visibleIds: [], // the nodes drawn: those in or near the view (the others are culled)
+      drawnRect: null, // the world area they cover, for the links
+      rooms: {}, // node id -> the height its result picture may take without covering the node below
       selection: {},
       selectedLink: null,
       drag: null, // the link being drawn: {from, node, port, type, d, color}
@@ -515,12 +564,10 @@ export default {
       scored.sort((a, b) => a[0] - b[0] || a[1] - b[1]);  // what was typed first, then how it takes the link
       return scored.slice(0, 40).map((x) => x[2]);
     },
-    worldStyle() {
-      return { transform: `translate(${this.view.x}px, ${this.view.y}px) scale(${this.view.zoom})` };
-    },
-    gridStyle() {
-      const size = 24 * this.view.zoom;
-      return { backgroundSize: `${size}px ${size}px`, backgroundPosition: `${this.view.x}px ${this.view.y}px` };
+  },
+  watch: {
+    view() {
+      this.applyView();
     },
   },
   created() {
@@ -528,6 +575,8 @@ export default {
     this.measureQueue = markRaw(new Set());
     this.paramTimers = markRaw({});
     this.pendingParams = markRaw({});
+    this.typeOffsets = markRaw({}); // node type -> the offsets of one measured node of it: a guess for the others
+    this.cullRect = null;
   },
   mounted() {
     this.resizeObserver = markRaw(new ResizeObserver((entries) => {
@@ -541,6 +590,7 @@ export default {
     document.addEventListener("copy", this.onCopy);
     document.addEventListener("paste", this.onPaste);
     window.flowbananaCanvas = this; // for tests and benchmarks
+    this.applyView();
     this.$emit("ready");
   },
   unmounted() {
@@ -548,9 +598,6 @@ export default {
     document.removeEventListener("copy", this.onCopy);
     document.removeEventListener("paste", this.onPaste);
     this.resizeObserver.disconnect();
-  },
-  updated() {
-    this.observeNodes();
   },
   methods: {
     // ---- called from Python -------------------------------------------------------------
@@ -562,16 +609,14 @@ export default {
       this.selection = {};
       this.selectedLink = null;
       this.offsets = {};
+      this.rooms = {};
       this.showProblems = false;
       this.loadAnnotations(state);
       const vp = state.viewport;
-      this.$nextTick(() => {
-        this.observeNodes();
-        this.measureAll();
-        if (vp && vp.zoom) this.view = { x: vp.x, y: vp.y, zoom: vp.zoom };
-        else this.fitView(0.75); // a first look must be readable: rather pan to the rest than squint
-        this.drawMinimap();
-      });
+      if (vp && vp.zoom) this.view = { x: vp.x, y: vp.y, zoom: vp.zoom };
+      else this.fitView(0.75); // a first look must be readable: rather pan to the rest than squint
+      this.cull(true);
+      this.$nextTick(() => this.drawMinimap());
     },
     patch(p) {
       for (const [id, node] of Object.entries(p.nodes)) {
@@ -594,10 +639,8 @@ export default {
       this.patchAnnotations(p);
       if (this.showProblems && !p.problems.some((x) => x.node)) this.showProblems = false;
       if (p.select) this.selection = Object.fromEntries(p.select.map((id) => [id, true]));
-      this.$nextTick(() => {
-        this.observeNodes();
-        this.scheduleMeasure();
-      });
+      this.cull(true);
+      this.$nextTick(() => this.scheduleMeasure());
       this.drawMinimapSoon();
     },
     setStatuses(map) {
@@ -661,7 +704,8 @@ export default {
     },
     portPoint(id, kind, port) {
       const node = this.nodes[id];
-      const off = this.offsets[id];
+      // a node never drawn (culled): placed like a drawn node of its type, until it is drawn and measured
+      const off = node && (this.offsets[id] || this.typeOffsets[node.type]);
       if (!node || !off) return null;
       const p = off.ports[kind + "|" + port];
       if (p) return { x: node.x + p[0], y: node.y + p[1] };
@@ -679,14 +723,14 @@ export default {
       const t = o && this.catalogue.port_types[o.type];
       return t ? t.color : "#9e9e9e";
     },
-    observeNodes() {
-      if (!this.$refs.world) return;
-      for (const el of this.$refs.world.querySelectorAll(".fb-node:not([data-observed])")) {
-        el.dataset.observed = "1";
-        this.resizeObserver.observe(el);
-        this.measureQueue.add(el.dataset.node);
-      }
+    // a node drawn (mounted) or culled (unmounted): measured while drawn, its last measure kept after
+    observe(el) {
+      this.resizeObserver.observe(el);
+      this.measureQueue.add(el.dataset.node);
       this.scheduleMeasure();
+    },
+    unobserve(el) {
+      this.resizeObserver.unobserve(el);
     },
     remeasure(id) {
       this.measureQueue.add(id);
@@ -718,10 +762,74 @@ export default {
           const r = port.getBoundingClientRect();
           ports[port.dataset.port] = [(r.left + r.width / 2 - base.left) / zoom, (r.top + r.height / 2 - base.top) / zoom];
         }
-        found[id] = { ports, w: el.offsetWidth, h: el.offsetHeight };
+        const picture = el.querySelector(".fb-thumb, .fb-thumb-grid");
+        found[id] = { ports, w: el.offsetWidth, h: el.offsetHeight, thumb: picture ? picture.offsetHeight : 0 };
       }
-      for (const [id, value] of Object.entries(found)) this.offsets[id] = value;
+      for (const [id, value] of Object.entries(found)) {
+        this.offsets[id] = value;
+        const node = this.nodes[id];
+        if (node && !node.collapsed && !this.typeOffsets[node.type]) this.typeOffsets[node.type] = value;
+      }
+      if (ids.length) {
+        this.cull(true); // a node that grew may reach into the view
+        this.fitRooms();
+      }
       this.drawMinimapSoon();
+    },
+    // ---- culling: only the nodes in or near the view are in the page ----------------------
+    applyView() {
+      const { x, y, zoom } = this.view;
+      const world = this.$refs.world, viewport = this.$refs.viewport;
+      if (!world || !viewport) return;
+      world.style.transform = `translate(${x}px, ${y}px) scale(${zoom})`;
+      const size = 24 * zoom;
+      viewport.style.backgroundSize = `${size}px ${size}px`;
+      viewport.style.backgroundPosition = `${x}px ${y}px`;
+      this.zoomLabel = Math.round(zoom * 100);
+      this.cull(false);
+    },
+    // Which nodes to draw: those within a margin around the view. Cheap while the view stays inside the area
+    // drawn last time (a pan of up to half a screen mounts nothing); `force` after nodes moved, came or went.
+    cull(force) {
+      const viewport = this.$refs.viewport;
+      if (!viewport || !viewport.clientWidth) return;
+      const { x, y, zoom } = this.view;
+      const x0 = -x / zoom, y0 = -y / zoom, x1 = x0 + viewport.clientWidth / zoom, y1 = y0 + viewport.clientHeight / zoom;
+      const c = this.cullRect;
+      if (!force && c && x0 >= c.x0 && y0 >= c.y0 && x1 <= c.x1 && y1 <= c.y1 &&
+          (c.x1 - c.x0) < 4 * (x1 - x0)) return; // still inside, and not zoomed in far (then fewer nodes will do)
+      const mx = (x1 - x0) * CULL_MARGIN, my = (y1 - y0) * CULL_MARGIN;
+      const r = { x0: x0 - mx, y0: y0 - my, x1: x1 + mx, y1: y1 + my };
+      const ids = [];
+      for (const [id, n] of Object.entries(this.nodes)) {
+        const o = this.offsets[id];
+        const w = o ? o.w : NODE_WIDTH, h = o ? o.h : UNMEASURED_HEIGHT;
+        if ((n.x < r.x1 && n.x + w > r.x0 && n.y < r.y1 && n.y + h > r.y0) || id === this.renaming) ids.push(id);
+      }
+      this.cullRect = r;
+      if (!c || r.x0 !== c.x0 || r.y0 !== c.y0 || r.x1 !== c.x1 || r.y1 !== c.y1) this.drawnRect = r;
+      if (!sameList(ids, this.visibleIds)) {
+        this.visibleIds = ids;
+        this.$nextTick(() => this.fitRooms());
+      }
+    },
+    // A result picture takes at most the room down to the next node below (THUMB_MIN at least), so a node
+    // that grows with its result does not cover its neighbour.
+    fitRooms() {
+      const all = Object.entries(this.nodes);
+      for (const id of this.visibleIds) {
+        const n = this.nodes[id], o = this.offsets[id];
+        if (!n || !o) continue;
+        let limit = Infinity;
+        for (const [other, m] of all) {
+          if (other === id || m.y <= n.y) continue;
+          const mw = (this.offsets[other] || { w: NODE_WIDTH }).w;
+          if (m.x < n.x + o.w && m.x + mw > n.x) limit = Math.min(limit, m.y - n.y - ROOM_GAP);
+        }
+        const rest = o.h - o.thumb + (o.thumb ? 0 : RESULT_CHROME); // the node without its picture
+        const room = Math.round(Math.max(THUMB_MIN, Math.min(THUMB_MAX, limit - rest)));
+        if (this.rooms[id] !== room) this.rooms[id] = room;
+      }
     },
     bounds(ids) {
       let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
@@ -870,6 +978,7 @@ export default {
         this.drawMinimapSoon();
       }, () => {
         this.moving = null;
+        this.cull(true);
         if (moved) {
           const moves = {};
           for (const sid of Object.keys(start)) moves[sid] = [this.nodes[sid].x, this.nodes[sid].y];
@@ -1292,17 +1401,17 @@ export default {
       </div>
       <div class="fb-palette-tip fb-muted">Drag onto the canvas, or double-click the canvas to search.</div>
     </aside>
-    <div ref="viewport" class="fb-viewport" :class="{'fb-linking': drag}" :style="gridStyle" tabindex="-1"
+    <div ref="viewport" class="fb-viewport" :class="{'fb-linking': drag}" tabindex="-1"
          @pointerdown.self="backgroundDown" @wheel="wheel" @dblclick="backgroundDblClick" @pointermove="pointerMove"
          @dragover="dragOver" @drop="drop" @contextmenu.prevent="openCanvasMenu">
-      <div ref="world" class="fb-world" :style="worldStyle" @pointerdown.self="backgroundDown">
+      <div ref="world" class="fb-world" @pointerdown.self="backgroundDown">
         <fb-group v-for="id in groupIds" :key="id" :id="id" :group="groups[id]"
                   :selected="!!selectedBox && selectedBox.kind === 'groups' && selectedBox.id === id"></fb-group>
-        <fb-links :nodes="nodes" :offsets="offsets" :selected-link="selectedLink" :drag="drag" :pending="pending"></fb-links>
-        <fb-node v-for="id in nodeIds" :key="id" :id="id" :node="nodes[id]" :def="defOf(nodes[id]) || {id: nodes[id].type, title: nodes[id].type + ' (unknown)', category: '?', inputs: [], params: [], outputs: [], description: nodes[id].type === 'workflow' ? 'This subgraph cannot be read: see the problems.' : 'This node type is not installed.'}"
+        <fb-links :nodes="nodes" :offsets="offsets" :selected-link="selectedLink" :drag="drag" :pending="pending" :rect="drawnRect"></fb-links>
+        <fb-node v-for="id in visibleIds" :key="id" :id="id" :node="nodes[id]" :def="defOf(nodes[id]) || {id: nodes[id].type, title: nodes[id].type + ' (unknown)', category: '?', inputs: [], params: [], outputs: [], description: nodes[id].type === 'workflow' ? 'This subgraph cannot be read: see the problems.' : 'This node type is not installed.'}"
                  :status="statuses[id]" :selected="!!selection[id]" :problems="problemsByNode[id] || noProblems"
                  :warnings="warningsByNode[id] || noProblems"
-                 :show-problems="showProblems" :drag="drag"></fb-node>
+                 :show-problems="showProblems" :drag="drag" :room="rooms[id]"></fb-node>
         <fb-note v-for="id in noteIds" :key="id" :id="id" :note="notes[id]"
                  :selected="!!selectedBox && selectedBox.kind === 'notes' && selectedBox.id === id"></fb-note>
       </div>
@@ -1310,7 +1419,7 @@ export default {
       <div v-if="!nodeIds.length" class="fb-empty">Double-click to add a node, or drag one from the palette.</div>
       <div class="fb-zoombar" @pointerdown.stop @dblclick.stop>
         <button class="fb-icon-btn" title="zoom out" @click="zoomBy(1 / 1.2)">−</button>
-        <span class="fb-zoom-label" title="zoom">{{ Math.round(view.zoom * 100) }}%</span>
+        <span class="fb-zoom-label" title="zoom">{{ zoomLabel }}%</span>
         <button class="fb-icon-btn" title="zoom in" @click="zoomBy(1.2)">+</button>
         <button class="fb-icon-btn fb-fit" title="fit to view (F)" @click="fitView()">⤢</button>
         <button class="fb-icon-btn" title="keyboard shortcuts" :class="{'fb-on': help}" @click="help = !help">?</button>
