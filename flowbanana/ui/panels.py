@@ -161,14 +161,10 @@ def gallery_html(gallery: list[dict]) -> str:
     cells = []
     for item in gallery:
         full, node = escape(item["full"]), escape(item["node"])
-        cells.append(f'<div class="column no-wrap fb-gallery-item" style="gap:4px"><a href="{full}" target="_blank">'
-                     f'<img src="{escape(item["thumb"])}" loading="lazy" alt="{node}" '
-                     'style="width:100%;aspect-ratio:1;object-fit:contain"></a>'
-                     '<div class="row w-full items-center justify-between no-wrap">'
-                     f'<span class="text-caption text-grey-5 ellipsis">{node}</span>'
-                     f'<a class="text-caption nicegui-link" href="{full}&amp;download=1">download</a></div></div>')
-    return ('<div style="display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:8px;width:100%">'
-            f'{"".join(cells)}</div>')
+        cells.append(f'<div class="fb-gallery-item"><a href="{full}" target="_blank"><img src="{escape(item["thumb"])}" '
+                     f'loading="lazy" alt="{node}"></a><div><span>{node}</span>'
+                     f'<a class="nicegui-link" href="{full}&amp;download=1">download</a></div></div>')
+    return f'<div class="fb-gallery">{"".join(cells)}</div>'
 
 
 def settings_dialog(config: EditorConfig, on_change: Callable[[], None]) -> ui.dialog:
