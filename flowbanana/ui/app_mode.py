@@ -174,6 +174,8 @@ class AppPage:
         label = field_label(name)
         value = spec.default
         hint = spec.description if spec.description.lower() != label.lower() else ""
+        if spec.linked and spec.param:
+            hint = (hint + " " if hint else "") + "Left empty, the workflow works it out."
         with ui.column().classes("fb-app-field w-full gap-1").props(f"data-testid=app-field-{name}"):
             if kind == "file":
                 self._file(name, label, spec)
@@ -231,7 +233,12 @@ class AppPage:
 
     # ---- the form ------------------------------------------------------------------------------------------
     def set(self, name: str, value: Any) -> None:
-        self.values[name] = value
+        """A field changed; emptied (a number cleared, the text of an input a link inside fills), the workflow's
+        own value or link stands again."""
+        if value is None or value == "" and self.fields[name].linked:
+            self.values.pop(name, None)
+        else:
+            self.values[name] = value
         self.estimate_soon()
 
     def notice(self, message: str, kind: str, timeout: int = 7000) -> None:
