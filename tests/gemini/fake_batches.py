@@ -29,8 +29,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from fake_gemini import MODELS
-
 END_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED")
 INLINE_LIMIT = 20 * 1024 * 1024  # bytes in one create request, as Google documents for inline jobs
 GRPC = {400: (3, "INVALID_ARGUMENT"), 403: (7, "PERMISSION_DENIED"), 404: (5, "NOT_FOUND"),
@@ -177,7 +175,7 @@ class FakeBatches:
                      for i, r in enumerate(requests)]
         if not items:
             return _status(400, "* BatchGenerateContentRequest.batch: the batch has no requests")
-        if not MODELS.get(model, {}).get("batch", True):
+        if not (self.gemini.model_spec(model) or {}).get("batch", True):
             return _status(400, f"models/{model} is not supported for batchGenerateContent.")
         with self._lock:
             job = Job(name=f"batches/fake{next(self._ids):04d}", model=model, display_name=batch["displayName"],

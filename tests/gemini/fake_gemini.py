@@ -95,6 +95,11 @@ class FakeGemini:
         self._released = threading.Event()
         self.in_flight = self.peak = self.received = 0
 
+    @staticmethod
+    def model_spec(model: str) -> dict | None:
+        """The fake's idea of a model (MODELS), None for an id it does not serve."""
+        return MODELS.get(model)
+
     def release(self) -> None:
         """Answer the held requests, and every one from now on."""
         self.hold_after = None
