@@ -55,8 +55,17 @@ class RunRecord:
     def active(self) -> bool:
         return self.status in ACTIVE
 
+    @property
+    def direct_cost(self) -> float | None:
+        """What the run would have cost with every call made directly, when some went through the Batch API."""
+        batch = self.usage.get("batch")
+        if not batch or self.cost is None:
+            return None
+        return round(self.cost - batch["cost_usd"] + batch["direct_cost_usd"], 6)
+
     def to_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        direct = {"direct_cost": self.direct_cost} if self.direct_cost is not None else {}
+        return {name: getattr(self, name) for name in self.__dataclass_fields__} | direct
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "RunRecord":
@@ -64,9 +73,10 @@ class RunRecord:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def summary(self) -> dict[str, Any]:
-        """The short form for lists: no workflow body, no per-node detail."""
+        """The short form for lists: no workflow body, no per-node detail (a batch run: its direct cost too)."""
+        direct = {"direct_cost": self.direct_cost} if self.direct_cost is not None else {}
         return {k: getattr(self, k) for k in ("id", "name", "status", "origin", "created", "started", "finished",
-                                              "seconds", "cost", "error")} | {"files": len(self.files)}
+                                              "seconds", "cost", "error")} | direct | {"files": len(self.files)}
 
 
 class RecordWriter:

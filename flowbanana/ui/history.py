@@ -48,7 +48,8 @@ def duration(record: RunRecord) -> str | None:
 def cost(record: RunRecord) -> str | None:
     if record.usage.get("offline"):
         return "free"
-    return f"${record.cost:.3f}" if record.cost else None
+    direct = f" batch (${record.direct_cost:.3f} direct)" if record.direct_cost else ""
+    return f"${record.cost:.3f}{direct}" if record.cost else None
 
 
 class HistoryPanel:

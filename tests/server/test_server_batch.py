@@ -27,11 +27,15 @@ def test_a_batch_run_sends_one_job_and_finishes_like_any_run(batch_server, fake_
         run = submit(client, CATALOGUE, options={"batch": True})
         stream = events(client, run["id"])
         record = client.get(f"/api/runs/{run['id']}").json()
+        listed_runs = client.get("/api/runs").json()["runs"]
     assert record["status"] == "done" and record["options"]["batch"] is True
     assert sorted(f["name"] for f in record["files"]) == ["lamp.png", "mug.png", "shoe.png"]
     assert [len(job.keys) for job in fake_batches.creates] == [3] and not fake_gemini.calls
     assert record["usage"]["batch"]["calls"] == 3
     assert record["cost"] == pytest.approx(record["usage"]["batch"]["direct_cost_usd"] / 2, abs=0.001)
+    assert record["direct_cost"] == pytest.approx(record["usage"]["batch"]["direct_cost_usd"])  # beside the batch price
+    [listed] = listed_runs
+    assert listed["cost"] == record["cost"] and listed["direct_cost"] == record["direct_cost"]
     news = [e["message"] for e in stream if e["event"] == "batch_status"]
     assert news[0].startswith("submitted batch job batches/fake0001: 3 calls") and news == record["batch"]
 

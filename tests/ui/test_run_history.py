@@ -61,6 +61,8 @@ def test_the_facts_shown_for_a_run():
     assert duration(record) == "1m 23s" and cost(record) == "$0.078"
     record.seconds, record.usage = 0.42, {"offline": True}
     assert duration(record) == "0.4s" and cost(record) == "free"
+    record.cost, record.usage = 0.05, {"batch": {"calls": 2, "cost_usd": 0.04, "direct_cost_usd": 0.08}}
+    assert cost(record) == "$0.050 batch ($0.090 direct)"  # batched calls at half price, one direct
     assert file_url(record.id, "a b/c.png") == "/api/runs/20260101-120000-abcdef/files/a%20b/c.png"
     now = time.mktime((2026, 1, 2, 15, 0, 0, 0, 0, -1))
     assert when(now - 3600, now) == "14:00" and when(now - 2 * 86400, now) == "31 Dec 15:00"
