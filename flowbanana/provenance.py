@@ -80,7 +80,9 @@ def read(path: str | Path) -> tuple[dict | None, dict | None]:
     """
     try:
         with Image.open(path) as image:
-            info = getattr(image, "text", None) or {}
+            info = image.info  # text chunks before the pixels, as flowbanana writes them: read without decoding
+            if PNG_RUN not in info and PNG_WORKFLOW not in info:
+                info = getattr(image, "text", None) or {}  # a PNG's text may follow its pixels: decodes them all
             if PNG_RUN in info or PNG_WORKFLOW in info:
                 workflow, record = _json(info.get(PNG_WORKFLOW)), _json(info.get(PNG_RUN))
             else:

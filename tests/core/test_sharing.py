@@ -56,6 +56,24 @@ def test_the_key_in_the_environment_never_reaches_metadata_whatever_its_shape(tm
     assert "zebra" not in json.dumps([workflow, record]) and "[redacted]" in workflow["description"]
 
 
+def test_a_png_record_is_read_without_decoding_its_pixels_and_one_after_the_pixels_is_found_too(tmp_path):
+    record = provenance.run_record("save", [])
+    path = tmp_path / "cut.png"
+    Image.new("RGB", (64, 64), "teal").save(path, **provenance.save_options("PNG", WORKFLOW, record))
+    data = path.read_bytes()
+    path.write_bytes(data[:data.index(b"IDAT") + 8])  # the pixels cut off: decoding them would fail
+    assert provenance.read(path) == (WORKFLOW, record)  # a re-run checks each file it wrote this way
+
+    plain = tmp_path / "plain.png"
+    Image.new("RGB", (8, 8)).save(plain)
+    body = provenance.PNG_RUN.encode() + b"\0\0\0\0\0" + json.dumps(record).encode()  # iTXt: uncompressed
+    late = struct.pack(">I", len(body)) + b"iTXt" + body + struct.pack(">I", zlib.crc32(b"iTXt" + body))
+    data = plain.read_bytes()
+    after = tmp_path / "after.png"
+    after.write_bytes(data[:data.index(b"IEND") - 4] + late + data[data.index(b"IEND") - 4:])  # after the pixels
+    assert provenance.read(after) == (None, record)
+
+
 def test_an_image_without_a_workflow_says_so(tmp_path):
     path = tmp_path / "plain.png"
     Image.new("RGB", (4, 4)).save(path)
