@@ -125,7 +125,8 @@ def _natural_key(path: Path) -> list:
                    Param.text("pattern", "*", description="Which files: * for all, *.jpg, shoot_*.png, "
                                                           "**/*.png to include sub-folders."),
                    Param.int("limit", 0, min=0,
-                             description="Read at most this many images (0 = all); images left out are reported.")],
+                             description="Read at most this many images (0 = all); images left out are reported. "
+                                         "More than a run's list may hold (10,000 by default) is refused.")],
            outputs=[Output("images", IMAGE, list=True),
                     Output("names", TEXT, list=True, description="Each file's name without its extension.")])
 def load_folder(folder: str, pattern: str, limit: int, ctx) -> dict:
@@ -148,6 +149,9 @@ def load_folder(folder: str, pattern: str, limit: int, ctx) -> dict:
     if not found:
         raise NodeError(f"no image in {folder!r} matches {pattern!r}.",
                         f"Put {', '.join(IMAGE_SUFFIXES)} files there, or change the pattern.")
+    wanted = min(len(found), limit or len(found))
+    if problem := ctx.limits.items_problem(wanted, f"{folder!r} (every image that matches)"):
+        raise NodeError(*problem)  # before any file is opened
     if limit and len(found) > limit:
         ctx.warn(f"{len(found)} images match; read the first {limit}, left out {len(found) - limit} "
                  "(raise limit, or set it to 0 to read every image).")

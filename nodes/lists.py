@@ -80,7 +80,8 @@ def _row(cells: list[str], names: list[str]) -> dict[str, str]:
                    Param.bool("header", True, description="The first row names the columns (and is not an item)."),
                    Param.choice("delimiter", tuple(DELIMITERS), description="What separates cells; auto detects it."),
                    Param.int("limit", 0, min=0,
-                             description="Read at most this many rows (0 = all); rows left out are reported.")],
+                             description="Read at most this many rows (0 = all); rows left out are reported. "
+                                         "More than a run's list may hold (10,000 by default) is refused.")],
            outputs=[Output("items", TEXT, list=True, description="The chosen column, one text per row."),
                     Output("rows", ROW, list=True, description="Every row: its cells by column name.")])
 def from_csv(path: str, column: str, header: bool, delimiter: str, limit: int, ctx) -> dict:
@@ -88,13 +89,14 @@ def from_csv(path: str, column: str, header: bool, delimiter: str, limit: int, c
     if limit < 0:
         raise NodeError(f"limit must be 0 (all rows) or more, got {limit}.", "Set the largest number of rows to read.")
     rows, total = [], 0
+    keep = min(limit or ctx.limits.max_items + 1, ctx.limits.max_items + 1)  # rows past the run's bound: counted
     try:
         with file.open(encoding="utf-8-sig", newline="") as handle:
             reader = _read_rows(handle, delimiter, path)
             names = next(reader, None) if header else None
             for cells in reader:
                 total += 1
-                if not limit or total <= limit:
+                if total <= keep:
                     rows.append(cells)
     except FileNotFoundError:
         raise NodeError(f"no file at {path!r}.", "Check the path; it is relative to the workflow's folder.") from None
@@ -103,6 +105,8 @@ def from_csv(path: str, column: str, header: bool, delimiter: str, limit: int, c
     except OSError as exc:
         raise NodeError(f"cannot read {path!r}: {exc.strerror or exc}.", "Check the path and its permissions.") \
             from None
+    if problem := ctx.limits.items_problem(min(total, limit or total), f"{path!r} (all its rows)"):
+        raise NodeError(*problem)  # said before they were all kept: the file was only counted past the bound
     index = _column_index(column, names, path)
     if not rows:
         raise NodeError(f"{path!r} has no data rows.", "Add rows below the header, or turn header off.")

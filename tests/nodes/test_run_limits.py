@@ -105,3 +105,50 @@ def test_the_limit_applies_to_cached_results_too(run, photo_file, tmp_path):
 def test_defaults_bound_pixels_and_items_and_leave_memory_to_the_server():
     assert RunLimits().max_pixels == MAX_PIXELS == 64_000_000 and RunLimits().max_items == 10_000
     assert RunLimits().max_image_bytes is None
+
+
+@pytest.fixture
+def sources(wf_dir, gradient):
+    """A CSV of 30 rows and a folder of 30 images: more than a run bounded at 20 items per list takes."""
+    (wf_dir / "rows.csv").write_text("n\n" + "\n".join(str(i) for i in range(30)))
+    (wf_dir / "shots").mkdir()
+    small = gradient.resize((4, 3))
+    for i in range(30):
+        small.save(wf_dir / "shots" / f"{i}.png")
+    return {"list.from_csv": ({"path": "rows.csv"}, "items", "'rows.csv' (all its rows)"),
+            "image.load_folder": ({"folder": "shots"}, "names", "'shots' (every image that matches)")}
+
+
+@pytest.mark.parametrize("source", ["list.from_csv", "image.load_folder"])
+@pytest.mark.parametrize("limit, kept", [(0, None), (25, None), (20, 20), (5, 5)])
+def test_a_source_over_the_runs_list_bound_says_so_and_its_limit_picks_the_first(run, sources, source, limit, kept):
+    params, output, what = sources[source]
+    result, events = run({"s": {"type": source, "params": {**params, "limit": limit}},
+                          "show": {"type": "test.collect", "inputs": {"items": [f"s.{output}"]}}},
+                         limits=RunLimits(max_items=20))
+    if kept is None:  # refused, naming the file and the bound, with what to set
+        text = failure(result, events, "s")
+        assert f"{what} is a list of {limit or 30} items, over the limit of 20 per node" in text
+        assert "limit param" in text
+    else:
+        assert result.ok and result.output("show", "count") == kept
+        warned = [e.data["message"] for e in events if e.kind == "node_warning" and e.node == "s"]
+        assert len(warned) == 1 and f"left out {30 - kept}" in warned[0]  # never a silent cap
+
+
+def test_a_csv_far_over_the_bound_is_refused_without_keeping_its_rows(node, wf_dir):
+    """100,000 rows against the default bound: the file is read as a stream and rows past the bound are only
+    counted, so the refusal costs little memory whatever the file's size."""
+    import tracemalloc
+    with (wf_dir / "big.csv").open("w") as handle:
+        handle.write("sku,product\n")
+        for i in range(100_000):
+            handle.write(f"SKU{i:06d},a product with a description long enough to weigh something {i}\n")
+    tracemalloc.start()
+    try:
+        with pytest.raises(Exception, match=r"'big.csv' \(all its rows\) is a list of 100,000 items"):
+            node("list.from_csv", path="big.csv")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20, f"{peak / 2**20:.0f} MB held to refuse it"
