@@ -25,6 +25,7 @@ from .canvas import FlowCanvas
 from .compare import CompareDialog
 from .history import HistoryPanel
 from .document import Document, EditRefused
+from .freshness import signatures
 from .levels import LevelStatuses
 from .library import file_name, first_workflow, free_name, restore, templates
 from .mask_editor import MaskDialog, carry_masks
@@ -53,6 +54,8 @@ class Editor:
         self.summary: dict | None = None
         self._title = ""
         self.batch = StatusBatch(self._send_statuses)  # a run's statuses, at most ~10 messages a second
+        self._run_sigs: dict[str, str] = {}   # each node's digest when the last run started: its results' stamp
+        self._sigs_sent: dict[str, str] = {}  # the digests the canvas has, to dim results a change made stale
         self.runner = RunController(config, on_status=self._statuses, on_finished=self._finished,
                                     on_problems=self._run_problems, on_notice=self.notice)
         self._build()
@@ -167,12 +170,14 @@ class Editor:
     def _load_canvas(self) -> None:
         self.batch.flush()  # what a run said so far goes before the canvas starts over
         self.canvas.load(self.doc.view())
+        self._sigs_sent = {}
         self._shown_by()
         statuses = self.levels.local({n: {"history": h} for n, h in self.runner.history.items()}, self.doc.path,
                                      self.shown_by)
         statuses = {n: s for n, s in statuses.items() if n in self.doc.workflow.nodes and s}
         if statuses:
             self.canvas.set_statuses(statuses)
+        self._send_signatures()
         self.side.show_form(self.doc, on_pick=self._show_node)
         self._show_state()
 
@@ -261,10 +266,21 @@ class Editor:
         if select:
             patch["select"] = select
         self.canvas.patch(patch)
+        self._send_signatures()
         if form:
             self.side.show_form(self.doc, on_pick=self._show_node)
         self._show_state()
         self._autosave()
+
+    def _send_signatures(self) -> None:
+        """The nodes' digests that changed, for the canvas to dim each result made under another (a param or a link
+        of it or upstream changed since). Results are stamped at the top level only."""
+        if self.doc.frames or not self.runner.history:
+            return
+        changed = {n: s for n, s in signatures(self.doc.workflow).items() if self._sigs_sent.get(n) != s}
+        if changed:
+            self._sigs_sent.update(changed)
+            self.canvas.set_statuses({n: {"sig": s} for n, s in changed.items()})
 
     def _show_node(self, node_id: str) -> None:
         self.canvas.run_method("centerOn", node_id)
@@ -523,6 +539,7 @@ class Editor:
         self.levels.clear()
         self._shown_by()
         self.summary = None
+        self._run_sigs = signatures(self.doc.runnable())
         prefix = f"{self.doc.path}/" if self.doc.path else ""  # inside a subgraph: its nodes by path
         targets = {prefix + n for n in targets} if targets is not None else None
         task = self.runner.run(self.doc.runnable(), targets, {prefix + n for n in force})
@@ -548,6 +565,9 @@ class Editor:
                 self.shown_by[node_id] = link.node
 
     def _statuses(self, statuses: dict) -> None:
+        for node_id, status in statuses.items():  # a new result is stamped with what it was made from
+            for entry in status.get("history", ()):
+                entry.setdefault("sig", self._run_sigs.get(node_id))
         statuses = self.levels.local(statuses, self.doc.path, self.shown_by)
         if statuses:
             self.batch.add(statuses)

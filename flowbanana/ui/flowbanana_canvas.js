@@ -207,10 +207,15 @@ const FbNodeBody = {
     current() {
       return this.history[Math.min(this.histIndex, this.history.length - 1)];
     },
-    // the result shown is from an earlier run: this one failed, was skipped, or has not finished
+    // the result shown is from an earlier run: this one failed, was skipped, or has not finished; or it was made
+    // before a change to the node's params or links, or to a node upstream (its stamp is not the node's digest now)
     stale() {
       const state = this.status && this.status.state;
-      return ["failed", "skipped", "cancelled", "queued", "running"].includes(state);
+      return ["failed", "skipped", "cancelled", "queued", "running"].includes(state) || this.outdated;
+    },
+    outdated() {
+      const now = this.status && this.status.sig;
+      return !!(now && this.current && this.current.sig && this.current.sig !== now);
     },
     // a text result worth showing: not just the node's own param echoed back (text.text)
     resultText() {
@@ -400,6 +405,7 @@ const FbNodeBody = {
         <div class="fb-result-bar">
           <span v-if="current.count > 1" class="fb-muted">{{ current.count }} items</span>
           <span v-if="current.seconds != null" class="fb-muted">{{ current.seconds }}</span>
+          <span v-if="outdated" class="fb-outdated" data-outdated title="Made before a change to this node or one it depends on: run to update it">outdated</span>
           <span class="fb-spacer"></span>
           <button v-if="current.sweep" class="fb-icon-btn" title="open the grid: pick a cell to use its values"
                   :data-grid="id" @pointerdown.stop @click="canvas.openGrid(id, histIndex)">▦</button>
@@ -651,8 +657,8 @@ export default {
     },
     clearStatuses() {
       for (const id of Object.keys(this.statuses)) {
-        const { history } = this.statuses[id];
-        this.statuses[id] = history && history.length ? { history } : {};
+        const { history, sig } = this.statuses[id];
+        this.statuses[id] = history && history.length ? { history, sig } : { sig };
       }
     },
     selectOnly(id) {

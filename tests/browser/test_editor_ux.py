@@ -118,3 +118,41 @@ def test_file_new_clears_the_old_results(page):
     page.click("[data-testid=estimate]")  # a round trip: whatever the restore sent after the graph has arrived too
     page.locator("[data-testid=notice]").filter(has_text="Not run").wait_for()  # (it has no output node yet)
     assert not page.locator(".fb-result").count() and not page.locator("[data-testid=results] img").count()
+
+
+def test_a_changed_param_dims_the_results_it_made_stale(page):
+    open_template(page, "hello-gemini")
+    page.locator("[data-testid=run]").click()
+    page.locator(".fb-node[data-node='preview'] img.fb-thumb").wait_for()
+    page.get_by_text("Run done").wait_for()
+    shown = ".fb-node[data-node='{}'] .fb-result"
+    for node in ("prompt", "generate", "preview"):
+        assert "fb-stale" not in page.locator(shown.format(node)).get_attribute("class")
+
+    seed = page.locator(".fb-node[data-node='generate'] input[data-param='seed']")
+    seed.fill("8")
+    seed.press("Enter")
+    # the node changed and what it feeds: dimmed and marked; what feeds it is still what it was
+    page.wait_for_function("document.querySelector(\".fb-node[data-node='preview'] .fb-result\")"
+                           ".classList.contains('fb-stale')")
+    assert "fb-stale" in page.locator(shown.format("generate")).get_attribute("class")
+    assert page.locator(".fb-node[data-node='generate'] [data-outdated]").is_visible()
+    assert "fb-stale" not in page.locator(shown.format("prompt")).get_attribute("class")
+    page.screenshot(path=str(ARTIFACTS / "stale-results.png"))
+
+    seed.fill("7")  # back to what the results were made with: not stale
+    seed.press("Enter")
+    page.wait_for_function("!document.querySelector(\".fb-node[data-node='preview'] .fb-result\")"
+                           ".classList.contains('fb-stale')")
+    assert "fb-stale" not in page.locator(shown.format("generate")).get_attribute("class")
+
+    text = page.locator(".fb-node[data-node='subject'] textarea[data-param='text']")  # upstream of everything
+    text.fill("a pear")
+    text.press("Tab")
+    page.wait_for_function("document.querySelector(\".fb-node[data-node='prompt'] .fb-result\")"
+                           ".classList.contains('fb-stale')")
+    page.locator("[data-testid=run]").click()  # running again makes them current
+    page.wait_for_function("document.querySelector(\".fb-node[data-node='prompt'] .fb-text-result\")"
+                           "?.innerText.startsWith('a pear')")
+    page.get_by_text("Run done").last.wait_for()
+    page.wait_for_function("!document.querySelector('.fb-result.fb-stale')")
