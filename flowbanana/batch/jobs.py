@@ -1,7 +1,7 @@
 """Gemini's Batch and Files APIs through google-genai's `client.aio.batches` and `client.aio.files`.
 
 A job goes inline while its requests stay under Google's inline limit, else as a JSONL file uploaded
-through the Files API. Creating a job is never simply retried: after a failure whose outcome is unknown
+through the Files API (at most 2 GB: the runner splits a model's calls into as many jobs as that takes). Creating a job is never simply retried: after a failure whose outcome is unknown
 (a timeout, a 5xx) the job is looked for by its display name first, so one job is never made twice.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .wire import inlined, outcome_of_inlined
 log = logging.getLogger("flowbanana.batch")
 
 INLINE_LIMIT = 19 * 1024 * 1024  # Google takes inline jobs up to 20 MB; the rest of the request needs room too
+FILE_LIMIT = 2_000_000_000       # the Files API takes files up to 2 GB: a model's calls beyond it go as several jobs
 LIST_PAGES = 10                  # how far back (pages of 100 jobs) a job is looked for by display name
 
 

@@ -72,15 +72,33 @@ class Book:
         if key in wanted:
             wanted[key] = Spooled(request.model, offset, len(data))
 
-    def write_job(self, path: Path, calls: list[tuple[str, Request | Spooled]]) -> None:
-        """A job's JSONL input file, line by line: from the spool, or made now for a call not spooled."""
-        with path.open("wb") as job, (self.spool.open("rb") if self.spool else nullcontext()) as spool:
-            for key, call in calls:
-                if isinstance(call, Spooled):
-                    spool.seek(call.offset)
-                    job.write(spool.read(call.length))
-                else:
-                    job.write((jsonl_line(key, call) + "\n").encode())
+    def write_jobs(self, stem: Path, calls: list[tuple[str, Request | Spooled]], limit: int) -> list[tuple[Path, list[str]]]:
+        """The calls as JSONL input files `stem-1.jsonl`, `stem-2.jsonl`... of at most `limit` bytes each (a line is
+        never split), line by line from the spool or made now for a call not spooled; each file is one job.
+        Returns each file with the keys of its calls."""
+        files: list[tuple[Path, list[str]]] = []
+        job, size = None, 0
+        try:
+            with self.spool.open("rb") if self.spool else nullcontext() as spool:
+                for key, call in calls:
+                    if isinstance(call, Spooled):
+                        spool.seek(call.offset)
+                        line = spool.read(call.length)
+                    else:
+                        line = (jsonl_line(key, call) + "\n").encode()
+                    if job is None or (size + len(line) > limit and files[-1][1]):
+                        if job is not None:
+                            job.close()
+                        path = stem.with_name(f"{stem.name}-{len(files) + 1}.jsonl")
+                        job, size = path.open("wb"), 0
+                        files.append((path, []))
+                    job.write(line)
+                    size += len(line)
+                    files[-1][1].append(key)
+        finally:
+            if job is not None:
+                job.close()
+        return files
 
     def usage(self, result: RunResult) -> dict:
         """The summary's usage, with what the batched calls would have cost directly."""

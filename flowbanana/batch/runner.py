@@ -40,6 +40,7 @@ from ..subgraph import Subgraphs
 from ..sweep import expand, original_id
 from ..workflow import Workflow, from_dict
 from ..writing import process_alive
+from . import jobs as batch_jobs
 from .jobs import BatchApi, BatchError, state_of
 from .provider import BatchProvider, Book
 from .store import DONE, FINAL_STATES, SUBMITTING, BatchStore
@@ -216,23 +217,25 @@ class BatchRun:
         for key, call in wanted.items():
             if key not in held:
                 by_model.setdefault(call.model, []).append((key, call))
-        for model, calls in by_model.items():
-            if self.stopped:
-                return
-            number = len(self.store.run(self.id)["jobs"]) + 1
-            display = f"flowbanana {self.id} #{number}"
-            requests = scratch / f"job-{number}.jsonl"
-            await asyncio.to_thread(self.book.write_job, requests, calls)
-            job = {"display_name": display, "model": model, "keys": [key for key, _ in calls], "name": None,
-                   "state": SUBMITTING, "pid": os.getpid(), "created": time.time(), "collected": False}
-            self.store.update(self.id, lambda r: r["jobs"].append(job))
-            made, source = await self.api.submit(model, requests, display)
-            requests.unlink()
-            state = state_of(made)
-            self.store.update_job(self.id, display, name=made.name, state=state, source=source)
-            self._states[made.name] = state
-            self.say(f"submitted batch job {made.name}: {len(calls)} call{'s' if len(calls) != 1 else ''} to "
-                     f"{model} ({source}), {state}")
+        for index, (model, calls) in enumerate(by_model.items()):
+            # one job per model, or several when its requests are more than one input file may hold
+            parts = await asyncio.to_thread(self.book.write_jobs, scratch / f"model-{index}", calls,
+                                            batch_jobs.FILE_LIMIT)
+            for requests, keys in parts:
+                if self.stopped:
+                    return
+                number = len(self.store.run(self.id)["jobs"]) + 1
+                display = f"flowbanana {self.id} #{number}"
+                job = {"display_name": display, "model": model, "keys": keys, "name": None, "state": SUBMITTING,
+                       "pid": os.getpid(), "created": time.time(), "collected": False}
+                self.store.update(self.id, lambda r: r["jobs"].append(job))
+                made, source = await self.api.submit(model, requests, display)
+                requests.unlink()
+                state = state_of(made)
+                self.store.update_job(self.id, display, name=made.name, state=state, source=source)
+                self._states[made.name] = state
+                self.say(f"submitted batch job {made.name}: {len(keys)} call{'s' if len(keys) != 1 else ''} to "
+                         f"{model} ({source}), {state}")
 
     async def _wait(self, keys: set[str], scratch: Path) -> bool:
         """Poll the jobs holding `keys` until all have ended and their outcomes are fetched; False if detached

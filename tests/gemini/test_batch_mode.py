@@ -425,3 +425,19 @@ def test_the_fake_batch_api_refuses_what_the_model_table_says_it_cannot_take(bat
     client.batches.create(model="gemini-3.1-flash-image", src=[searched], config={"display_name": "t"})
     [job] = batch_env.creates
     assert "not supported in batch mode" in job.answers[0]["error"]["message"]
+
+
+def test_requests_over_the_file_limit_are_split_into_several_jobs(batch_env, flowbanana, wf_dir, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.setattr("flowbanana.batch.jobs.INLINE_LIMIT", 100)  # every job as an uploaded file
+    monkeypatch.setattr("flowbanana.batch.jobs.FILE_LIMIT", 1500)   # Google's 2 GB, made small: a few lines a file
+    code, out, err = flowbanana("run", catalogue(wf_dir, 10), "--batch")
+    assert code == 0, out + err
+    sizes = [len(upload.data) for upload in batch_env.uploads]
+    lines = [upload.data.decode().splitlines() for upload in batch_env.uploads]
+    assert len(batch_env.creates) == len(batch_env.uploads) > 2 and all(job.from_file for job in batch_env.creates)
+    assert all(size <= 1500 or len(found) == 1 for size, found in zip(sizes, lines))  # a line is never split
+    keys = [key for job in batch_env.creates for key in job.keys]
+    assert len(keys) == len(set(keys)) == 10 and len(batch_env.calls) == 10  # each call in exactly one job
+    assert f"submitted batch job {batch_env.creates[-1].name}" in out and len(saved(tmp_path)) == 10
+    assert {job["model"] for job in run_record(tmp_path)["jobs"]} == {"gemini-3.1-flash-image"}
