@@ -173,7 +173,9 @@ class AppPage:
         param, kind = spec.param, input_kind(spec)
         label = field_label(name)
         value = spec.default
-        hint = spec.description if spec.description.lower() != label.lower() else ""
+        # only what the workflow's author wrote: a node's own param description speaks of links and folders
+        own = self.workflow.inputs[name].description if name in self.workflow.inputs else ""
+        hint = own if own.lower() != label.lower() else ""
         if spec.linked and spec.param:
             hint = (hint + " " if hint else "") + "Left empty, the workflow works it out."
         with ui.column().classes("fb-app-field w-full gap-1").props(f"data-testid=app-field-{name}"):
@@ -286,10 +288,15 @@ class AppPage:
     # ---- the mask ------------------------------------------------------------------------------------------
     async def paint(self, name: str) -> None:
         spec = self.fields[name]
-        shown = self._picture_for(spec.node)
-        image = await run.io_bound(picture, self.config.media, shown, "image") if shown else None
+        workflow = self._with_values(quiet=True) or self.workflow
+        source = image_source(self.config.catalogue, workflow, spec.node)
+        image = await self._picture(workflow, source)
         if image is None:
-            self.notice("Choose the picture first: the area is painted over it.", "warning")
+            node = workflow.nodes.get(source) if source else None
+            node_type = self.config.catalogue.get(node.type) if node else None
+            made = node_type is not None and not any(p.kind == "file" for p in node_type.params)  # not read: made
+            self.notice("Run the app once first: the area is painted over the picture it makes." if made else
+                        "Choose the picture first: the area is painted over it.", "warning")
             return
         current = self.values.get(name, spec.default)
         mask_file = readable(self.workflow, self.config.uploads_dir, current) if current else None
@@ -299,16 +306,16 @@ class AppPage:
                            "token": self.token, "image": image, "mask": mask and mask["full"], "source": None})
         self.mask_dialog.open()
 
-    def _picture_for(self, mask_node: str) -> Path | None:
-        """The picture the mask is painted over, with the form's values: the file the node feeding the mask
-        node's image loads (a photo input the user chose, else the workflow's)."""
-        try:
-            workflow = apply_overrides(self.workflow, self.config.catalogue, self.values, self.config.read_roots,
-                                       words=APP)
-        except WorkflowInvalid:
-            workflow = self.workflow
-        source = image_source(self.config.catalogue, workflow, mask_node)
-        return loaded_file(self.config.catalogue, workflow, self.config.uploads_dir, source) if source else None
+    async def _picture(self, workflow: Workflow, source: str | None) -> dict | None:
+        """The picture a mask is painted over: the file the node feeding the mask node's image loads (a photo the
+        user chose, else the workflow's), else what that node made in the last run (a generated picture)."""
+        if source is None:
+            return None
+        path = loaded_file(self.config.catalogue, workflow, self.config.uploads_dir, source)
+        if path is not None:
+            return await run.io_bound(picture, self.config.media, path, "image")
+        return next((entry["images"][0] for entry in self.runner.history.get(source, []) if entry.get("images")),
+                    None)
 
     async def receive(self, node: str, param: str, data: bytes) -> str:
         """The painted mask (POST /flowbanana/mask): kept in the uploads folder, the mask input's value now."""
@@ -351,12 +358,14 @@ class AppPage:
                 (f" ({plan['unpriced']} of unknown price)" if plan["unpriced"] else "") + "."
         self.cost.set_text(text)
 
-    def _with_values(self) -> Workflow | None:
+    def _with_values(self, quiet: bool = False) -> Workflow | None:
+        """The workflow with the form's values; None when they do not fit (said under the form unless `quiet`)."""
         try:
             return apply_overrides(self.workflow, self.config.catalogue, self.values, self.config.read_roots,
                                    words=APP)
         except WorkflowInvalid as exc:
-            self._show_problems(exc.problems)
+            if not quiet:
+                self._show_problems(exc.problems)
             return None
 
     # ---- running -------------------------------------------------------------------------------------------
@@ -425,7 +434,8 @@ class AppPage:
                     if entry:
                         shown = True
                         titled = len(self.interface.outputs) > 1  # one output: the card's "Result" names it
-                        self._output(name, output.output.description, entry["images"], entry.get("text"), titled)
+                        own = self.workflow.outputs[name].description if name in self.workflow.outputs else ""
+                        self._output(name, own, entry["images"], entry.get("text"), titled)
             elif self.runner.gallery:
                 shown = True
                 self._output("", "", self.runner.gallery, None, titled=False)
@@ -467,12 +477,14 @@ def input_kind(spec: InterfaceInput) -> str:
     return "mask" if spec.input.type == MASK else "file"
 
 
+ACRONYMS = {"csv", "sku", "url", "id", "png", "jpeg", "jpg", "pdf", "api", "rgb"}
+
+
 def field_label(name: str) -> str:
-    """An input's or output's name as a form shows it: "csv" as CSV, "photo_url" as "Photo url"."""
-    if len(name) <= 3:
-        return name.upper()
-    words = name.replace("_", " ")
-    return words[:1].upper() + words[1:]
+    """An input's or output's name as a form shows it: "photo_url" as "Photo URL", "look" as "Look"."""
+    words = [w.upper() if w.lower() in ACRONYMS else w for w in name.replace("_", " ").replace("-", " ").split()]
+    text = " ".join(words) or name
+    return text[:1].upper() + text[1:]
 
 
 def _of_app(record: RunRecord, name: str) -> bool:

@@ -190,3 +190,43 @@ def test_a_csv_input_makes_a_batch_app(browser, app_server, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "app-csv-batch.png"), full_page=True)
     assert not page.errors, page.errors
     context.close()
+
+
+GENERATE_AND_INPAINT = {
+    "format": "flowbanana/workflow", "version": 2, "name": "Dream and fix",
+    "inputs": {"idea": {"node": "generate", "param": "prompt"}, "area": {"node": "paint", "param": "mask"},
+               "fix": {"node": "inpaint", "param": "instruction"}},
+    "outputs": {"picture": {"node": "inpaint", "output": "image"}},
+    "nodes": {"generate": {"type": "gemini.generate", "params": {"prompt": "a cat on a sofa", "size": "512"}},
+              "paint": {"type": "mask.paint", "inputs": {"image": "generate.image"}},
+              "inpaint": {"type": "gemini.inpaint", "params": {"instruction": "a hat", "feather": 0},
+                          "inputs": {"image": "generate.image", "mask": "paint.mask"}},
+              "show": {"type": "image.preview", "inputs": {"image": "inpaint.image"}}},
+}
+
+
+def test_a_mask_over_a_made_picture_is_painted_after_a_first_run(browser, app_server):
+    """The picture under the mask is generated: painting waits for a first run (which says the mask is empty),
+    then paints over what that run made."""
+    (app_server.workflows / "dream-and-fix.json").write_text(json.dumps(GENERATE_AND_INPAINT))
+    context, page = open_app(browser, f"{app_server.url}app/dream-and-fix", "phone")
+    page.click("[data-testid=app-paint-area]")
+    page.get_by_text("Run the app once first").wait_for()
+    page.click("[data-testid=app-run]")  # nothing painted yet: inpaint says so, and the picture is made
+    page.locator("[data-testid=app-problems]").get_by_text("the mask is empty").wait_for(timeout=30000)
+    page.click("[data-testid=app-paint-area]")
+    page.wait_for_function("window.flowbananaMask && window.flowbananaMask.ready")
+    assert page.evaluate("[window.flowbananaMask.width, window.flowbananaMask.height]") == [512, 512]
+    paint_stroke(page, page.locator("[data-testid=mask-canvas]"), 0.2, 0.5)
+    page.click("[data-testid=mask-save]")
+    page.locator("[data-testid=app-field-area]").get_by_text("painted", exact=True).wait_for()
+    first = page.locator("[data-testid=app-outputs]").get_attribute("data-run")
+    page.click("[data-testid=app-run]")
+    page.wait_for_function(f"document.querySelector('[data-testid=app-outputs]').dataset.run !== '{first}'",
+                           timeout=30000)
+    run_id = page.locator("[data-testid=app-outputs]").get_attribute("data-run")
+    record = json.loads(urllib.request.urlopen(f"{app_server.url}api/runs/{run_id}", timeout=10).read())
+    assert record["status"] == "done" and record["inputs"]["area"].startswith("uploads/masks/paint-")
+    page.screenshot(path=str(ARTIFACTS / "app-mask-port.png"), full_page=True)
+    assert not page.errors, page.errors
+    context.close()
