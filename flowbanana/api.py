@@ -35,7 +35,7 @@ def load(path: str | Path) -> Workflow:
 
 def validate(workflow: Workflow, nodes: Catalogue | None = None) -> list[Problem]:
     """Every problem with `workflow` against the installed node packs (or `nodes`); [] when it can run."""
-    return _validate(workflow, nodes or catalogue())
+    return _validate(workflow, nodes or catalogue(), words=PYTHON)
 
 
 async def run_async(workflow: Workflow | str | Path, *, inputs: dict[str, Any] | None = None,

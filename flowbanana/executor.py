@@ -109,7 +109,7 @@ class Execution:
 
     async def _run(self) -> RunResult:
         self._loop = asyncio.get_running_loop()
-        self.flat = check(self.workflow, self.catalogue, self.options.read_roots)
+        self.flat = check(self.workflow, self.catalogue, self.options.read_roots, self.options.words)
         expansion = expand(self.flat.workflow, self.catalogue)  # a sweep: one copy per cell of what it varies
         self.nodes = expansion.workflow.nodes
         self.workflow_dict = Subgraphs(self.catalogue, self.options.read_roots).embed(self.workflow).to_dict()

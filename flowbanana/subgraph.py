@@ -20,6 +20,7 @@ from .errors import Problem, WorkflowInvalid
 from .interface import Interface, as_node_type, describe_input, describe_output
 from .node_api import NodeType, resolve_path, within
 from .workflow import SUBGRAPH, Link, Node, Workflow, load, nested_problems
+from .words import CLI, Words
 
 
 @dataclass
@@ -52,9 +53,10 @@ class Subgraphs:
     """Subgraph nodes for one run or one check: their workflows are read only inside the read roots (besides
     the top workflow's own folder, checked at expansion), and each gets a node type from its interface."""
 
-    def __init__(self, catalogue: Catalogue, read_roots: tuple[Path, ...] = ()):
+    def __init__(self, catalogue: Catalogue, read_roots: tuple[Path, ...] = (), words: Words = CLI):
         self.catalogue = catalogue
         self.read_roots = tuple(read_roots)
+        self.words = words  # how its problems name what to set
 
     # ---- node types ------------------------------------------------------------------------------------------
 
@@ -119,7 +121,7 @@ class Subgraphs:
         if not within(file, roots):
             raise _invalid("subgraph", f"node {name!r} ({SUBGRAPH}) refers to {ref!r}, outside the folders this "
                            "workflow may read.", path,
-                           "Move it next to the workflow, or allow its folder with --allow-read DIR.")
+                           f"Move it next to the workflow, or allow its folder with {self.words.allow_read}.")
         if file in chain:
             names = " -> ".join(p.name for p in (*chain[chain.index(file):], file))
             raise _invalid("subgraph_cycle", f"node {name!r} ({SUBGRAPH}): workflows refer to each other in a "

@@ -15,30 +15,31 @@ from .porttypes import compatible
 from .subgraph import Flat, Subgraphs
 from .sweep import problems as sweep_problems
 from .templates import TemplateError, template_fields
+from .words import CLI, Words
 from .workflow import Node, Workflow
 
 
 def validate(workflow: Workflow, catalogue: Catalogue, read_roots: tuple[Path, ...] = (), *,
-             warnings: bool = False) -> list[Problem]:
+             warnings: bool = False, words: Words = CLI) -> list[Problem]:
     """Every problem with `workflow`, its subgraphs included (their nodes named by path, `sub/inner`).
 
     Subgraph files are read only inside the workflow's folder and `read_roots`, as a run reads. With
     `warnings`, the list also holds what node checks warn about (severity "warning"), which does not make
-    the workflow invalid."""
-    return _expand_and_validate(workflow, catalogue, read_roots, warnings)[1]
+    the workflow invalid. Problems name what to set in the front end's `words`."""
+    return _expand_and_validate(workflow, catalogue, read_roots, warnings, words)[1]
 
 
-def check(workflow: Workflow, catalogue: Catalogue, read_roots: tuple[Path, ...] = ()) -> Flat:
+def check(workflow: Workflow, catalogue: Catalogue, read_roots: tuple[Path, ...] = (), words: Words = CLI) -> Flat:
     """The workflow expanded, ready to run; or WorkflowInvalid listing every problem."""
-    flat, problems = _expand_and_validate(workflow, catalogue, read_roots, False)
+    flat, problems = _expand_and_validate(workflow, catalogue, read_roots, False, words)
     if problems:
         raise WorkflowInvalid(problems)
     return flat
 
 
 def _expand_and_validate(workflow: Workflow, catalogue: Catalogue, read_roots: tuple[Path, ...],
-                         warnings: bool) -> tuple[Flat, list[Problem]]:
-    flat, problems = Subgraphs(catalogue, read_roots).expand(workflow)
+                         warnings: bool, words: Words) -> tuple[Flat, list[Problem]]:
+    flat, problems = Subgraphs(catalogue, read_roots, words).expand(workflow)
     nodes = flat.workflow
     missing_packs = _check_requires(nodes, catalogue, problems)
     for node_id, node in nodes.nodes.items():

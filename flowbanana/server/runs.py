@@ -78,7 +78,7 @@ class RunService:
         """
         roots = self.settings.read_roots if read_roots is None else read_roots
         model = self._placed(workflow, inputs, read_roots)
-        flat = check(model, self.catalogue, roots)
+        flat = check(model, self.catalogue, roots, HTTP)
         unknown = [n for n in force if n not in model.nodes and n not in flat.workflow.nodes]
         if unknown:
             raise WorkflowInvalid([Problem("force", f"force {n!r}: the workflow has no node {n!r}.", node=n,
@@ -89,7 +89,8 @@ class RunService:
 
     def problems(self, workflow: dict[str, Any]) -> list[Problem]:
         """Every problem, warnings too, that `workflow` sent over HTTP would meet now (POST /api/validate)."""
-        return validate(self._placed(workflow, None, None), self.catalogue, self.settings.read_roots, warnings=True)
+        return validate(self._placed(workflow, None, None), self.catalogue, self.settings.read_roots, warnings=True,
+                        words=HTTP)
 
     def _placed(self, workflow: Workflow | dict, inputs: dict[str, Any] | None,
                 read_roots: tuple[Path, ...] | None) -> Workflow:

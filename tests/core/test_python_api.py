@@ -146,3 +146,17 @@ def test_a_failed_nodes_output_says_it_failed(tmp_path, catalogue, make_workflow
     result = flowbanana.run(workflow, use_cache=False, out_dir=tmp_path, nodes=catalogue)
     with pytest.raises(KeyError, match=r"node 'n' has no outputs: it failed \(this node always fails.\)"):
         result.output("n", "value")
+
+
+def test_a_subgraph_outside_the_readable_folders_is_told_in_python_words(tmp_path, catalogue):
+    (tmp_path / "flow").mkdir()
+    (tmp_path / "inner.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2, "name": "in",
+                                                     "nodes": {"t": {"type": "text.text"}}}))
+    (tmp_path / "flow" / "wf.json").write_text(json.dumps({"format": "flowbanana/workflow", "version": 2,
+        "name": "outer", "nodes": {"sub": {"type": "workflow", "workflow": "../inner.json"}}}))
+    workflow = flowbanana.load(tmp_path / "flow" / "wf.json")
+    text = said(flowbanana.validate(workflow, catalogue))
+    assert "read_roots=[DIR]" in text and not CLI_WORDS.search(text), text
+    with pytest.raises(flowbanana.WorkflowInvalid) as info:
+        flowbanana.run(workflow, use_cache=False, out_dir=tmp_path / "out", nodes=catalogue)
+    assert "read_roots=[DIR]" in said(info.value.problems) and not CLI_WORDS.search(said(info.value.problems))
