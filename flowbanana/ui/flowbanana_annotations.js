@@ -234,6 +234,7 @@ export const annotations = {
       }, () => {
         this.boxMoving = null;
         this.moving = null;
+        this.cull(true); // nodes carried into (or out of) view are put in (or left out of) the page
         if (!moved) return;
         const place = (items, places) => Object.fromEntries(Object.keys(places).filter((k) => items[k]).map((k) => [k, [items[k].x, items[k].y]]));
         this.$emit("edit", { op: "move", moves: place(this.nodes, carried.nodes),
