@@ -66,6 +66,7 @@ def test_a_group_made_from_the_selection_carries_its_nodes(page, editor_server):
     assert not (group["x"] < before[outside]["x"] < group["x"] + group["w"])
 
     head = page.locator(f".fb-group[data-group='{group_id}'] .fb-group-head")
+    drawn = page.locator(f".fb-node[data-node='{second}']").bounding_box()
     drag_by(page, head, 120, 90)
     page.wait_for_function(f"{STATE}.groups['{group_id}'].x !== {group['x']}")
     after, zoom = nodes(page), page.evaluate(f"{STATE}.view.zoom")
@@ -75,6 +76,8 @@ def test_a_group_made_from_the_selection_carries_its_nodes(page, editor_server):
     for node in (first, second):
         assert (after[node]["x"] - before[node]["x"], after[node]["y"] - before[node]["y"]) == (dx, dy)
     assert (after[outside]["x"], after[outside]["y"]) == (before[outside]["x"], before[outside]["y"])
+    now = page.locator(f".fb-node[data-node='{second}']").bounding_box()  # drawn where it went, too
+    assert abs(now["x"] - drawn["x"] - 120) <= 3 and abs(now["y"] - drawn["y"] - 90) <= 3
 
     page.click(f".fb-group[data-group='{group_id}'] [data-group-menu]")
     page.click("[data-menu=box] [data-swatch='#a34848']")
