@@ -308,6 +308,11 @@ const FbNodeBody = {
     </div>
     <div v-if="status && status.state === 'running' && status.progress != null" class="fb-progress"><div :style="{width: (status.progress * 100) + '%'}"></div></div>
     <div v-if="!node.collapsed" class="fb-body">
+      <div v-for="(w, i) in warningList" :key="'w' + i" class="fb-warning" :data-warning="id">{{ w.text }}<div v-if="w.hint" class="fb-hint">{{ w.hint }}</div>
+        <button v-if="w.successor" class="fb-update-btn" data-update-models @pointerdown.stop
+                title="Set every retired model id in this workflow to its successor (saved to the file if nothing else is unsaved)"
+                @click="canvas.updateModels(id)">Use {{ w.successor }}</button>
+      </div>
       <div class="fb-ports" v-if="inputs.length || def.outputs.length">
         <div class="fb-col">
           <div v-for="p in inputs" :key="p.name" class="fb-row fb-in" :title="p.type + (p.list ? ' list' : '') + (p.description ? ': ' + p.description : '')">
@@ -420,11 +425,6 @@ const FbNodeBody = {
       </div>
       <div v-if="status && status.state === 'failed'" class="fb-error">{{ status.error }}<div v-if="status.hint" class="fb-hint">{{ status.hint }}</div></div>
       <div v-else-if="status && status.state === 'skipped' && status.error" class="fb-skip">{{ status.error }}</div>
-      <div v-for="(w, i) in warningList" :key="'w' + i" class="fb-warning" :data-warning="id">{{ w.text }}<div v-if="w.hint" class="fb-hint">{{ w.hint }}</div>
-        <button v-if="w.successor" class="fb-update-btn" data-update-models @pointerdown.stop
-                title="Set every retired model id in this workflow to its successor (saved to the file if nothing else is unsaved)"
-                @click="canvas.updateModels(id)">Use {{ w.successor }}</button>
-      </div>
       <div v-if="showProblems && problems.length" class="fb-error"><div v-for="(p, i) in problems" :key="i">{{ p.message }}<div v-if="p.hint" class="fb-hint">{{ p.hint }}</div></div></div>
     </div>`,
 };
