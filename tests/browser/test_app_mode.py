@@ -230,3 +230,26 @@ def test_a_mask_over_a_made_picture_is_painted_after_a_first_run(browser, app_se
     page.screenshot(path=str(ARTIFACTS / "app-mask-port.png"), full_page=True)
     assert not page.errors, page.errors
     context.close()
+
+
+def test_stop_ends_a_long_run_and_the_app_can_run_again(browser, app_server):
+    nap = {"format": "flowbanana/workflow", "version": 2, "name": "Long nap",
+           "inputs": {"seconds": {"node": "s", "param": "seconds", "description": "How long to wait"}},
+           "nodes": {"s": {"type": "test.sleep", "params": {"seconds": 120}},
+                     "show": {"type": "test.show", "inputs": {"value": "s.label"}}}}
+    (app_server.workflows / "long-nap.json").write_text(json.dumps(nap))
+    context, page = open_app(browser, f"{app_server.url}app/long-nap", "laptop")
+    page.click("[data-testid=app-run]")
+    stop = page.locator("[data-testid=app-stop]")
+    stop.wait_for()
+    page.locator("[data-testid=app-form]").get_by_text("Step 1 of 2").wait_for()
+    stop.click()
+    page.locator("[data-testid=app-form]").get_by_text("Stopped").wait_for(timeout=30000)
+    stop.wait_for(state="hidden")
+    page.locator("[data-testid=history-run][data-status=cancelled]").wait_for()
+    page.locator("[data-testid=app-field-seconds] input").fill("0")
+    page.locator("[data-testid=app-field-seconds] input").blur()
+    page.click("[data-testid=app-run]")
+    page.locator("[data-testid=app-form]").get_by_text("Done in").wait_for(timeout=30000)
+    assert not page.errors, page.errors
+    context.close()
