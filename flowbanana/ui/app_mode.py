@@ -111,6 +111,7 @@ class AppPage:
         self.states: dict[str, str] = {}
         self.mask_input: str | None = None  # the input the painter is open for
         self._estimating = 0
+        self._problems_from: str | None = None  # "form" (the values do not fit) or "run" (what the last run said)
         self.runner = RunController(config, on_status=self._statuses, on_finished=self._finished,
                                     on_problems=self._problems, on_notice=self.notice)
         self._build()
@@ -346,7 +347,8 @@ class AppPage:
         plan = await self.runner.estimate(workflow)
         if asked != self._estimating or plan is None:
             return
-        self._show_problems([])
+        if self._problems_from == "form":  # the values fit now; what the last run said stays
+            self._show_problems([])
         calls = len(plan["calls"])
         what = f"{calls} model call{'s' if calls != 1 else ''}"
         if not calls:
@@ -365,7 +367,7 @@ class AppPage:
                                    words=APP)
         except WorkflowInvalid as exc:
             if not quiet:
-                self._show_problems(exc.problems)
+                self._show_problems(exc.problems, "form")
             return None
 
     # ---- running -------------------------------------------------------------------------------------------
@@ -403,10 +405,12 @@ class AppPage:
                                      else "Finishing…")
 
     def _problems(self, problems: list[Problem]) -> None:
+        """The workflow with these values cannot run (from the cost estimate, or refused when submitted)."""
         self.progress_box.set_visibility(False)
-        self._show_problems(problems)
+        self._show_problems(problems, "form")
 
-    def _show_problems(self, problems: list[Problem]) -> None:
+    def _show_problems(self, problems: list[Problem], source: str = "form") -> None:
+        self._problems_from = source if problems else None
         self.problems.clear()
         with self.problems:
             for problem in problems[:4]:
@@ -420,7 +424,7 @@ class AppPage:
         record = self.config.runs().get(summary["run"])
         failed = [(n, s) for n, s in record.nodes.items() if s.get("status") == "failed"]
         self._show_problems([Problem("run", f"{node} failed: {s.get('error')}", hint=s.get("hint") or "")
-                             for node, s in failed])
+                             for node, s in failed], "run")
         self._show_outputs(record)
 
     def _show_outputs(self, record: RunRecord) -> None:

@@ -214,6 +214,8 @@ def test_a_mask_over_a_made_picture_is_painted_after_a_first_run(browser, app_se
     page.get_by_text("Run the app once first").wait_for()
     page.click("[data-testid=app-run]")  # nothing painted yet: inpaint says so, and the picture is made
     page.locator("[data-testid=app-problems]").get_by_text("the mask is empty").wait_for(timeout=30000)
+    page.locator("[data-testid=app-cost]").get_by_text("Free: 1 model call").wait_for()  # worked out again...
+    assert "the mask is empty" in page.locator("[data-testid=app-problems]").inner_text()  # ...the run's word stays
     page.click("[data-testid=app-paint-area]")
     page.wait_for_function("window.flowbananaMask && window.flowbananaMask.ready")
     assert page.evaluate("[window.flowbananaMask.width, window.flowbananaMask.height]") == [512, 512]
