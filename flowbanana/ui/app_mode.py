@@ -30,6 +30,7 @@ from ..words import APP
 from ..workflow import Workflow
 from .history import HistoryPanel, file_url
 from .mask_editor import MASK_TARGETS, MaskPainter, image_source, keep_mask, loaded_file, picture, readable
+from .notices import notify
 from .runner import EditorConfig, RunController
 from .tab import TABS
 from .uploads import IMAGE_SUFFIXES, MAX_UPLOAD, store_upload
@@ -40,8 +41,6 @@ FINISHED = ("done", "cached", "failed", "skipped", "cancelled")
 # the form asks for what is worked on first (a photo, a CSV), then where (a mask), what (text), then settings;
 # a saved workflow's inputs are in alphabetical order, so this order is the form's own
 FIELD_ORDER = {"file": 0, "mask": 1, "multiline": 2, "text": 2}
-NOTICE_COLOURS = {"info": "blue-grey-8", "warning": "orange-9", "negative": "red-9", "positive": "green-8"}
-
 
 def add_app_pages(config: EditorConfig) -> None:
     """`/app/NAME` for a saved workflow, `/app?tab=` for an editor tab's workflow, and with `--app` the app at `/`."""
@@ -246,8 +245,7 @@ class AppPage:
 
     def notice(self, message: str, kind: str, timeout: int = 7000) -> None:
         with self.header:
-            ui.notify(message, color=NOTICE_COLOURS.get(kind, "blue-grey-8"), multi_line=True, position="bottom",
-                      timeout=timeout)
+            notify(message, kind, multi_line=True, position="bottom", timeout=timeout)
 
     async def _show_defaults(self) -> None:
         """Thumbnails of the files the workflow holds for its file and mask inputs until the user sets others."""

@@ -29,6 +29,7 @@ from .freshness import signatures
 from .levels import LevelStatuses
 from .library import file_name, first_workflow, free_name, restore, templates
 from .mask_editor import MaskDialog, carry_masks
+from .notices import notify
 from .panels import SidePanel, settings_dialog
 from .runner import EditorConfig, RunController
 from .sharing import MAX_SHARED_BYTES, SHARED_SUFFIXES, download_bundle, open_shared
@@ -39,7 +40,6 @@ from .tab import TABS
 log = logging.getLogger("flowbanana.ui")
 AUTOSAVE_KEY = "flowbanana.autosave"
 RESULTS_KEY = "flowbanana.results"  # per tab: result history and gallery, so a refresh keeps the thumbnails
-NOTICE_COLOURS = {"info": "blue-grey-8", "warning": "orange-9", "negative": "red-9", "positive": "green-8"}
 FILES_ROUTE = "/flowbanana/files"
 
 
@@ -612,7 +612,7 @@ class Editor:
         """A toast in the editor's colours, from any task (runs report from the background). It keeps off the
         canvas, so it never hides a node: over the side panel while that is open, else over the palette; ✕ closes it."""
         with self.header:
-            ui.notify(message, color=NOTICE_COLOURS.get(kind, "blue-grey-8"), timeout=timeout,
+            notify(message, kind, timeout=timeout,
                       position="bottom-right" if self.drawer.value else "bottom-left", close_button="✕",
                       classes="fb-notice", attrs={"data-testid": "notice"})
 

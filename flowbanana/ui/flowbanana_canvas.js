@@ -1272,9 +1272,9 @@ export default {
       this.menu = null;
       this.closeAnnotationPopups();
     },
-    showToast(text, ev) {
+    showToast(text, ev, kind = "refused") {
       const r = this.$refs.viewport.getBoundingClientRect();
-      this.toast = { text, left: ev ? ev.clientX - r.left + 12 : r.width / 2 - 160, top: ev ? ev.clientY - r.top + 12 : 16 };
+      this.toast = { text, kind, left: ev ? ev.clientX - r.left + 12 : r.width / 2 - 160, top: ev ? ev.clientY - r.top + 12 : 16 };
       clearTimeout(this.toastTimer);
       this.toastTimer = setTimeout(() => (this.toast = null), 3200);
     },
@@ -1307,7 +1307,7 @@ export default {
       this.copiedText = JSON.stringify(this.fragment(Object.keys(this.selection)), null, 2);
       e.clipboardData.setData("text/plain", this.copiedText);
       e.preventDefault();
-      this.showToast(`Copied ${Object.keys(this.selection).length} node(s)`, null);
+      this.showToast(`Copied ${Object.keys(this.selection).length} node(s)`, null, "info");
     },
     paste(e) {
       if (isTyping(e.target)) return;
@@ -1471,7 +1471,7 @@ export default {
         <div class="fb-menu-item fb-danger" @click="menuAction('delete')">Delete <span class="fb-kbd">Del</span></div>
       </div>
       <fb-annotation-menus></fb-annotation-menus>
-      <div v-if="toast" class="fb-toast" :style="{left: toast.left + 'px', top: toast.top + 'px'}">{{ toast.text }}</div>
+      <div v-if="toast" :class="['fb-toast', 'fb-toast-' + toast.kind]" :style="{left: toast.left + 'px', top: toast.top + 'px'}">{{ toast.text }}</div>
     </div>
     <div v-if="lightbox" class="fb-lightbox" @click="lightbox = null"><img :src="lightbox"></div>
   </div>`,

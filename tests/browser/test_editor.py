@@ -113,6 +113,7 @@ def test_type_mismatched_link_is_refused(page):
     toast = page.locator(".fb-toast")
     toast.wait_for()
     assert "Refused" in toast.inner_text() and "IMAGE" in toast.inner_text()
+    assert "fb-toast-refused" in toast.get_attribute("class")
     assert nodes(page)[preview]["inputs"] == {}
     drag_link(page, port(page, text, "out", "text"), page.locator(f".fb-node[data-node='{preview}'] .fb-title"))
     page.get_by_text("nothing on this node fits a TEXT link").wait_for()
@@ -377,6 +378,9 @@ def test_copy_in_one_tab_and_paste_in_another(browser, editor_server, page):
     page.click(".fb-node[data-node='prompt'] .fb-head .fb-title")
     page.click(".fb-node[data-node='subject'] .fb-head .fb-title", modifiers=["Shift"])
     page.keyboard.press("Control+c")
+    copied = page.locator(".fb-toast")
+    copied.wait_for()  # a plain report, not in the refusal's red
+    assert copied.inner_text() == "Copied 2 node(s)" and "fb-toast-info" in copied.get_attribute("class")
     other = page.context.new_page()
     other.goto(editor_server.url)
     other.wait_for_function(f"{STATE} && Object.keys({STATE}.nodes).length > 0")
