@@ -17,7 +17,6 @@ import asyncio
 import hashlib
 import json
 import os
-import shlex
 import shutil
 import tempfile
 import time
@@ -186,7 +185,7 @@ class BatchRun:
 
     def _refused(self) -> tuple[str, str]:
         """What to say when calls the Batch API cannot take were found: the nodes (as the workflow names them, for
-        --direct), why, and how to send them direct. A run with no job yet is not kept."""
+        --direct, or the run request's "direct"), why, and how to send them direct in the front end's words. A run with no job yet is not kept."""
         nodes: dict[str, str] = {}
         for origin, why in self.book.refused.items():
             top = original_id(origin).split("/")[0]  # a sweep's copy, a node inside a subgraph: the node named
@@ -195,7 +194,7 @@ class BatchRun:
         if not submitted:
             self.store.drop_run(self.id)
         listed = "; ".join(f"{node!r}: {why}" for node, why in nodes.items())
-        flags = " ".join(f"--direct {shlex.quote(node)}" for node in nodes)
+        flags = self.options.words.send_direct(list(nodes))
         one = len(nodes) == 1
         return (f"{'no more jobs were' if submitted else 'nothing was'} submitted: the Batch API cannot take the "
                 f"calls of {len(nodes)} node{'' if one else 's'} ({listed}).",

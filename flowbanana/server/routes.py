@@ -34,6 +34,8 @@ class RunOptionsIn(BaseModel):
     force: list[str] = Field(default_factory=list, description="Nodes to run again even when cached.")
     batch: bool = Field(False, description="Send the model calls as Gemini Batch API jobs: half the price, done "
                                            "within 24 hours; the run waits for them without holding a run slot.")
+    direct: list[str] = Field(default_factory=list, description="With batch: nodes whose calls go to Gemini "
+                              "directly, at the full price (those the Batch API cannot take).")
 
 
 class RunRequest(BaseModel):
@@ -129,7 +131,7 @@ def api_router(service: RunService, endpoints: Endpoints) -> APIRouter:
                 workflow = body.workflow
             record = service.submit(workflow, inputs=body.inputs, provider=body.options.provider,
                                     use_cache=not body.options.no_cache, force=body.options.force,
-                                    batch=body.options.batch)
+                                    batch=body.options.batch, direct=body.options.direct)
         except WorkflowInvalid as exc:
             return invalid(exc)
         except QueueFull as exc:

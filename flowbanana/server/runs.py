@@ -70,7 +70,8 @@ class RunService:
     # -- submitting -----------------------------------------------------------------------------------------
 
     def prepare(self, workflow: Workflow | dict, inputs: dict[str, Any] | None = None,
-                force: Iterable[str] = (), read_roots: tuple[Path, ...] | None = None) -> Workflow:
+                force: Iterable[str] = (), read_roots: tuple[Path, ...] | None = None,
+                direct: Iterable[str] = ()) -> Workflow:
         """The workflow as it will run (inputs applied, reading only where allowed); raises WorkflowInvalid.
 
         `read_roots` (the editor's runs): the workflow keeps its own folder, as on the command line, and may
@@ -79,10 +80,11 @@ class RunService:
         roots = self.settings.read_roots if read_roots is None else read_roots
         model = self._placed(workflow, inputs, read_roots)
         flat = check(model, self.catalogue, roots, HTTP)
-        unknown = [n for n in force if n not in model.nodes and n not in flat.workflow.nodes]
+        unknown = [(field, n) for field, names in (("force", force), ("direct", direct)) for n in names
+                   if n not in model.nodes and n not in flat.workflow.nodes]
         if unknown:
-            raise WorkflowInvalid([Problem("force", f"force {n!r}: the workflow has no node {n!r}.", node=n,
-                                           hint=f"Its nodes: {', '.join(model.nodes)}.") for n in unknown])
+            raise WorkflowInvalid([Problem(field, f"{field} {n!r}: the workflow has no node {n!r}.", node=n,
+                                           hint=f"Its nodes: {', '.join(model.nodes)}.") for field, n in unknown])
         if read_roots is None:
             self._check_paths(flat.workflow)
         return model
@@ -152,11 +154,13 @@ class RunService:
     def submit(self, workflow: Workflow | dict, *, inputs: dict[str, Any] | None = None, provider: str | None = None,
                use_cache: bool = True, force: Iterable[str] = (), origin: str = "api",
                on_event: Callable[[Event], None] | None = None, targets: Iterable[str] | None = None,
-               read_roots: Iterable[Path | str] | None = None, batch: bool = False) -> RunRecord:
+               read_roots: Iterable[Path | str] | None = None, batch: bool = False,
+               direct: Iterable[str] = ()) -> RunRecord:
         """Queue a run and return its record at once; call from the event loop. Raises WorkflowInvalid.
 
         `batch` sends the model calls as Gemini Batch API jobs (half price, within 24 hours); the run holds a
-        run slot only while a pass over the graph runs, not while it waits for the jobs.
+        run slot only while a pass over the graph runs, not while it waits for the jobs; the calls of the nodes
+        in `direct` go to Gemini directly, at the full price (as the command line's --direct).
 
         The editor also passes `targets` (run only these nodes and what they need) and `read_roots`
         (a local workflow: it keeps its own folder and may read there and in these folders). HTTP
@@ -168,7 +172,11 @@ class RunService:
         targets = sorted(set(targets)) if targets is not None else None
         local = read_roots is not None
         roots = tuple(Path(r).resolve() for r in read_roots) if local else self.settings.read_roots
-        model = self.prepare(workflow, inputs, force, roots if local else None)
+        direct = sorted(set(direct))
+        if direct and not batch:
+            raise WorkflowInvalid([Problem("request", '"direct" goes with "batch": true.',
+                                           hint='Add "batch": true to the options, or drop "direct".')])
+        model = self.prepare(workflow, inputs, force, roots if local else None, direct)
         setup = self._setup(provider or "auto")
         if batch:
             from ..batch.runner import unavailable
@@ -183,7 +191,7 @@ class RunService:
             outputs={name: {"node": o.node, "output": o.port, "type": o.type, "description": o.output.description}
                      for name, o in named.items()},
             options={"provider": provider or "auto", "use_cache": use_cache, "force": force, "targets": targets,
-                     **({"batch": True} if batch else {}),
+                     **({"batch": True} if batch else {}), **({"direct": direct} if direct else {}),
                      **({"read_roots": [str(r) for r in roots]} if local else {})}))
         self._logs[record.id] = EventLog(self.store.events_path(record.id))
         self._listeners[record.id] = [on_event] if on_event else []
@@ -207,7 +215,7 @@ class RunService:
         return self.submit(workflow, inputs=old.inputs, provider=old.options.get("provider"),
                            use_cache=old.options.get("use_cache", True), force=old.options.get("force", ()),
                            targets=old.options.get("targets"), read_roots=old.options.get("read_roots"),
-                           batch=old.options.get("batch", False), origin=origin or f"rerun of {old.id}")
+                           batch=old.options.get("batch", False), direct=old.options.get("direct", ()), origin=origin or f"rerun of {old.id}")
 
     def _folder_name(self, folder: Path) -> str:
         """The name an HTTP run's base folder (the workflows folder or an input folder) goes by in its record."""
@@ -313,7 +321,8 @@ class RunService:
         from ..batch.store import BatchStore
         spec = RunSpec(workflow=workflow.to_dict(), source=str(workflow.source) if workflow.source else None,
                        out_dir=str(options.out_dir), cache_dir=str(options.cache.root) if options.cache else None,
-                       force=sorted(options.force), read_roots=[str(r) for r in options.read_roots])
+                       force=sorted(options.force), read_roots=[str(r) for r in options.read_roots],
+                       direct=record.options.get("direct", []))
         store = BatchStore(self.settings.runs_dir / "batch")
 
         def say(line: str) -> None:

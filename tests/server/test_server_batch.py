@@ -63,3 +63,33 @@ def test_a_batch_run_needs_gemini(client):
                           "save": {"type": "image.save", "inputs": {"image": "gen.image"}}})
     response = client.post("/api/runs", json={"workflow": vase, "options": {"batch": True, "provider": "offline"}})
     assert response.status_code == 422 and "needs Gemini" in response.json()["problems"][0]["message"]
+
+
+def test_nodes_the_batch_api_cannot_take_are_named_with_the_direct_field_and_go_direct_when_listed(batch_server,
+                                                                                                 fake_gemini,
+                                                                                                 fake_batches):
+    mixed = make_workflow({**CATALOGUE["nodes"],  # grounding, which the Batch API does not offer
+                           "news": {"type": "gemini.generate", "params": {"prompt": "today's weather", "search": "web"}},
+                           "save_news": {"type": "image.save", "params": {"filename": "news.png"},
+                                         "inputs": {"image": "news.image"}}})
+    with batch_server.client() as client:
+        refused = finish(client, submit(client, mixed, options={"batch": True})["id"])
+        assert refused["status"] == "failed" and not fake_batches.creates and not fake_gemini.calls
+        assert "the Batch API cannot take the calls of 1 node ('news': its search is on" in refused["error"]
+        assert 'Add "options": {"batch": true, "direct": ["news"]} to send its calls direct' in refused["error"]
+        assert "--direct" not in refused["error"]  # the command line's words are not for HTTP
+        unknown = client.post("/api/runs", json={"workflow": mixed, "options": {"batch": True,
+                                                                                 "direct": ["news", "nope"]}})
+        without_batch = client.post("/api/runs", json={"workflow": mixed, "options": {"direct": ["news"]}})
+        done = finish(client, submit(client, mixed, options={"batch": True, "direct": ["news"]})["id"])
+        again = finish(client, client.post(f"/api/runs/{done['id']}/rerun").json()["id"])
+    [problem] = unknown.json()["problems"]
+    assert unknown.status_code == 422 and problem["node"] == "nope" and problem["code"] == "direct"
+    assert "direct 'nope': the workflow has no node 'nope'" in problem["message"]
+    assert without_batch.status_code == 422 and '"direct" goes with "batch"' in without_batch.json()["problems"][0][
+        "message"]
+    assert done["status"] == "done" and done["options"]["direct"] == ["news"], done.get("error")
+    assert sorted(f["name"] for f in done["files"]) == ["lamp.png", "mug.png", "news.png", "shoe.png"]
+    [job] = fake_batches.creates
+    assert len(job.keys) == 3 and [c.search for c in fake_gemini.calls] == [{"web"}]  # news went direct, once
+    assert again["status"] == "done" and again["options"]["direct"] == ["news"] and len(fake_batches.creates) == 1
