@@ -56,6 +56,14 @@ def unavailable(provider) -> tuple[str, str] | None:
     return None
 
 
+class NotBatchable(BatchError):
+    """Calls the Batch API cannot take were found: `nodes` maps each of the workflow's nodes to send direct to why."""
+
+    def __init__(self, message: str, hint: str, nodes: dict[str, str]):
+        super().__init__(message, hint)
+        self.nodes = nodes
+
+
 MAX_ROUNDS = 50  # a model node fed by another one needs a round more; this many means no progress
 _ENDED = {"FAILED": "failed", "CANCELLED": "was cancelled",
           "EXPIRED": "expired (Google expires a batch job that has not finished within 48 hours)"}
@@ -149,7 +157,7 @@ class BatchRun:
                 if self.stopped:
                     return None
                 if self.book.refused:
-                    raise BatchError(*self._refused())
+                    raise self._refused()
                 if not wanted:
                     return await self._finish(on_event)
                 await self._submit(wanted, scratch)
@@ -183,7 +191,7 @@ class BatchRun:
         await self._pass(Execution(self.workflow, self.catalogue, options), final=False)
         return dict(self.book.wanted)
 
-    def _refused(self) -> tuple[str, str]:
+    def _refused(self) -> NotBatchable:
         """What to say when calls the Batch API cannot take were found: the nodes (as the workflow names them, for
         --direct, or the run request's "direct"), why, and how to send them direct in the front end's words. A run with no job yet is not kept."""
         nodes: dict[str, str] = {}
@@ -196,11 +204,12 @@ class BatchRun:
         listed = "; ".join(f"{node!r}: {why}" for node, why in nodes.items())
         flags = self.options.words.send_direct(list(nodes))
         one = len(nodes) == 1
-        return (f"{'no more jobs were' if submitted else 'nothing was'} submitted: the Batch API cannot take the "
-                f"calls of {len(nodes)} node{'' if one else 's'} ({listed}).",
-                f"Add {flags} to send {'its' if one else 'their'} calls direct, at the full price (everything else "
-                f"still goes through the batch); or change {'its' if one else 'their'} model or search, or run "
-                "without batch.")
+        return NotBatchable(
+            f"{'no more jobs were' if submitted else 'nothing was'} submitted: the Batch API cannot take the calls of "
+            f"{len(nodes)} node{'' if one else 's'} ({listed}).",
+            f"Add {flags} to send {'its' if one else 'their'} calls direct, at the full price (everything else "
+            f"still goes through the batch); or change {'its' if one else 'their'} model or search, or run "
+            "without batch.", nodes)
 
     async def _pass(self, execution: Execution, final: bool) -> RunResult:
         self._execution = execution

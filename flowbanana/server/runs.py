@@ -298,6 +298,9 @@ class RunService:
             record.status = FAILED
             record.error = self.publisher(record).text("; ".join(p.message for p in exc.problems))
         except NodeError as exc:  # a batch run the Batch API refused or lost
+            from ..batch.runner import NotBatchable
+            if isinstance(exc, NotBatchable):
+                record.not_batched = dict(exc.nodes)
             record.status = FAILED
             record.error = self.publisher(record).text(f"{exc.message} {exc.hint}".strip())
         except Exception as exc:  # the queue must outlive any one run

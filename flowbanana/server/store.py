@@ -50,6 +50,8 @@ class RunRecord:
     cost: float | None = None                 # estimated, in US dollars, when the nodes report one
     error: str | None = None
     batch: list[str] = field(default_factory=list)   # a batch run's news: jobs submitted, their states
+    not_batched: dict[str, str] = field(default_factory=dict)  # a batch run stopped for these nodes (-> why):
+    #                                                            the ones to send in "direct"
 
     @property
     def active(self) -> bool:

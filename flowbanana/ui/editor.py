@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
 import networkx as nx
@@ -29,7 +29,7 @@ from .freshness import signatures
 from .levels import LevelStatuses
 from .library import file_name, first_workflow, free_name, restore, templates
 from .mask_editor import MaskDialog, carry_masks
-from .notices import notify
+from .notices import notify, offer
 from .panels import SidePanel, settings_dialog
 from .runner import EditorConfig, RunController
 from .sharing import MAX_SHARED_BYTES, SHARED_SUFFIXES, download_bundle, open_shared
@@ -57,7 +57,9 @@ class Editor:
         self._run_sigs: dict[str, str] = {}   # each node's digest when the last run started: its results' stamp
         self._sigs_sent: dict[str, str] = {}  # the digests the canvas has, to dim results a change made stale
         self.runner = RunController(config, on_status=self._statuses, on_finished=self._finished,
-                                    on_problems=self._run_problems, on_notice=self.notice)
+                                    on_problems=self._run_problems, on_notice=self.notice,
+                                    on_not_batched=self._not_batched)
+        self._last_run: tuple[set[str] | None, set[str]] = (None, set())  # the last run's targets and force
         self._build()
 
     # ---- layout --------------------------------------------------------------------------
@@ -490,7 +492,7 @@ class Editor:
         if self.doc.redo():
             self.refresh()
 
-    def run(self, targets: set[str] | None = None, force: set[str] = frozenset()) -> None:
+    def run(self, targets: set[str] | None = None, force: set[str] = frozenset(), direct: Iterable[str] = ()) -> None:
         problems = [p for p in self.doc.problems()]
         if problems:
             self.canvas.run_method("revealProblems")
@@ -501,7 +503,7 @@ class Editor:
         if self.runner.running:
             self.notice("A run is already going.", "warning")
             return
-        background_tasks.create(self._run(targets, force), name="flowbanana-editor-run")
+        background_tasks.create(self._run(targets, force, direct), name="flowbanana-editor-run")
 
     def open_app(self) -> None:
         """The workflow as an app in a new tab: a saved one by its name (a link to keep), else this tab's copy."""
@@ -533,7 +535,8 @@ class Editor:
         self.notice(f"Running now makes {calls} model call{'s' if calls != 1 else ''} ({', '.join(models)}): {price}.",
                      "info")
 
-    async def _run(self, targets, force) -> None:
+    async def _run(self, targets, force, direct: Iterable[str] = ()) -> None:
+        self._last_run = (targets, set(force))
         self.batch.flush()
         self.canvas.run_method("clearStatuses")
         self.levels.clear()
@@ -542,7 +545,7 @@ class Editor:
         self._run_sigs = signatures(self.doc.runnable())
         prefix = f"{self.doc.path}/" if self.doc.path else ""  # inside a subgraph: its nodes by path
         targets = {prefix + n for n in targets} if targets is not None else None
-        task = self.runner.run(self.doc.runnable(), targets, {prefix + n for n in force})
+        task = self.runner.run(self.doc.runnable(), targets, {prefix + n for n in force}, direct=direct)
         self.run_btn.enabled = False
         self.stop_btn.set_visibility(True)
         try:
@@ -604,6 +607,20 @@ class Editor:
             return None
         path = Path(files[index]).resolve()
         return path if path.is_file() and path.is_relative_to(self.config.out_root.resolve()) else None
+
+    def _not_batched(self, nodes: dict[str, str]) -> None:
+        """A batch run stopped before submitting: the notice names the nodes the Batch API cannot take, and its
+        button runs the batch again with their calls direct."""
+        one = len(nodes) == 1
+        listed = "; ".join(f"{node!r}: {why}" for node, why in nodes.items())
+        message = (f"Not run: the Batch API cannot take the calls of {len(nodes)} node{'' if one else 's'} ({listed})."
+                   f" Run {'it' if one else 'them'} direct, at the full price (everything else still goes through the "
+                   f"batch), or change {'its' if one else 'their'} model or search.")
+        targets, force = self._last_run
+        with self.header:
+            offer(message, "negative", "Run those direct", lambda: self.run(targets, force, direct=list(nodes)),
+                  position="bottom-right" if self.drawer.value else "bottom-left", close_button="✕",
+                  classes="fb-notice", attrs={"data-testid": "notice"})
 
     def _run_problems(self, problems) -> None:
         self.notice("Not run: " + "; ".join(p.message for p in problems[:3]), "negative")

@@ -12,7 +12,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..cache import Cache
 from ..errors import Problem, WorkflowInvalid
@@ -99,6 +99,8 @@ class RunController:
     on_finished: Callable[[dict], None]
     on_problems: Callable[[list[Problem]], None]
     on_notice: Callable[[str, str], None]
+    # a batch run stopped before submitting for nodes (-> why) whose calls the Batch API cannot take
+    on_not_batched: Callable[[dict[str, str]], None] | None = None
     history: dict[str, list[dict]] = field(default_factory=dict)
     gallery: list[dict] = field(default_factory=list)
     run_id: str | None = None  # this tab's run, queued or running
@@ -121,8 +123,9 @@ class RunController:
             self.config.runs().cancel(self.run_id)
 
     async def run(self, workflow: Workflow, targets: set[str] | None = None, force: set[str] = frozenset(),
-                  inputs: dict[str, Any] | None = None, origin: str = "editor") -> None:
-        """Queue the workflow (with `inputs` set, as --set would) and follow it to its end."""
+                  inputs: dict[str, Any] | None = None, origin: str = "editor", direct: Iterable[str] = ()) -> None:
+        """Queue the workflow (with `inputs` set, as --set would) and follow it to its end; with batch on, the calls
+        of the nodes in `direct` go to Gemini directly."""
         if self.run_id:
             self.on_notice("A run is already going; stop it first.", "warning")
             return
@@ -132,7 +135,8 @@ class RunController:
         try:
             record = service.submit(workflow.copy(), inputs=inputs, provider=self.config.provider, force=force,
                                     targets=targets, origin=origin, on_event=self._event,
-                                    read_roots=self.config.read_roots, batch=self.batch)
+                                    read_roots=self.config.read_roots, batch=self.batch,
+                                    direct=direct if self.batch else ())
         except WorkflowInvalid as exc:
             self.on_problems(exc.problems)
             return
@@ -151,6 +155,9 @@ class RunController:
             await asyncio.gather(*self._publishing, return_exceptions=True)
         counts = {s: sum(1 for n in record.nodes.values() if n.get("status") == s)
                   for s in ("done", "cached", "failed", "skipped")}
+        if record.status == "failed" and record.not_batched and self.on_not_batched:
+            self.on_not_batched(record.not_batched)
+            return
         if record.status == "failed" and not counts["failed"]:  # the run itself stopped, not one node
             self.on_notice(f"The run stopped: {record.error}", "negative")
             return

@@ -145,11 +145,21 @@ def fresh_account_editor(tmp_path, browser):
 @pytest.fixture
 def page(browser, editor_server, request):
     """A new tab on the editor, with the graph drawn; a screenshot is kept whatever the outcome."""
+    yield from editor_tab(browser, editor_server, request)
+
+
+@pytest.fixture
+def gemini_page(browser, gemini_editor, request):
+    """A new tab on an editor that runs on the fake Gemini API, as `page` is on the offline one."""
+    yield from editor_tab(browser, gemini_editor, request)
+
+
+def editor_tab(browser, server, request):
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(editor_server.url)
+    page.goto(server.url)
     page.wait_for_function("window.flowbananaCanvas && Object.keys(window.flowbananaCanvas.nodes).length > 0")
     page.errors = errors
     yield page

@@ -85,27 +85,18 @@ def test_a_retired_id_is_flagged_and_updated_in_the_file_with_one_click(page, ed
     warning.wait_for()
 
 
-def test_grounding_sources_show_under_the_result(browser, gemini_editor):
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        page.goto(gemini_editor.url)
-        page.wait_for_function(f"{STATE} && Object.keys({STATE}.nodes).length > 0")
-        assert page.locator("[data-testid=provider-badge]").inner_text().strip().endswith("Gemini")
-        open_template(page, with_model(page, gemini_editor, "searched", model="gemini-3.1-flash-image", search="web"))
-        page.locator("[data-testid=run]").click()
-        page.get_by_text("Run done").wait_for()
-        line = page.locator(".fb-node[data-node='generate'] .fb-sources")
-        line.wait_for()
-        assert line.inner_text().split("\n")[0].strip() == "sources"
-        links = line.locator("a")
-        assert [links.nth(i).inner_text() for i in range(links.count())] == ["Weather today", "example.com"]
-        assert links.first.get_attribute("href") == "https://example.org/weather-today"
-        assert links.first.get_attribute("rel") == "noopener noreferrer"
-        assert not page.locator(".fb-node[data-node='preview'] .fb-sources").count()  # only where the answer came
-        page.screenshot(path=str(ROOT / "test-artifacts" / "grounding-sources.png"))
-    finally:
-        context.close()
-    assert not errors, errors
+def test_grounding_sources_show_under_the_result(gemini_page, gemini_editor):
+    page = gemini_page
+    assert page.locator("[data-testid=provider-badge]").inner_text().strip().endswith("Gemini")
+    open_template(page, with_model(page, gemini_editor, "searched", model="gemini-3.1-flash-image", search="web"))
+    page.locator("[data-testid=run]").click()
+    page.get_by_text("Run done").wait_for()
+    line = page.locator(".fb-node[data-node='generate'] .fb-sources")
+    line.wait_for()
+    assert line.inner_text().split("\n")[0].strip() == "sources"
+    links = line.locator("a")
+    assert [links.nth(i).inner_text() for i in range(links.count())] == ["Weather today", "example.com"]
+    assert links.first.get_attribute("href") == "https://example.org/weather-today"
+    assert links.first.get_attribute("rel") == "noopener noreferrer"
+    assert not page.locator(".fb-node[data-node='preview'] .fb-sources").count()  # only where the answer came
+    page.screenshot(path=str(ROOT / "test-artifacts" / "grounding-sources.png"))

@@ -78,6 +78,7 @@ def test_nodes_the_batch_api_cannot_take_are_named_with_the_direct_field_and_go_
         assert "the Batch API cannot take the calls of 1 node ('news': its search is on" in refused["error"]
         assert 'Add "options": {"batch": true, "direct": ["news"]} to send its calls direct' in refused["error"]
         assert "--direct" not in refused["error"]  # the command line's words are not for HTTP
+        assert list(refused["not_batched"]) == ["news"] and "grounding" in refused["not_batched"]["news"]
         unknown = client.post("/api/runs", json={"workflow": mixed, "options": {"batch": True,
                                                                                  "direct": ["news", "nope"]}})
         without_batch = client.post("/api/runs", json={"workflow": mixed, "options": {"direct": ["news"]}})
