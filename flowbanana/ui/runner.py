@@ -24,6 +24,7 @@ from ..providers import ConfigError, ProviderUnavailable, prepare_run
 from ..providers.keys import KEY_VARIABLES, has_credentials
 from ..server import RunService, ServerSettings
 from ..server.runs import QueueFull
+from ..server.store import QUEUED
 from ..sweep import original_id
 from ..workflow import Workflow
 from .media import MediaStore
@@ -146,7 +147,7 @@ class RunController:
         self.run_id, self.gallery, self._media = record.id, [], {}
         try:
             await asyncio.sleep(0)  # the run takes a free slot at its first step
-            if self.execution is None:
+            if self.execution is None and record.status == QUEUED:  # a batch run's first pass is running, not queued
                 self.on_notice("Waiting in the run queue: other runs (see History) are using every slot.", "info")
             record = await service.wait(record.id)
         finally:

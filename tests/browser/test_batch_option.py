@@ -32,6 +32,7 @@ def test_a_batch_run_refused_for_a_node_offers_to_run_that_node_direct(gemini_pa
     notice.wait_for()
     assert "Run it direct, at the full price" in notice.inner_text()
     assert not fake_gemini.calls and not fake_batches.creates  # nothing sent yet
+    assert not page.get_by_text("Waiting in the run queue").count()  # no other run: nothing to wait for
     button = notice.get_by_role("button", name="Run those direct")
     button.wait_for()
     page.wait_for_timeout(1000)  # only for the screenshot: the toast's slide-in animation ends
