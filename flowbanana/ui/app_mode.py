@@ -33,6 +33,7 @@ from .mask_editor import MASK_TARGETS, MaskPainter, image_source, keep_mask, loa
 from .notices import notify
 from .runner import EditorConfig, RunController
 from .tab import TABS
+from .theme import apply_theme
 from .uploads import IMAGE_SUFFIXES, MAX_UPLOAD, store_upload
 
 ORIGIN = "app"            # the run history's origin of an app's runs
@@ -79,18 +80,11 @@ def open_app(config: EditorConfig, path: Path) -> None:
 
 
 def unavailable(message: str, hint: str) -> None:
-    _theme()
+    apply_theme()
     with ui.column().classes("fb-app-missing items-center gap-2"):
         ui.icon("auto_awesome", color="amber-5", size="xl")
         ui.label(message).classes("text-h6 text-center")
         ui.label(hint).classes("text-grey-5 text-center")
-
-
-def _theme() -> None:
-    ui.dark_mode(True)
-    ui.colors(primary="#f7d046", secondary="#2a2d34", accent="#f7d046", dark="#1b1c21", dark_page="#141518",
-              positive="#66bb6a", negative="#ef5350")
-    ui.query(".nicegui-content").classes("p-0 gap-0")
 
 
 class AppPage:
@@ -119,7 +113,7 @@ class AppPage:
 
     # ---- layout --------------------------------------------------------------------------------------------
     def _build(self) -> None:
-        _theme()
+        apply_theme()
         ui.page_title(f"{self.workflow.name} · flowbanana")
         with ui.header().classes("fb-app-header items-center no-wrap gap-2 px-4") as self.header:
             ui.icon("auto_awesome", color="amber-5", size="sm")

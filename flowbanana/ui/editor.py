@@ -36,6 +36,7 @@ from .sharing import MAX_SHARED_BYTES, SHARED_SUFFIXES, download_bundle, open_sh
 from .statusbatch import StatusBatch
 from .sweeps import GridDialog, SweepDialog
 from .tab import TABS
+from .theme import apply_theme
 
 log = logging.getLogger("flowbanana.ui")
 AUTOSAVE_KEY = "flowbanana.autosave"
@@ -64,10 +65,7 @@ class Editor:
 
     # ---- layout --------------------------------------------------------------------------
     def _build(self) -> None:
-        ui.dark_mode(True)
-        ui.colors(primary="#f7d046", secondary="#2a2d34", accent="#f7d046", dark="#1b1c21", dark_page="#141518",
-                  positive="#66bb6a", negative="#ef5350")
-        ui.query(".nicegui-content").classes("p-0 gap-0")
+        apply_theme()
         with ui.header().classes("fb-toolbar items-center gap-2 px-3 py-0 h-[52px] no-wrap") as self.header:
             ui.label("flowbanana").classes("text-subtitle1 text-weight-bold").style("color:#f7d046")
             self.name = ui.input(value="").props("dense borderless input-class=text-white data-testid=wf-name") \
